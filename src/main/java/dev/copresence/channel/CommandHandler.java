@@ -1,0 +1,197 @@
+package dev.copresence.channel;
+
+import java.util.Iterator;
+import java.util.Map;
+
+import jakarta.inject.Singleton;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.core.Vertx;
+
+import dev.copresence.config.CopresenceConfig;
+import dev.copresence.engine.Engine;
+import dev.copresence.protocol.ClientMessage;
+import dev.copresence.protocol.Codec;
+import dev.copresence.protocol.ErrorCode;
+import dev.copresence.protocol.Member;
+import dev.copresence.protocol.ProtocolException;
+import dev.copresence.protocol.ServerMessage;
+
+/**
+ * What each client message does. Every check runs before any change, so a refused message changes
+ * nothing; the engine call is the single step that changes shared state.
+ */
+@Singleton
+public final class CommandHandler {
+    private final Engine engine;
+    private final Hubs hubs;
+    private final Membership membership;
+    private final CopresenceConfig config;
+    private final Vertx vertx;
+
+    public CommandHandler(Engine engine, Hubs hubs, Membership membership, CopresenceConfig config, Vertx vertx) {
+        this.engine = engine;
+        this.hubs = hubs;
+        this.membership = membership;
+        this.config = config;
+        this.vertx = vertx;
+    }
+
+    /** Runs one message; its outcome (answer or error) is queued on the session before the item. */
+    public Uni<Void> handle(Session session, ClientMessage message) {
+        Uni<Void> result;
+        try {
+            result = dispatch(session, message);
+        } catch (ProtocolException e) {
+            result = Uni.createFrom().failure(e);
+        }
+        return result.onItem().invoke(session::good)
+                .onFailure().recoverWithItem(t -> {
+                    membership.fail(session, message.id(), t);
+                    return null;
+                });
+    }
+
+    private Uni<Void> dispatch(Session session, ClientMessage message) {
+        if (message instanceof ClientMessage.Join m) {
+            return membership.join(session, m);
+        }
+        if (message instanceof ClientMessage.Leave m) {
+            return membership.leave(session, m);
+        }
+        if (message instanceof ClientMessage.Update m) {
+            return update(session, m);
+        }
+        if (message instanceof ClientMessage.Typing m) {
+            return typing(session, m);
+        }
+        if (message instanceof ClientMessage.Broadcast m) {
+            return broadcast(session, m);
+        }
+        if (message instanceof ClientMessage.Signal m) {
+            return signal(session, m);
+        }
+        if (message instanceof ClientMessage.Watch m) {
+            return watch(session, m);
+        }
+        if (message instanceof ClientMessage.Unwatch m) {
+            hubs.unwatch(session, m.users());
+            return ack(session, m.id());
+        }
+        if (message instanceof ClientMessage.Ping m) {
+            session.send(new ServerMessage.Pong(m.id()));
+            return Uni.createFrom().voidItem();
+        }
+        if (message instanceof ClientMessage.Auth m) {
+            return membership.reauthenticate(session, m);
+        }
+        throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown message type");
+    }
+
+    static Uni<Void> ack(Session session, JsonNode id) {
+        if (id != null) {
+            session.send(new ServerMessage.Ack(id));
+        }
+        return Uni.createFrom().voidItem();
+    }
+
+    private Uni<Void> update(Session session, ClientMessage.Update m) {
+        LocalMember local = membership.member(session, m.doc());
+        Member current = local.member;
+        ObjectNode merged = merge(current.state(), m.state());
+        Membership.checkStateSize(merged, config.limits().stateSize());
+        Member next = current.withState(merged);
+        local.member = next;
+        String frame = Codec.encode(new ServerMessage.Presence(local.doc, "update", next, null, null));
+        return engine.registry().update(local.doc, next, frame).chain(() -> ack(session, m.id()));
+    }
+
+    /** Shallow merge: each key of the change replaces the member's; a key set to null is removed. */
+    static ObjectNode merge(ObjectNode state, ObjectNode change) {
+        ObjectNode merged = state.deepCopy();
+        Iterator<Map.Entry<String, JsonNode>> fields = change.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> field = fields.next();
+            if (field.getValue().isNull()) {
+                merged.remove(field.getKey());
+            } else {
+                merged.set(field.getKey(), field.getValue());
+            }
+        }
+        return merged;
+    }
+
+    private Uni<Void> typing(Session session, ClientMessage.Typing m) {
+        LocalMember local = membership.member(session, m.doc());
+        long generation;
+        boolean changed;
+        synchronized (local) {
+            generation = ++local.typingGeneration;
+            changed = local.member.typing() != m.typing();
+        }
+        if (m.typing()) {
+            long ttl = Math.max(1, config.typing().ttl().toMillis());
+            vertx.setTimer(ttl, id -> expireTyping(local, generation));
+        }
+        if (!changed) {
+            return ack(session, m.id());
+        }
+        return setTyping(local, m.typing()).chain(() -> ack(session, m.id()));
+    }
+
+    /** A {@code typing: true} not refreshed within the typing TTL ends by itself. */
+    private void expireTyping(LocalMember local, long generation) {
+        synchronized (local) {
+            if (local.typingGeneration != generation || !local.member.typing()) {
+                return;
+            }
+            local.typingGeneration++;
+        }
+        setTyping(local, false).subscribe().with(ok -> {
+        }, failure -> {
+        });
+    }
+
+    private Uni<Void> setTyping(LocalMember local, boolean typing) {
+        Member next = local.member.withTyping(typing);
+        local.member = next;
+        String frame = Codec.encode(new ServerMessage.Typing(local.doc, next.id(), next.user().id(), typing));
+        return engine.registry().typing(local.doc, next, frame);
+    }
+
+    private Uni<Void> broadcast(Session session, ClientMessage.Broadcast m) {
+        LocalMember local = membership.member(session, m.doc());
+        String prefix = Codec.durablePrefix(new ServerMessage.Broadcast(local.doc, local.id(), m.data(), null));
+        return engine.log().broadcast(local.doc, local.id(), m.echo(), prefix).chain(() -> ack(session, m.id()));
+    }
+
+    private Uni<Void> signal(Session session, ClientMessage.Signal m) {
+        LocalMember local = membership.member(session, m.doc());
+        String frame = Codec.encode(new ServerMessage.Signal(local.doc, local.id(), m.data()));
+        return engine.bus().signal(local.doc, m.to(), frame).chain(delivered -> {
+            if (!delivered) {
+                return Uni.createFrom().failure(new ProtocolException(ErrorCode.UNKNOWN_MEMBER,
+                        "no member " + m.to() + " in document " + local.doc));
+            }
+            return ack(session, m.id());
+        });
+    }
+
+    private Uni<Void> watch(Session session, ClientMessage.Watch m) {
+        int after = session.watched().size() + (int) m.users().stream().filter(u -> !session.watched().contains(u)).count();
+        if (after > Membership.MAX_WATCHED) {
+            throw ProtocolException.badRequest("a connection may watch at most " + Membership.MAX_WATCHED + " users");
+        }
+        hubs.watch(session, m.users());
+        return engine.registry().status(m.users())
+                .invoke(statuses -> statuses.forEach(
+                        s -> session.send(new ServerMessage.Status(s.user(), s.online(), s.lastSeen()))))
+                .eventually(() -> hubs.releaseStatus(session))
+                .onFailure().invoke(t -> hubs.unwatch(session, m.users()))
+                .chain(() -> ack(session, m.id()));
+    }
+
+}

@@ -1,0 +1,54 @@
+package dev.copresence.channel;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.smallrye.mutiny.Uni;
+
+import dev.copresence.engine.DocEvent;
+
+/**
+ * The members of one document held by this node. An event is encoded once, upstream; the hub hands
+ * the same frame to each local member's queue.
+ */
+final class DocumentHub {
+    final String doc;
+    final Map<String, LocalMember> members = new ConcurrentHashMap<>();
+    private volatile Uni<Void> subscribed;
+
+    DocumentHub(String doc) {
+        this.doc = doc;
+    }
+
+    void subscribed(Uni<Void> ready) {
+        this.subscribed = ready;
+    }
+
+    Uni<Void> subscribed() {
+        return subscribed;
+    }
+
+    void deliver(DocEvent event) {
+        if (event.kind() == DocEvent.Kind.SIGNAL) {
+            LocalMember target = members.get(event.target());
+            if (target != null) {
+                target.deliver(event, null);
+            }
+            return;
+        }
+        Object key = conflationKey(doc, event);
+        for (LocalMember member : members.values()) {
+            member.deliver(event, key);
+        }
+    }
+
+    /** Ephemeral events of one member and kind replace each other in a slow reader's queue. */
+    static Object conflationKey(String doc, DocEvent event) {
+        return event.kind() == DocEvent.Kind.UPDATE || event.kind() == DocEvent.Kind.TYPING
+                ? new ConflationKey(doc, event.origin(), event.kind())
+                : null;
+    }
+
+    private record ConflationKey(String doc, String member, DocEvent.Kind kind) {
+    }
+}

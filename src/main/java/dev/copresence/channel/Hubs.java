@@ -1,0 +1,176 @@
+package dev.copresence.channel;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import jakarta.annotation.PostConstruct;
+import jakarta.inject.Singleton;
+
+import io.smallrye.mutiny.Uni;
+
+import dev.copresence.engine.Bus;
+import dev.copresence.engine.DocEvent;
+import dev.copresence.engine.Engine;
+import dev.copresence.engine.EngineListener;
+import dev.copresence.engine.UserStatus;
+import dev.copresence.protocol.ServerMessage;
+
+/**
+ * This node's side of the fan-out: the document hubs that have local members, and the sessions
+ * watching each user. A hub exists, and its document is subscribed on the bus, exactly while it has
+ * members (or a join in flight); hub creation and removal run inside the map's per-key lock, so a
+ * subscribe and an unsubscribe of one document are always issued in the order of the hub's life.
+ */
+@Singleton
+public final class Hubs implements EngineListener {
+    private final Bus bus;
+    private final Map<String, DocumentHub> hubs = new ConcurrentHashMap<>();
+    private final Map<String, Set<Session>> watchers = new ConcurrentHashMap<>();
+    private final Map<Session, List<UserStatus>> heldStatus = new ConcurrentHashMap<>();
+
+    public Hubs(Engine engine) {
+        this.bus = engine.bus();
+    }
+
+    @PostConstruct
+    void listen() {
+        bus.listen(this);
+    }
+
+    @Override
+    public void onDocEvent(String doc, DocEvent event) {
+        DocumentHub hub = hubs.get(doc);
+        if (hub != null) {
+            hub.deliver(event);
+        }
+    }
+
+    /** Adds a (pending) member; the item arrives once the document's events are sure to reach it. */
+    Uni<Void> attach(LocalMember member) {
+        DocumentHub hub = hubs.compute(member.doc, (doc, existing) -> {
+            DocumentHub h = existing;
+            if (h == null) {
+                h = new DocumentHub(doc);
+                h.subscribed(subscribe(doc));
+            }
+            h.members.put(member.id(), member);
+            return h;
+        });
+        return hub.subscribed().onFailure().invoke(t -> resubscribeLater(hub));
+    }
+
+    private Uni<Void> subscribe(String doc) {
+        Uni<Void> ready = bus.subscribe(doc).memoize().indefinitely();
+        ready.subscribe().with(ok -> {
+        }, failure -> {
+        });
+        return ready;
+    }
+
+    /** A failed subscription is not cached: the next join of the document tries again. */
+    private void resubscribeLater(DocumentHub failed) {
+        hubs.computeIfPresent(failed.doc, (doc, hub) -> {
+            if (hub == failed) {
+                hub.subscribed(subscribe(doc));
+            }
+            return hub;
+        });
+    }
+
+    /** Removes a member; the last one out unsubscribes the document. */
+    void detach(LocalMember member) {
+        hubs.computeIfPresent(member.doc, (doc, hub) -> {
+            hub.members.remove(member.id(), member);
+            if (hub.members.isEmpty()) {
+                bus.unsubscribe(doc);
+                return null;
+            }
+            return hub;
+        });
+    }
+
+    /** The local members of every document, for renewal. */
+    public Map<String, List<String>> localMembers() {
+        Map<String, List<String>> result = new ConcurrentHashMap<>();
+        hubs.forEach((doc, hub) -> {
+            List<String> ids = new ArrayList<>(hub.members.keySet());
+            if (!ids.isEmpty()) {
+                result.put(doc, ids);
+            }
+        });
+        return result;
+    }
+
+    public int documents() {
+        return hubs.size();
+    }
+
+    public int members() {
+        int n = 0;
+        for (DocumentHub hub : hubs.values()) {
+            n += hub.members.size();
+        }
+        return n;
+    }
+
+    // ---- online status --------------------------------------------------------------------------
+
+    /**
+     * Starts delivering status changes of {@code users} to the session. Changes that arrive before the
+     * current status is answered are held, then sent after it ({@link #releaseStatus}).
+     */
+    void watch(Session session, List<String> users) {
+        heldStatus.putIfAbsent(session, new ArrayList<>());
+        for (String user : users) {
+            watchers.computeIfAbsent(user, u -> ConcurrentHashMap.newKeySet()).add(session);
+            session.watched().add(user);
+        }
+    }
+
+    void releaseStatus(Session session) {
+        List<UserStatus> held = heldStatus.get(session);
+        if (held != null) {
+            synchronized (held) {
+                held.forEach(status -> send(session, status));
+                heldStatus.remove(session);
+            }
+        }
+    }
+
+    void unwatch(Session session, Iterable<String> users) {
+        for (String user : users) {
+            session.watched().remove(user);
+            watchers.computeIfPresent(user, (u, sessions) -> {
+                sessions.remove(session);
+                return sessions.isEmpty() ? null : sessions;
+            });
+        }
+    }
+
+    @Override
+    public void onStatus(UserStatus status) {
+        Set<Session> sessions = watchers.get(status.user());
+        if (sessions == null) {
+            return;
+        }
+        for (Session session : sessions) {
+            List<UserStatus> held = heldStatus.get(session);
+            if (held != null) {
+                synchronized (held) {
+                    if (heldStatus.get(session) == held) {
+                        held.add(status);
+                        continue;
+                    }
+                }
+            }
+            send(session, status);
+        }
+    }
+
+    private static void send(Session session, UserStatus status) {
+        session.send(new ServerMessage.Status(status.user(), status.online(), status.lastSeen()));
+    }
+}

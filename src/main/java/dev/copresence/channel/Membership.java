@@ -1,0 +1,207 @@
+package dev.copresence.channel;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+import jakarta.inject.Singleton;
+
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.smallrye.mutiny.Uni;
+
+import dev.copresence.config.CopresenceConfig;
+import dev.copresence.engine.Engine;
+import dev.copresence.engine.Replay;
+import dev.copresence.engine.Snapshot;
+import dev.copresence.protocol.ClientMessage;
+import dev.copresence.protocol.Codec;
+import dev.copresence.protocol.ErrorCode;
+import dev.copresence.protocol.Member;
+import dev.copresence.protocol.ProtocolException;
+import dev.copresence.protocol.ServerMessage;
+import dev.copresence.protocol.UserRef;
+
+/**
+ * Joining and leaving documents, who a connection is, and what happens when it goes away. Also the
+ * one place where a failed message is turned into its {@code error}.
+ */
+@Singleton
+public final class Membership {
+    /** Users one connection may watch at once. */
+    static final int MAX_WATCHED = 1000;
+    private static final Logger LOG = Logger.getLogger(Membership.class);
+
+    private final Engine engine;
+    private final Hubs hubs;
+    private final CopresenceConfig config;
+
+    public Membership(Engine engine, Hubs hubs, CopresenceConfig config) {
+        this.engine = engine;
+        this.hubs = hubs;
+        this.config = config;
+    }
+
+    /** The document a message is about: its {@code doc}, or the bound one. */
+    static String docOf(Session session, String doc) {
+        if (session.boundDoc() != null) {
+            if (doc != null && !doc.equals(session.boundDoc())) {
+                throw ProtocolException.badRequest("this connection is bound to document " + session.boundDoc());
+            }
+            return session.boundDoc();
+        }
+        if (doc == null) {
+            throw ProtocolException.badRequest("doc is required");
+        }
+        return doc;
+    }
+
+    LocalMember member(Session session, String doc) {
+        String resolved = docOf(session, doc);
+        LocalMember local = session.memberships().get(resolved);
+        if (local == null) {
+            throw new ProtocolException(ErrorCode.NOT_JOINED, "not a member of document " + resolved);
+        }
+        return local;
+    }
+
+    static void checkStateSize(ObjectNode state, int limit) {
+        int size = Codec.utf8Length(state);
+        if (size > limit) {
+            throw new ProtocolException(ErrorCode.TOO_LARGE,
+                    "state would be " + size + " bytes; the limit is " + limit);
+        }
+    }
+
+    /** Sets who the connection is, from the upgrade (auth, or the user/name query parameters). */
+    public Uni<Void> identify(Session session, UserRef user) {
+        session.user(user);
+        session.userOnline(true);
+        return engine.registry().connected(user.id());
+    }
+
+    public Uni<Void> join(Session session, ClientMessage.Join m) {
+        String doc = docOf(session, m.doc());
+        LocalMember existing = session.memberships().get(doc);
+        if (existing != null) {
+            return engine.registry().snapshot(doc).invoke(s -> session.send(new ServerMessage.Joined(m.id(), doc,
+                    existing.id(), s.members(), s.offset(), m.since() == null ? null : Boolean.FALSE))).replaceWithVoid();
+        }
+        if (session.memberships().size() >= config.limits().docsPerConnection()) {
+            throw new ProtocolException(ErrorCode.TOO_MANY_DOCS,
+                    "a connection may be a member of at most " + config.limits().docsPerConnection() + " documents");
+        }
+        ObjectNode state = m.state() == null ? Codec.mapper().createObjectNode() : m.state();
+        checkStateSize(state, config.limits().stateSize());
+        UserRef user = userFor(session, m.user());
+        boolean newUser = session.user() == null;
+        Member member = new Member(newMemberId(), user, state, false, System.currentTimeMillis(), engine.nodeId());
+        LocalMember local = new LocalMember(session, doc, member);
+        session.memberships().put(doc, local);
+        String prefix = Codec.durablePrefix(new ServerMessage.Presence(doc, "join", member, null, null));
+        return hubs.attach(local)
+                .chain(() -> engine.registry().join(doc, member, prefix, config.limits().membersPerDoc()))
+                .onFailure().invoke(t -> {
+                    session.memberships().remove(doc, local);
+                    hubs.detach(local);
+                })
+                .chain(snapshot -> replay(doc, m.since(), snapshot)
+                        .onFailure().call(t -> engine.registry().leave(doc, member.id(), leavePrefix(local, "closed"))
+                                .onFailure().recoverWithNull()
+                                .invoke(() -> {
+                                    session.memberships().remove(doc, local);
+                                    hubs.detach(local);
+                                }))
+                        .invoke(replay -> local.activate(snapshot.offset(), replay.frames(),
+                                Codec.encode(new ServerMessage.Joined(m.id(), doc, member.id(), snapshot.members(),
+                                        snapshot.offset(), m.since() == null ? null : replay.resumed())))))
+                .chain(() -> newUser ? identify(session, user) : Uni.createFrom().voidItem());
+    }
+
+    private Uni<Replay> replay(String doc, String since, Snapshot snapshot) {
+        if (since == null) {
+            return Uni.createFrom().item(new Replay(false, List.of(), snapshot.offset()));
+        }
+        return engine.log().readAfter(doc, since, snapshot.offset());
+    }
+
+    private static UserRef userFor(Session session, UserRef claimed) {
+        UserRef current = session.user();
+        if (current == null) {
+            return claimed != null ? claimed : anonymous();
+        }
+        if (claimed != null && !claimed.id().equals(current.id()) && !session.userFixedByAuth()) {
+            throw ProtocolException.badRequest("this connection is user " + current.id() + "; it cannot join as another");
+        }
+        return current;
+    }
+
+    public Uni<Void> leave(Session session, ClientMessage.Leave m) {
+        LocalMember local = member(session, m.doc());
+        return remove(local, "left").chain(() -> CommandHandler.ack(session, m.id()));
+    }
+
+    private Uni<Void> remove(LocalMember local, String reason) {
+        local.session.memberships().remove(local.doc, local);
+        hubs.detach(local);
+        return engine.registry().leave(local.doc, local.id(), leavePrefix(local, reason)).replaceWithVoid();
+    }
+
+    private static String leavePrefix(LocalMember local, String reason) {
+        return Codec.durablePrefix(new ServerMessage.Presence(local.doc, "leave", local.member, reason, null));
+    }
+
+    /** The connection is gone: its members leave with reason {@code closed}, its user may go offline. */
+    public Uni<Void> closed(Session session) {
+        session.markClosed();
+        hubs.unwatch(session, new ArrayList<>(session.watched()));
+        List<Uni<Void>> leaves = new ArrayList<>();
+        for (LocalMember local : new ArrayList<>(session.memberships().values())) {
+            leaves.add(remove(local, "closed").onFailure().invoke(t -> LOG.warnf(
+                    "leave of %s in %s not recorded (%s); it will expire", local.id(), local.doc, t.getMessage()))
+                    .onFailure().recoverWithNull());
+        }
+        Uni<Void> all = leaves.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(leaves).andCollectFailures().replaceWithVoid();
+        return all.chain(() -> session.userOnline() ? engine.registry().disconnected(session.user().id())
+                : Uni.createFrom().voidItem())
+                .onFailure().invoke(t -> LOG.warnf("offline status of a user not recorded: %s", t.getMessage()))
+                .onFailure().recoverWithNull();
+    }
+
+    public Uni<Void> reauthenticate(Session session, ClientMessage.Auth m) {
+        throw ProtocolException.badRequest("auth is only used when the service runs with copresence.auth.mode=jwt");
+    }
+
+    /** Answers a failed message with its error; closes the connection when it was one bad message too many. */
+    public void fail(Session session, JsonNode id, Throwable failure) {
+        ProtocolException error = failure instanceof ProtocolException p ? p
+                : new ProtocolException(ErrorCode.INTERNAL, internalMessage(failure));
+        if (!(failure instanceof ProtocolException)) {
+            LOG.debugf("internal error: %s", failure.toString());
+        }
+        report(session, error.withId(id));
+    }
+
+    public void report(Session session, ProtocolException error) {
+        session.send(new ServerMessage.Error(error.id(), error.code().wire(), error.getMessage()));
+        if (error.code().countsAsBad() && session.bad(config.limits().badMessages())) {
+            session.close(1008, "too many bad messages");
+        }
+    }
+
+    private static String internalMessage(Throwable failure) {
+        return "the service could not complete this message (its registry may be unreachable); try again";
+    }
+
+    static String newMemberId() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        return "m-" + Long.toString(random.nextLong() & Long.MAX_VALUE, 36);
+    }
+
+    static UserRef anonymous() {
+        return new UserRef("anon-" + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36), null);
+    }
+}

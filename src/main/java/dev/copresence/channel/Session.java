@@ -1,0 +1,142 @@
+package dev.copresence.channel;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import dev.copresence.flow.OutboundQueue;
+import dev.copresence.flow.RateLimiter;
+import dev.copresence.protocol.Codec;
+import dev.copresence.protocol.ServerMessage;
+import dev.copresence.protocol.UserRef;
+
+/**
+ * One client connection, whatever its transport: who it is, the documents it is a member of, the
+ * users it watches, and its outbound queue. Commands of one connection run one after another (the
+ * transport guarantees it), so the fields only commands change need no lock.
+ */
+public final class Session {
+    /** Closes the underlying connection with a WebSocket close code. */
+    public interface Closer {
+        void close(int code, String reason);
+    }
+
+    private final String id;
+    private final String boundDoc;
+    private final OutboundQueue out;
+    private final Closer closer;
+    private final RateLimiter rate;
+    private final Map<String, LocalMember> memberships = new ConcurrentHashMap<>();
+    private final Set<String> watched = ConcurrentHashMap.newKeySet();
+    private volatile UserRef user;
+    private volatile boolean userFixedByAuth;
+    private volatile boolean userOnline;
+    private volatile long lastReceived = System.nanoTime();
+    private volatile long tokenExpiresAt = Long.MAX_VALUE;
+    private int badInRow;
+    private volatile boolean closed;
+
+    public Session(String id, String boundDoc, OutboundQueue out, Closer closer, RateLimiter rate) {
+        this.id = id;
+        this.boundDoc = boundDoc;
+        this.out = out;
+        this.closer = closer;
+        this.rate = rate;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** The document of the bound endpoint, or null on the multiplexed one. */
+    public String boundDoc() {
+        return boundDoc;
+    }
+
+    public UserRef user() {
+        return user;
+    }
+
+    void user(UserRef user) {
+        this.user = user;
+    }
+
+    /** In jwt mode the token names the user; a {@code user} in {@code join} is then ignored. */
+    boolean userFixedByAuth() {
+        return userFixedByAuth;
+    }
+
+    public void fixUserByAuth() {
+        this.userFixedByAuth = true;
+    }
+
+    boolean userOnline() {
+        return userOnline;
+    }
+
+    void userOnline(boolean online) {
+        this.userOnline = online;
+    }
+
+    public void send(ServerMessage message) {
+        out.offer(Codec.encode(message), null);
+    }
+
+    void sendFrame(String frame, Object key) {
+        out.offer(frame, key);
+    }
+
+    public OutboundQueue out() {
+        return out;
+    }
+
+    public RateLimiter rate() {
+        return rate;
+    }
+
+    Map<String, LocalMember> memberships() {
+        return memberships;
+    }
+
+    Set<String> watched() {
+        return watched;
+    }
+
+    /** Counts a bad message; true when the limit is reached and the connection must close. */
+    boolean bad(int limit) {
+        return ++badInRow >= limit;
+    }
+
+    void good() {
+        badInRow = 0;
+    }
+
+    public void touch() {
+        lastReceived = System.nanoTime();
+    }
+
+    public long lastReceivedNanos() {
+        return lastReceived;
+    }
+
+    public long tokenExpiresAt() {
+        return tokenExpiresAt;
+    }
+
+    public void tokenExpiresAt(long epochMillis) {
+        this.tokenExpiresAt = epochMillis;
+    }
+
+    public void close(int code, String reason) {
+        closer.close(code, reason);
+    }
+
+    boolean closed() {
+        return closed;
+    }
+
+    void markClosed() {
+        closed = true;
+        out.discard();
+    }
+}

@@ -1,0 +1,126 @@
+package dev.copresence.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/**
+ * Every setting of the service, under {@code copresence.*}; defaults are the contract's
+ * ("Configuration" in the wire protocol). Each can be set as an environment variable
+ * ({@code copresence.presence.ttl} → {@code COPRESENCE_PRESENCE_TTL}).
+ */
+@ConfigMapping(prefix = "copresence")
+public interface CopresenceConfig {
+
+    Auth auth();
+
+    /** Comma-separated {@code Origin} values allowed for browser requests; {@code *} allows any. */
+    @WithDefault("*")
+    List<String> allowedOrigins();
+
+    Presence presence();
+
+    Typing typing();
+
+    /** WebSocket ping period. */
+    @WithDefault("15s")
+    Duration pingInterval();
+
+    /** Close (4408) after this long with nothing received from the client. */
+    @WithDefault("45s")
+    Duration idleTimeout();
+
+    History history();
+
+    Limits limits();
+
+    Outbound outbound();
+
+    /** This node's id in the cluster; a random one when unset (pods get a new one per start). */
+    Optional<String> nodeId();
+
+    interface Auth {
+        /** {@code none}: clients name themselves; {@code jwt}: a signed token is required. */
+        @WithDefault("none")
+        AuthMode mode();
+
+        /** Key of the REST server API ({@code Authorization: Bearer <key>}); required in jwt mode. */
+        Optional<String> apiKey();
+    }
+
+    enum AuthMode {
+        none,
+        jwt
+    }
+
+    interface Presence {
+        /** How long a member outlives its node's last renewal. */
+        @WithDefault("30s")
+        Duration ttl();
+
+        /** How often a node renews its members. */
+        @WithDefault("10s")
+        Duration renewInterval();
+    }
+
+    interface Typing {
+        /** How long {@code typing: true} lasts without being sent again. */
+        @WithDefault("5s")
+        Duration ttl();
+    }
+
+    interface History {
+        /** Durable events kept per document for resume. */
+        @WithDefault("1000")
+        int size();
+
+        /** How long a document's history outlives its last event. */
+        @WithDefault("1h")
+        Duration ttl();
+    }
+
+    interface Limits {
+        /** Largest client message in bytes; a larger one closes the connection with 1009. */
+        @WithDefault("65536")
+        int messageSize();
+
+        /** Largest member state in bytes (UTF-8 JSON after the merge). */
+        @WithDefault("4096")
+        int stateSize();
+
+        @WithDefault("64")
+        int docsPerConnection();
+
+        @WithDefault("10000")
+        int membersPerDoc();
+
+        /** Messages per second per connection (token bucket refill). */
+        @WithDefault("100")
+        int rate();
+
+        /** Token bucket size. */
+        @WithDefault("200")
+        int burst();
+
+        /** Bad messages in a row before the connection is closed with 1008. */
+        @WithDefault("20")
+        int badMessages();
+
+        /** Bytes queued for one connection before it counts as a slow consumer (close 1013). */
+        @WithDefault("1048576")
+        int sendBuffer();
+    }
+
+    interface Outbound {
+        /** Frames queued for one connection, whatever their size, before it counts as slow. */
+        @WithDefault("4096")
+        int maxFrames();
+
+        /** Writes handed to the socket and not yet flushed, per connection. */
+        @WithDefault("16")
+        int writesInFlight();
+    }
+}

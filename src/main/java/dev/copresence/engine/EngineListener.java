@@ -1,0 +1,13 @@
+package dev.copresence.engine;
+
+/**
+ * What a node hears from its engine. {@link #onDocEvent} is called for every event of every document
+ * the node subscribed to, durable events of one document in offset order. Calls may come from any
+ * thread and must not block.
+ */
+public interface EngineListener {
+
+    void onDocEvent(String doc, DocEvent event);
+
+    void onStatus(UserStatus status);
+}

@@ -1,0 +1,18 @@
+package dev.copresence.engine;
+
+import io.smallrye.mutiny.Uni;
+
+/** The durable events of each document, with offsets; trimmed to the history size. */
+public interface Log {
+
+    /**
+     * Appends a {@code broadcast} and publishes it; the item is its offset.
+     *
+     * @param origin the sending member, or null for the server
+     * @param echo whether the origin gets it too
+     */
+    Uni<String> broadcast(String doc, String origin, boolean echo, String prefix);
+
+    /** The frames after {@code since} and before {@code until} (null: up to the end), both exclusive. */
+    Uni<Replay> readAfter(String doc, String since, String until);
+}

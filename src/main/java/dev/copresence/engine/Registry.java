@@ -1,0 +1,45 @@
+package dev.copresence.engine;
+
+import java.util.List;
+
+import io.smallrye.mutiny.Uni;
+
+import dev.copresence.protocol.Member;
+
+/**
+ * Members per document and online status per user. Every change is one atomic step that also logs
+ * (durable changes) and publishes the event, so all nodes see one order. Frames arrive pre-encoded:
+ * the engine stores and routes text, it never builds protocol messages.
+ */
+public interface Registry {
+
+    /**
+     * Adds the member and appends its {@code presence}/{@code join}. Fails with a
+     * {@code ProtocolException(DOC_FULL)} when the document already has {@code maxMembers}.
+     *
+     * @param joinPrefix {@code Codec.durablePrefix} of the join event
+     */
+    Uni<Snapshot> join(String doc, Member member, String joinPrefix, int maxMembers);
+
+    /** Removes the member and appends its leave; the item is the leave's offset, null if it was gone. */
+    Uni<String> leave(String doc, String memberId, String leavePrefix);
+
+    /** Stores the member's new state and publishes {@code presence}/{@code update} (not logged). */
+    Uni<Void> update(String doc, Member member, String frame);
+
+    /** Stores the member's typing flag and publishes the {@code typing} frame (not logged). */
+    Uni<Void> typing(String doc, Member member, String frame);
+
+    /** Keeps the given local members alive for another presence TTL (one step per document). */
+    Uni<Void> renew(String doc, List<String> memberIds);
+
+    Uni<Snapshot> snapshot(String doc);
+
+    /** One more open connection of the user on this node; announces it online on the first. */
+    Uni<Void> connected(String user);
+
+    /** One connection fewer; announces it offline (with lastSeen) when it was the last one anywhere. */
+    Uni<Void> disconnected(String user);
+
+    Uni<List<UserStatus>> status(List<String> users);
+}

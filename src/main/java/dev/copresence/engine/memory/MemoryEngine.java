@@ -1,0 +1,314 @@
+package dev.copresence.engine.memory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.smallrye.mutiny.Uni;
+
+import dev.copresence.engine.Bus;
+import dev.copresence.engine.DocEvent;
+import dev.copresence.engine.Engine;
+import dev.copresence.engine.EngineListener;
+import dev.copresence.engine.Log;
+import dev.copresence.engine.Registry;
+import dev.copresence.engine.Replay;
+import dev.copresence.engine.Snapshot;
+import dev.copresence.engine.UserStatus;
+import dev.copresence.protocol.Codec;
+import dev.copresence.protocol.ErrorCode;
+import dev.copresence.protocol.Member;
+import dev.copresence.protocol.ProtocolException;
+
+/**
+ * The embedded engine of a single node: registry, log and bus in this process. Each document is
+ * guarded by its own lock, and its events are handed to the listener inside that lock, so durable
+ * events reach every member in offset order, exactly as they do through Redis.
+ *
+ * <p>Offsets are {@code <epoch>-<seq>}: the epoch changes at every start, so an offset issued before
+ * a restart can never be mistaken for one of this run (it gives {@code resumed: false}).
+ */
+public final class MemoryEngine implements Registry, Log, Bus {
+    private final String epoch = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 50));
+    private final Map<String, DocState> docs = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> subscribed = new ConcurrentHashMap<>();
+    private final Map<String, Integer> connections = new ConcurrentHashMap<>();
+    private final Map<String, Long> lastSeen = new ConcurrentHashMap<>();
+    private final int historySize;
+    private final Duration historyTtl;
+    private final Clock clock;
+    private volatile EngineListener listener;
+
+    public MemoryEngine(int historySize, Duration historyTtl, Clock clock) {
+        this.historySize = historySize;
+        this.historyTtl = historyTtl;
+        this.clock = clock;
+    }
+
+    public Engine asEngine(String nodeId) {
+        return new Engine(nodeId, this, this, this, this::sweep);
+    }
+
+    /** Offsets come from one counter for all documents, so none is ever issued twice in a run. */
+    private final AtomicLong sequence = new AtomicLong();
+
+    private final class DocState {
+        final Map<String, Member> members = new LinkedHashMap<>();
+        final ArrayDeque<Entry> log = new ArrayDeque<>();
+        /** Everything after {@code base} up to {@code seq} is held: base moves up as history is trimmed. */
+        long base = sequence.get();
+        long seq = base;
+        long touchedAt = clock.millis();
+    }
+
+    private record Entry(long seq, String frame) {
+    }
+
+    private DocState doc(String doc) {
+        return docs.computeIfAbsent(doc, d -> new DocState());
+    }
+
+    private String offset(long seq) {
+        return epoch + "-" + seq;
+    }
+
+    /** Appends a durable frame and delivers it; the caller holds the document's lock. */
+    private String append(String doc, DocState state, String origin, boolean toOrigin, String prefix) {
+        long seq = sequence.incrementAndGet();
+        state.seq = seq;
+        String offset = offset(seq);
+        String frame = Codec.withOffset(prefix, offset);
+        state.log.addLast(new Entry(seq, frame));
+        while (state.log.size() > historySize) {
+            state.base = state.log.removeFirst().seq();
+        }
+        state.touchedAt = clock.millis();
+        deliver(doc, DocEvent.durable(offset, origin, toOrigin, frame));
+        return offset;
+    }
+
+    private void deliver(String doc, DocEvent event) {
+        EngineListener l = listener;
+        if (l != null && subscribed.containsKey(doc)) {
+            l.onDocEvent(doc, event);
+        }
+    }
+
+    // ---- Registry -------------------------------------------------------------------------------
+
+    @Override
+    public Uni<Snapshot> join(String doc, Member member, String joinPrefix, int maxMembers) {
+        return Uni.createFrom().item(() -> {
+            DocState state = doc(doc);
+            synchronized (state) {
+                if (state.members.size() >= maxMembers) {
+                    throw new ProtocolException(ErrorCode.DOC_FULL, "document " + doc + " has " + maxMembers
+                            + " members, the most allowed");
+                }
+                state.members.put(member.id(), member);
+                String offset = append(doc, state, member.id(), false, joinPrefix);
+                return new Snapshot(List.copyOf(state.members.values()), offset);
+            }
+        });
+    }
+
+    @Override
+    public Uni<String> leave(String doc, String memberId, String leavePrefix) {
+        return Uni.createFrom().item(() -> {
+            DocState state = doc(doc);
+            synchronized (state) {
+                if (state.members.remove(memberId) == null) {
+                    return null;
+                }
+                return append(doc, state, memberId, false, leavePrefix);
+            }
+        });
+    }
+
+    @Override
+    public Uni<Void> update(String doc, Member member, String frame) {
+        return store(doc, member, new DocEvent(DocEvent.Kind.UPDATE, null, member.id(), null, frame));
+    }
+
+    @Override
+    public Uni<Void> typing(String doc, Member member, String frame) {
+        return store(doc, member, new DocEvent(DocEvent.Kind.TYPING, null, member.id(), null, frame));
+    }
+
+    private Uni<Void> store(String doc, Member member, DocEvent event) {
+        return Uni.createFrom().item(() -> {
+            DocState state = doc(doc);
+            synchronized (state) {
+                if (state.members.replace(member.id(), member) != null) {
+                    deliver(doc, event);
+                }
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public Uni<Void> renew(String doc, List<String> memberIds) {
+        return Uni.createFrom().voidItem();
+    }
+
+    @Override
+    public Uni<Snapshot> snapshot(String doc) {
+        return Uni.createFrom().item(() -> {
+            DocState state = docs.get(doc);
+            if (state == null) {
+                return new Snapshot(List.of(), offset(sequence.get()));
+            }
+            synchronized (state) {
+                return new Snapshot(List.copyOf(state.members.values()), offset(state.seq));
+            }
+        });
+    }
+
+    @Override
+    public Uni<Void> connected(String user) {
+        return Uni.createFrom().item(() -> {
+            if (connections.merge(user, 1, Integer::sum) == 1) {
+                announce(new UserStatus(user, true, lastSeen.get(user)));
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public Uni<Void> disconnected(String user) {
+        return Uni.createFrom().item(() -> {
+            Integer left = connections.computeIfPresent(user, (u, n) -> n > 1 ? n - 1 : null);
+            if (left == null) {
+                long now = clock.millis();
+                lastSeen.put(user, now);
+                announce(new UserStatus(user, false, now));
+            }
+            return null;
+        });
+    }
+
+    private void announce(UserStatus status) {
+        EngineListener l = listener;
+        if (l != null) {
+            l.onStatus(status);
+        }
+    }
+
+    @Override
+    public Uni<List<UserStatus>> status(List<String> users) {
+        return Uni.createFrom().item(() -> {
+            List<UserStatus> result = new ArrayList<>(users.size());
+            for (String user : users) {
+                result.add(new UserStatus(user, connections.containsKey(user), lastSeen.get(user)));
+            }
+            return result;
+        });
+    }
+
+    // ---- Log ------------------------------------------------------------------------------------
+
+    @Override
+    public Uni<String> broadcast(String doc, String origin, boolean echo, String prefix) {
+        return Uni.createFrom().item(() -> {
+            DocState state = doc(doc);
+            synchronized (state) {
+                return append(doc, state, origin, echo, prefix);
+            }
+        });
+    }
+
+    @Override
+    public Uni<Replay> readAfter(String doc, String since, String until) {
+        return Uni.createFrom().item(() -> {
+            DocState state = doc(doc);
+            synchronized (state) {
+                String last = offset(state.seq);
+                long from = seqOf(since);
+                if (from < state.base || from > state.seq) {
+                    return Replay.notResumable(last);
+                }
+                long to = until == null ? Long.MAX_VALUE : seqOf(until);
+                List<String> frames = new ArrayList<>();
+                for (Entry e : state.log) {
+                    if (e.seq() > from && e.seq() < to) {
+                        frames.add(e.frame());
+                    }
+                }
+                return new Replay(true, frames, last);
+            }
+        });
+    }
+
+    /** The sequence number of an offset of this run, or -1 when it is not one. */
+    private long seqOf(String offset) {
+        int dash = offset.indexOf('-');
+        if (dash < 0 || !offset.substring(0, dash).equals(epoch)) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(offset.substring(dash + 1));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    // ---- Bus ------------------------------------------------------------------------------------
+
+    @Override
+    public void listen(EngineListener listener) {
+        this.listener = listener;
+    }
+
+    @Override
+    public Uni<Void> subscribe(String doc) {
+        subscribed.put(doc, Boolean.TRUE);
+        return Uni.createFrom().voidItem();
+    }
+
+    @Override
+    public void unsubscribe(String doc) {
+        subscribed.remove(doc);
+    }
+
+    @Override
+    public Uni<Boolean> signal(String doc, String to, String frame) {
+        return Uni.createFrom().item(() -> {
+            DocState state = docs.get(doc);
+            if (state == null) {
+                return false;
+            }
+            synchronized (state) {
+                if (!state.members.containsKey(to)) {
+                    return false;
+                }
+                deliver(doc, new DocEvent(DocEvent.Kind.SIGNAL, null, null, to, frame));
+                return true;
+            }
+        });
+    }
+
+    @Override
+    public Uni<Boolean> healthy() {
+        return Uni.createFrom().item(Boolean.TRUE);
+    }
+
+    /** Forgets documents with no member whose history outlived the history TTL. */
+    public void sweep() {
+        long cutoff = clock.millis() - historyTtl.toMillis();
+        docs.forEach((doc, state) -> {
+            synchronized (state) {
+                if (state.members.isEmpty() && state.touchedAt < cutoff) {
+                    docs.remove(doc, state);
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,174 @@
+package dev.copresence.engine.redis;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.jboss.logging.Logger;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.mutiny.redis.client.Command;
+import io.vertx.mutiny.redis.client.Redis;
+import io.vertx.mutiny.redis.client.RedisConnection;
+import io.vertx.mutiny.redis.client.Request;
+import io.vertx.mutiny.redis.client.Response;
+
+import dev.copresence.engine.Bus;
+import dev.copresence.engine.DocEvent;
+import dev.copresence.engine.EngineListener;
+import dev.copresence.engine.UserStatus;
+import dev.copresence.engine.redis.RedisScripts.Script;
+
+/**
+ * Fan-out between nodes over Redis pub/sub. One dedicated connection per node carries every
+ * subscription: one channel per document that has local members, plus the status channel. (The
+ * data-source API would open a connection per subscribe call.) Every command on that connection runs
+ * on one Vert.x context, in the order it was asked for, so an unsubscribe and a re-subscribe of the
+ * same document can never swap. When the connection ends, the node reconnects and subscribes again.
+ */
+final class RedisBus implements Bus {
+    private static final Logger LOG = Logger.getLogger(RedisBus.class);
+
+    private final Redis client;
+    private final RedisScripts scripts;
+    private final RedisSettings settings;
+    private final Context context;
+    private final Set<String> channels = ConcurrentHashMap.newKeySet();
+    private volatile EngineListener listener;
+    private volatile Uni<RedisConnection> connection;
+    private volatile boolean stopped;
+
+    RedisBus(Redis client, RedisScripts scripts, RedisSettings settings, Context context) {
+        this.client = client;
+        this.scripts = scripts;
+        this.settings = settings;
+        this.context = context;
+        this.connection = connect();
+    }
+
+    @Override
+    public void listen(EngineListener listener) {
+        this.listener = listener;
+    }
+
+    private Uni<RedisConnection> connect() {
+        return onContext(() -> client.connect())
+                .invoke(c -> {
+                    c.handler(this::onMessage);
+                    c.exceptionHandler(t -> LOG.debugf("pub/sub connection error: %s", t.getMessage()));
+                    c.endHandler(this::reconnect);
+                })
+                .call(c -> c.send(Request.cmd(Command.SUBSCRIBE).arg(RedisKeys.STATUS_CHANNEL)))
+                .call(c -> channels.isEmpty() ? Uni.createFrom().voidItem()
+                        : c.send(subscribeAll(channels)).replaceWithVoid())
+                .memoize().indefinitely();
+    }
+
+    private Request subscribeAll(Set<String> names) {
+        Request request = Request.cmd(Command.create(settings.subscribeCommand()));
+        names.forEach(request::arg);
+        return request;
+    }
+
+    /** Re-establishes the connection and every subscription; retried with back-off while Redis is away. */
+    private void reconnect() {
+        if (stopped) {
+            return;
+        }
+        LOG.warn("Redis pub/sub connection ended; reconnecting and subscribing again");
+        Uni<RedisConnection> next = connect();
+        connection = next;
+        next.onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(2)).indefinitely()
+                .subscribe().with(c -> LOG.info("Redis pub/sub connection restored"), t -> LOG.error("pub/sub", t));
+    }
+
+    private <T> Uni<T> onContext(java.util.function.Supplier<Uni<T>> action) {
+        return Uni.createFrom().emitter(emitter -> context.runOnContext(v -> action.get()
+                .subscribe().with(emitter::complete, emitter::fail)));
+    }
+
+    private void onMessage(Response message) {
+        if (message == null || message.size() < 3) {
+            return;
+        }
+        String kind = message.get(0).toString();
+        if (!"message".equals(kind) && !"smessage".equals(kind)) {
+            return;
+        }
+        EngineListener l = listener;
+        if (l == null) {
+            return;
+        }
+        String channel = message.get(1).toString();
+        String payload = message.get(2).toString();
+        try {
+            if (RedisKeys.STATUS_CHANNEL.equals(channel)) {
+                l.onStatus(parseStatus(payload));
+            } else {
+                l.onDocEvent(RedisKeys.docOfChannel(channel), DocEvent.fromWire(payload));
+            }
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "dropping an unreadable message on %s", channel);
+        }
+    }
+
+    /** {@code "<user> <1|0> <lastSeen|->"}, as connected.lua and disconnected.lua publish it. */
+    private static UserStatus parseStatus(String payload) {
+        String[] parts = payload.split(" ", 3);
+        return new UserStatus(parts[0], "1".equals(parts[1]), "-".equals(parts[2]) ? null : Long.valueOf(parts[2]));
+    }
+
+    /** The current connection; after a failed attempt, the next caller tries again. */
+    private Uni<RedisConnection> connection() {
+        Uni<RedisConnection> current = connection;
+        return current.onFailure().recoverWithUni(t -> {
+            if (connection == current && !stopped) {
+                connection = connect();
+            }
+            return Uni.createFrom().failure(t);
+        });
+    }
+
+    @Override
+    public Uni<Void> subscribe(String doc) {
+        String channel = RedisKeys.events(doc);
+        channels.add(channel);
+        return connection().chain(c -> onContext(() -> c.send(Request.cmd(Command.create(settings.subscribeCommand())).arg(channel))))
+                .replaceWithVoid();
+    }
+
+    @Override
+    public void unsubscribe(String doc) {
+        String channel = RedisKeys.events(doc);
+        channels.remove(channel);
+        connection().chain(c -> onContext(() -> c.send(Request.cmd(Command.create(settings.unsubscribeCommand())).arg(channel))))
+                .subscribe().with(r -> {
+                }, t -> LOG.debugf("unsubscribe %s failed: %s", channel, t.getMessage()));
+    }
+
+    @Override
+    public Uni<Boolean> signal(String doc, String to, String frame) {
+        return scripts.run(Script.SIGNAL, List.of(RedisKeys.members(doc)),
+                List.of(settings.publishCommand(), RedisKeys.events(doc), to,
+                        new DocEvent(DocEvent.Kind.SIGNAL, null, null, to, frame).toWire()))
+                .map(r -> r.toInteger() == 1);
+    }
+
+    @Override
+    public Uni<Boolean> healthy() {
+        return connection().chain(c -> onContext(() -> c.send(Request.cmd(Command.PING))))
+                .replaceWith(Boolean.TRUE)
+                .ifNoItem().after(Duration.ofSeconds(2)).fail()
+                .onFailure().recoverWithItem(Boolean.FALSE);
+    }
+
+    void stop() {
+        stopped = true;
+        connection.subscribe().with(c -> c.close().subscribe().with(v -> {
+        }, t -> {
+        }), t -> {
+        });
+    }
+}

@@ -1,0 +1,34 @@
+package dev.copresence.engine.redis;
+
+import java.time.Clock;
+
+import io.vertx.core.Context;
+import io.vertx.mutiny.redis.client.Redis;
+
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+
+import dev.copresence.config.CopresenceConfig;
+import dev.copresence.engine.Engine;
+
+/** Builds the Redis engine: registry and log over Lua scripts, bus over one pub/sub connection. */
+public final class RedisEngineFactory {
+    private RedisEngineFactory() {
+    }
+
+    /**
+     * @param sharded use sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7), as on Redis Cluster
+     */
+    public static Engine create(String nodeId, CopresenceConfig config, boolean sharded, ReactiveRedisDataSource dataSource,
+            Redis client, Context context, Clock clock) {
+        long ttl = config.presence().ttl().toMillis();
+        RedisSettings settings = new RedisSettings(nodeId,
+                sharded ? "SPUBLISH" : "PUBLISH", sharded ? "SSUBSCRIBE" : "SUBSCRIBE", sharded ? "SUNSUBSCRIBE" : "UNSUBSCRIBE",
+                ttl, Long.toString(Math.max(3 * ttl, 60_000)), Integer.toString(config.history().size()),
+                Long.toString(config.history().ttl().toMillis()));
+        RedisScripts scripts = new RedisScripts(dataSource);
+        RedisRegistry registry = new RedisRegistry(scripts, settings, clock);
+        RedisBus bus = new RedisBus(client, scripts, settings, context);
+        return new Engine(nodeId, registry, registry, bus, () -> {
+        });
+    }
+}

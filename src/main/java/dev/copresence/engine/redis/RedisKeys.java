@@ -1,0 +1,41 @@
+package dev.copresence.engine.redis;
+
+/**
+ * Key and channel names. Every key of a document carries the document in a hash tag, so on Redis
+ * Cluster they share one slot and one script may touch them together.
+ */
+final class RedisKeys {
+    static final String STATUS_CHANNEL = "cp:status";
+
+    private RedisKeys() {
+    }
+
+    static String members(String doc) {
+        return "cp:{" + doc + "}:members";
+    }
+
+    static String expiry(String doc) {
+        return "cp:{" + doc + "}:expiry";
+    }
+
+    static String log(String doc) {
+        return "cp:{" + doc + "}:log";
+    }
+
+    static String events(String doc) {
+        return "cp:{" + doc + "}:events";
+    }
+
+    /** The document of an events channel name. */
+    static String docOfChannel(String channel) {
+        return channel.substring("cp:{".length(), channel.length() - "}:events".length());
+    }
+
+    static String user(String user) {
+        return "cp:user:{" + user + "}";
+    }
+
+    static String userSeen(String user) {
+        return "cp:user:{" + user + "}:seen";
+    }
+}

@@ -1,0 +1,81 @@
+package dev.copresence.engine.redis;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Response;
+
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+
+/**
+ * The Lua scripts of {@code src/main/resources/redis}, run with EVALSHA. A Redis that does not know a
+ * script (restarted, or a new Cluster shard) answers NOSCRIPT; then the script is sent whole with
+ * EVAL, which also caches it there for the next call.
+ */
+final class RedisScripts {
+    enum Script {
+        JOIN("join"), LEAVE("leave"), STORE("store"), BROADCAST("broadcast"), REPLAY("replay"),
+        SNAPSHOT("snapshot"), RENEW("renew"), SIGNAL("signal"), CONNECTED("connected"),
+        DISCONNECTED("disconnected"), STATUS("status");
+
+        final String source;
+        final String sha;
+
+        Script(String name) {
+            this.source = load("redis/" + name + ".lua");
+            this.sha = sha1(source);
+        }
+    }
+
+    private final ReactiveRedisDataSource redis;
+
+    RedisScripts(ReactiveRedisDataSource redis) {
+        this.redis = redis;
+    }
+
+    Uni<Response> run(Script script, List<String> keys, List<String> args) {
+        return call("EVALSHA", script.sha, keys, args)
+                .onFailure(RedisScripts::isNoScript)
+                .recoverWithUni(() -> call("EVAL", script.source, keys, args));
+    }
+
+    private Uni<Response> call(String command, String script, List<String> keys, List<String> args) {
+        List<String> all = new ArrayList<>(2 + keys.size() + args.size());
+        all.add(script);
+        all.add(Integer.toString(keys.size()));
+        all.addAll(keys);
+        all.addAll(args);
+        return redis.execute(command, all.toArray(String[]::new));
+    }
+
+    private static boolean isNoScript(Throwable t) {
+        return t.getMessage() != null && t.getMessage().startsWith("NOSCRIPT");
+    }
+
+    private static String load(String resource) {
+        try (InputStream in = RedisScripts.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + resource);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String sha1(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

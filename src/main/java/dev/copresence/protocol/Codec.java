@@ -1,0 +1,157 @@
+package dev.copresence.protocol;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * JSON of wire protocol v1, both ways. Decoding turns a frame into a {@link ClientMessage} or throws
+ * a {@link ProtocolException} (nothing else escapes); encoding writes each server message by hand
+ * with a streaming generator: no reflection, so it works the same in a native image.
+ *
+ * <p>Durable events ({@code presence} join/leave, {@code broadcast}) are encoded with their
+ * {@code offset} as the last field, so that the step that assigns the offset (a Redis script, or the
+ * memory log) can finish the frame by appending it: see {@link #durablePrefix} and {@link #withOffset}.
+ */
+public final class Codec {
+    /** Deeper JSON than this is refused: it costs stack and is never needed for presence state. */
+    public static final int MAX_DEPTH = 64;
+
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+            .build();
+    private static final ObjectMapper MAPPER = new ObjectMapper(FACTORY)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+
+    private Codec() {
+    }
+
+    public static ObjectMapper mapper() {
+        return MAPPER;
+    }
+
+    // ---- decoding -------------------------------------------------------------------------------
+
+    /** Parses one client frame. Throws {@link ProtocolException} for anything the contract rejects. */
+    public static ClientMessage decode(String text) {
+        return Decoder.decode(parse(text));
+    }
+
+    static JsonNode parse(String text) {
+        try {
+            JsonNode node = MAPPER.readTree(text);
+            if (node == null || node.isMissingNode()) {
+                throw new ProtocolException(ErrorCode.BAD_JSON, "empty message: expected a JSON object");
+            }
+            return node;
+        } catch (IOException e) {
+            throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON: " + firstLine(e.getMessage()));
+        }
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "unreadable input";
+        }
+        int nl = message.indexOf('\n');
+        String line = nl < 0 ? message : message.substring(0, nl);
+        return line.length() > 160 ? line.substring(0, 160) : line;
+    }
+
+    /** Parses a JSON value of an HTTP body or a stored record; null when it is not JSON. */
+    public static JsonNode readTreeOrNull(String text) {
+        try {
+            return MAPPER.readTree(text);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    // ---- encoding -------------------------------------------------------------------------------
+
+    public static String encode(ServerMessage message) {
+        if (message instanceof ServerMessage.Presence p && p.offset() != null) {
+            return withOffset(durablePrefix(p), p.offset());
+        }
+        if (message instanceof ServerMessage.Broadcast b && b.offset() != null) {
+            return withOffset(durablePrefix(b), b.offset());
+        }
+        return write(g -> Encoder.write(g, message));
+    }
+
+    /** The frame of a durable event up to its offset value: {@code ...,"offset":"}. */
+    public static String durablePrefix(ServerMessage durable) {
+        String whole = write(g -> Encoder.writeWithoutOffset(g, durable));
+        return whole.substring(0, whole.length() - 1) + ",\"offset\":\"";
+    }
+
+    /** Completes a {@link #durablePrefix} with the offset the log assigned. Offsets need no escaping. */
+    public static String withOffset(String prefix, String offset) {
+        return prefix + offset + "\"}";
+    }
+
+    /** A member as stored in a registry: the public object plus the node that holds it. */
+    public static String encodeStoredMember(Member member) {
+        return write(g -> Encoder.writeMember(g, member, true));
+    }
+
+    public static Member decodeStoredMember(String json) {
+        JsonNode n = readTreeOrNull(json);
+        if (n == null || !n.isObject()) {
+            throw new IllegalStateException("corrupt member record");
+        }
+        JsonNode user = n.path("user");
+        JsonNode state = n.get("state");
+        return new Member(n.path("id").asText(),
+                new UserRef(user.path("id").asText(), user.hasNonNull("name") ? user.get("name").asText() : null),
+                state instanceof ObjectNode o ? o : MAPPER.createObjectNode(),
+                n.path("typing").asBoolean(false), n.path("joinedAt").asLong(), n.path("node").asText(null));
+    }
+
+    public static List<Member> decodeStoredMembers(Iterable<String> jsons) {
+        List<Member> members = new ArrayList<>();
+        for (String json : jsons) {
+            members.add(decodeStoredMember(json));
+        }
+        return members;
+    }
+
+    /** UTF-8 length of a JSON value once encoded: the measure of the state limit. */
+    public static int utf8Length(JsonNode node) {
+        try {
+            return MAPPER.writeValueAsBytes(node).length;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static String toJson(JsonNode node) {
+        return node.toString();
+    }
+
+    interface Writer {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    static String write(Writer writer) {
+        StringWriter out = new StringWriter(128);
+        try (JsonGenerator g = FACTORY.createGenerator(out)) {
+            g.setCodec(MAPPER);
+            writer.write(g);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+}

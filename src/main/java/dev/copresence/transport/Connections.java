@@ -1,0 +1,157 @@
+package dev.copresence.transport;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import jakarta.inject.Singleton;
+
+import org.jboss.logging.Logger;
+
+import io.quarkus.websockets.next.CloseReason;
+import io.quarkus.websockets.next.WebSocketConnection;
+import io.smallrye.mutiny.Uni;
+
+import dev.copresence.channel.CommandHandler;
+import dev.copresence.channel.Membership;
+import dev.copresence.channel.Session;
+import dev.copresence.config.CopresenceConfig;
+import dev.copresence.flow.OutboundQueue;
+import dev.copresence.flow.RateLimiter;
+import dev.copresence.protocol.ClientMessage;
+import dev.copresence.protocol.Codec;
+import dev.copresence.protocol.ErrorCode;
+import dev.copresence.protocol.ProtocolException;
+import dev.copresence.protocol.UserRef;
+
+/**
+ * The WebSocket side of a session's life, shared by both endpoints: open, each frame, close. Frames
+ * of one connection arrive one at a time (websockets-next's serial mode waits for the returned Uni),
+ * which is what keeps a connection's commands in order.
+ */
+@Singleton
+public final class Connections {
+    private static final Logger LOG = Logger.getLogger(Connections.class);
+
+    private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+    private final Map<String, WebSocketConnection> sockets = new ConcurrentHashMap<>();
+    private final CommandHandler handler;
+    private final Membership membership;
+    private final CopresenceConfig config;
+    private final SocketMetrics metrics;
+
+    public Connections(CommandHandler handler, Membership membership, CopresenceConfig config, SocketMetrics metrics) {
+        this.handler = handler;
+        this.membership = membership;
+        this.config = config;
+        this.metrics = metrics;
+    }
+
+    /** Opens a session; on the bound endpoint it also joins the document (resuming with {@code since}). */
+    Uni<Void> open(WebSocketConnection connection, String boundDoc) {
+        OutboundQueue out = new OutboundQueue(new SocketSink(connection, metrics), metrics,
+                config.limits().sendBuffer(), config.outbound().maxFrames(), config.outbound().writesInFlight());
+        Session session = new Session(connection.id(), boundDoc, out,
+                (code, reason) -> close(connection, code, reason),
+                new RateLimiter(config.limits().rate(), config.limits().burst()));
+        sessions.put(connection.id(), session);
+        sockets.put(connection.id(), connection);
+        UserRef user = connection.userData().get(UpgradeChecks.USER);
+        if (Boolean.TRUE.equals(connection.userData().get(UpgradeChecks.AUTHENTICATED))) {
+            session.fixUserByAuth();
+        }
+        Uni<Void> identified = user == null ? Uni.createFrom().voidItem() : membership.identify(session, user)
+                .onFailure().invoke(t -> LOG.warnf("online status not recorded: %s", t.getMessage()))
+                .onFailure().recoverWithNull();
+        if (boundDoc == null) {
+            return identified;
+        }
+        String since = UpgradeChecks.queryParam(connection.handshakeRequest().query(), "since");
+        return identified.chain(() -> membership.join(session, new ClientMessage.Join(null, boundDoc, null, null, since)))
+                .onFailure().recoverWithItem(failure -> {
+                    membership.fail(session, null, failure);
+                    session.close(closeCodeFor(failure), "could not join " + boundDoc);
+                    return null;
+                });
+    }
+
+    /** Close code of a bound connection whose join on open failed. */
+    private static int closeCodeFor(Throwable failure) {
+        if (failure instanceof ProtocolException p) {
+            if (p.code() == ErrorCode.FORBIDDEN) {
+                return 4403;
+            }
+            if (p.code() == ErrorCode.DOC_FULL) {
+                return 1013;
+            }
+            return 1008;
+        }
+        return 1011;
+    }
+
+    Uni<Void> text(WebSocketConnection connection, String text) {
+        Session session = sessions.get(connection.id());
+        if (session == null) {
+            return Uni.createFrom().voidItem();
+        }
+        session.touch();
+        ClientMessage message;
+        try {
+            message = Codec.decode(text);
+        } catch (ProtocolException e) {
+            membership.report(session, e);
+            return Uni.createFrom().voidItem();
+        }
+        metrics.received(message);
+        if (!session.rate().tryAcquire()) {
+            membership.report(session, new ProtocolException(ErrorCode.RATE_LIMITED,
+                    "over " + config.limits().rate() + " messages per second; this message was not applied", message.id()));
+            if (session.rate().rejectedInRow() > config.limits().burst()) {
+                session.close(1008, "rate limit exceeded persistently");
+            }
+            return Uni.createFrom().voidItem();
+        }
+        return handler.handle(session, message);
+    }
+
+    void binary(WebSocketConnection connection) {
+        Session session = sessions.get(connection.id());
+        if (session != null) {
+            session.touch();
+            membership.report(session, ProtocolException.badRequest("binary frames are not supported: send JSON in text frames"));
+        }
+    }
+
+    void touch(WebSocketConnection connection) {
+        Session session = sessions.get(connection.id());
+        if (session != null) {
+            session.touch();
+        }
+    }
+
+    Uni<Void> closed(WebSocketConnection connection) {
+        Session session = sessions.remove(connection.id());
+        sockets.remove(connection.id());
+        return session == null ? Uni.createFrom().voidItem() : membership.closed(session);
+    }
+
+    void failed(WebSocketConnection connection, Throwable failure) {
+        LOG.debugf("connection %s: %s", connection.id(), failure.toString());
+    }
+
+    private static void close(WebSocketConnection connection, int code, String reason) {
+        if (connection.isOpen()) {
+            connection.close(new CloseReason(code, reason)).subscribe().with(ok -> {
+            }, failure -> {
+            });
+        }
+    }
+
+    public List<Session> sessions() {
+        return List.copyOf(sessions.values());
+    }
+
+    public int count() {
+        return sessions.size();
+    }
+}

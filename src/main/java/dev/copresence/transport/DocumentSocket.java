@@ -1,0 +1,53 @@
+package dev.copresence.transport;
+
+import io.quarkus.websockets.next.OnBinaryMessage;
+import io.quarkus.websockets.next.OnClose;
+import io.quarkus.websockets.next.OnError;
+import io.quarkus.websockets.next.OnOpen;
+import io.quarkus.websockets.next.OnPongMessage;
+import io.quarkus.websockets.next.OnTextMessage;
+import io.quarkus.websockets.next.PathParam;
+import io.quarkus.websockets.next.WebSocket;
+import io.quarkus.websockets.next.WebSocketConnection;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.buffer.Buffer;
+
+/** {@code GET /ws/documents/{doc}}: bound to one document, joined on open ({@code doc} may be left out). */
+@WebSocket(path = "/ws/documents/{doc}")
+public class DocumentSocket {
+    private final Connections connections;
+
+    public DocumentSocket(Connections connections) {
+        this.connections = connections;
+    }
+
+    @OnOpen
+    Uni<Void> open(WebSocketConnection connection, @PathParam String doc) {
+        return connections.open(connection, doc);
+    }
+
+    @OnTextMessage
+    Uni<Void> text(WebSocketConnection connection, String text) {
+        return connections.text(connection, text);
+    }
+
+    @OnBinaryMessage
+    void binary(WebSocketConnection connection, Buffer ignored) {
+        connections.binary(connection);
+    }
+
+    @OnPongMessage
+    void pong(WebSocketConnection connection, Buffer ignored) {
+        connections.touch(connection);
+    }
+
+    @OnClose
+    Uni<Void> close(WebSocketConnection connection) {
+        return connections.closed(connection);
+    }
+
+    @OnError
+    void error(WebSocketConnection connection, Throwable failure) {
+        connections.failed(connection, failure);
+    }
+}

@@ -1,0 +1,52 @@
+package dev.copresence.transport;
+
+import io.quarkus.websockets.next.OnBinaryMessage;
+import io.quarkus.websockets.next.OnClose;
+import io.quarkus.websockets.next.OnError;
+import io.quarkus.websockets.next.OnOpen;
+import io.quarkus.websockets.next.OnPongMessage;
+import io.quarkus.websockets.next.OnTextMessage;
+import io.quarkus.websockets.next.WebSocket;
+import io.quarkus.websockets.next.WebSocketConnection;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.buffer.Buffer;
+
+/** {@code GET /ws}: one connection, any number of documents ({@code doc} on every message). */
+@WebSocket(path = "/ws")
+public class MultiplexedSocket {
+    private final Connections connections;
+
+    public MultiplexedSocket(Connections connections) {
+        this.connections = connections;
+    }
+
+    @OnOpen
+    Uni<Void> open(WebSocketConnection connection) {
+        return connections.open(connection, null);
+    }
+
+    @OnTextMessage
+    Uni<Void> text(WebSocketConnection connection, String text) {
+        return connections.text(connection, text);
+    }
+
+    @OnBinaryMessage
+    void binary(WebSocketConnection connection, Buffer ignored) {
+        connections.binary(connection);
+    }
+
+    @OnPongMessage
+    void pong(WebSocketConnection connection, Buffer ignored) {
+        connections.touch(connection);
+    }
+
+    @OnClose
+    Uni<Void> close(WebSocketConnection connection) {
+        return connections.closed(connection);
+    }
+
+    @OnError
+    void error(WebSocketConnection connection, Throwable failure) {
+        connections.failed(connection, failure);
+    }
+}

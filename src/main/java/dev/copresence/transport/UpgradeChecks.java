@@ -1,0 +1,72 @@
+package dev.copresence.transport;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.quarkus.websockets.next.HttpUpgradeCheck;
+import io.quarkus.websockets.next.UserData;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerRequest;
+
+import dev.copresence.protocol.Ids;
+import dev.copresence.protocol.UserRef;
+import dev.copresence.security.Access;
+
+/**
+ * What is decided before a WebSocket exists: the origin (403), the document of the bound endpoint
+ * and the user named in the query (400), and, in jwt mode, the token (401). The user found here
+ * travels to the connection in its user data.
+ */
+@ApplicationScoped
+public class UpgradeChecks implements HttpUpgradeCheck {
+    static final UserData.TypedKey<UserRef> USER = new UserData.TypedKey<>("copresence.user");
+    static final UserData.TypedKey<Boolean> AUTHENTICATED = UserData.TypedKey.forBoolean("copresence.authenticated");
+    static final UserData.TypedKey<Long> TOKEN_EXPIRY = UserData.TypedKey.forLong("copresence.token-expiry");
+
+    private final Access access;
+
+    public UpgradeChecks(Access access) {
+        this.access = access;
+    }
+
+    @Override
+    public Uni<CheckResult> perform(HttpUpgradeContext context) {
+        HttpServerRequest request = context.httpRequest();
+        if (!access.originAllowed(request.getHeader("Origin"))) {
+            return CheckResult.rejectUpgrade(403);
+        }
+        String doc = context.pathParam("doc");
+        if (request.path().startsWith("/ws/documents/") && !Ids.valid(doc)) {
+            return CheckResult.rejectUpgrade(400);
+        }
+        Access.Identity identity = access.identify(request);
+        if (identity.status() != 200) {
+            return CheckResult.rejectUpgrade(identity.status());
+        }
+        if (identity.user() != null) {
+            context.userData().put(USER, identity.user());
+            context.userData().put(AUTHENTICATED, identity.authenticated());
+            if (identity.expiresAt() != null) {
+                context.userData().put(TOKEN_EXPIRY, identity.expiresAt());
+            }
+        }
+        return CheckResult.permitUpgrade();
+    }
+
+    /** The first value of a query parameter, decoded; null when absent. */
+    static String queryParam(String query, String name) {
+        if (query == null) {
+            return null;
+        }
+        for (String pair : query.split("&")) {
+            int eq = pair.indexOf('=');
+            String key = eq < 0 ? pair : pair.substring(0, eq);
+            if (key.equals(name)) {
+                return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,16 @@
+-- renew.lua: keeps a node's members of one document alive for another presence TTL: one call per
+-- document per renewal, whatever the number of members.
+-- KEYS[1] cp:{doc}:members  hash   KEYS[2] cp:{doc}:expiry  zset
+-- ARGV[1] expiry (epoch ms)   ARGV[2] presence key TTL (ms)   ARGV[3..] member ids
+-- Returns the ids that are no longer members (reaped while this node could not renew them).
+local gone = {}
+for i = 3, #ARGV do
+  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then
+    redis.call('ZADD', KEYS[2], ARGV[1], ARGV[i])
+  else
+    gone[#gone + 1] = ARGV[i]
+  end
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return gone
