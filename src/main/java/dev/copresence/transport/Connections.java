@@ -135,7 +135,17 @@ public final class Connections {
         return session == null ? Uni.createFrom().voidItem() : membership.closed(session);
     }
 
+    /**
+     * Vert.x reports a message that outgrows the message limit (over several frames) as a failure
+     * and keeps the socket open; the contract closes it with 1009. (A single oversized frame is
+     * closed with 1009 by Netty's decoder itself.)
+     */
     void failed(WebSocketConnection connection, Throwable failure) {
+        String message = failure.getMessage();
+        if (failure instanceof IllegalStateException && message != null && message.contains("max message size")) {
+            close(connection, 1009, "message over " + config.limits().messageSize() + " bytes");
+            return;
+        }
         LOG.debugf("connection %s: %s", connection.id(), failure.toString());
     }
 

@@ -44,7 +44,7 @@ final class RedisRegistry implements Registry, Log {
                 List.of(settings.publishCommand(), RedisKeys.events(doc), member.id(), Codec.encodeStoredMember(member),
                         Long.toString(expiry()), Integer.toString(maxMembers), settings.historySize(),
                         settings.historyTtlMs(), joinPrefix, settings.presenceKeyTtlMs()))
-                .onFailure(t -> "DOC_FULL".equals(t.getMessage()))
+                .onFailure(t -> t.getMessage() != null && t.getMessage().contains("DOC_FULL"))
                 .transform(t -> new ProtocolException(ErrorCode.DOC_FULL,
                         "document " + doc + " has " + maxMembers + " members, the most allowed"))
                 .map(r -> new Snapshot(members(r.get(1)), r.get(0).toString()));

@@ -1,0 +1,161 @@
+package dev.copresence.contract;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.copresence.support.WsClient;
+
+/**
+ * The contract's "Errors" and limits: each error code, the bad-message count, and the close codes
+ * a client can provoke. A refused message changes no state.
+ */
+public abstract class ErrorContractTests extends ContractTests {
+
+    private static JsonNode error(WsClient client, String frame) {
+        client.send(frame);
+        return client.next("error");
+    }
+
+    @Test
+    void notJsonIsBadJson() {
+        WsClient client = connect();
+        JsonNode error = error(client, "{\"type\":\"join\",");
+        assertEquals("bad_json", error.get("code").asText());
+        assertFalse(error.get("message").asText().isBlank());
+    }
+
+    @Test
+    void aMessageOfUnknownTypeIsUnknownTypeWithItsId() {
+        WsClient client = connect();
+        JsonNode error = error(client, "{\"type\":\"dance\",\"id\":42}");
+        assertEquals("unknown_type", error.get("code").asText());
+        assertEquals(42, error.get("id").asInt());
+    }
+
+    @Test
+    void wrongFieldTypesAreBadRequest() {
+        WsClient client = connect();
+        String doc = doc();
+        for (String frame : new String[] {
+                "[1,2]", "{\"id\":1}", "{\"type\":1}",
+                "{\"type\":\"join\",\"doc\":5}", "{\"type\":\"join\",\"doc\":\"bad doc\"}",
+                "{\"type\":\"join\",\"doc\":\"" + doc + "\",\"state\":[1]}",
+                "{\"type\":\"join\",\"doc\":\"" + doc + "\",\"user\":{\"id\":\"bad id\"}}",
+                "{\"type\":\"join\",\"doc\":\"" + doc + "\",\"since\":5}",
+                "{\"type\":\"join\"}", "{\"type\":\"typing\",\"doc\":\"" + doc + "\",\"typing\":\"yes\"}",
+                "{\"type\":\"watch\",\"users\":[]}", "{\"type\":\"watch\",\"users\":\"u1\"}",
+                "{\"type\":\"ping\",\"id\":{\"x\":1}}", "{\"type\":\"signal\",\"doc\":\"" + doc + "\",\"data\":1}" }) {
+            JsonNode error = error(client, frame);
+            assertEquals("bad_request", error.get("code").asText(), frame);
+            client.send("{\"type\":\"ping\",\"id\":\"ok\"}");
+            client.next("pong");
+        }
+        given().get("/api/documents/" + doc + "/members").then().body("members.size()", equalTo(0));
+    }
+
+    @Test
+    void aBinaryFrameIsBadRequestAndTheConnectionStaysOpen() {
+        WsClient client = connect();
+        client.sendBinary("{\"type\":\"ping\"}".getBytes(StandardCharsets.UTF_8));
+        assertEquals("bad_request", client.next("error").get("code").asText());
+        client.send("{\"type\":\"ping\",\"id\":1}");
+        assertEquals(1, client.next("pong").get("id").asInt());
+    }
+
+    @Test
+    void theTwentiethBadMessageInARowClosesWith1008() {
+        WsClient client = connect();
+        for (int i = 0; i < 19; i++) {
+            assertEquals("bad_json", error(client, "nope").get("code").asText());
+        }
+        client.send("{\"type\":\"ping\",\"id\":1}");
+        client.next("pong");
+        for (int i = 0; i < 19; i++) {
+            error(client, "nope");
+        }
+        assertFalse(client.isClosed(), "a success reset the count");
+        error(client, "{\"type\":\"unknown\"}");
+        assertEquals(1008, client.awaitClose());
+    }
+
+    @Test
+    void aMessageOverTheSizeLimitClosesWith1009() {
+        WsClient client = connect();
+        client.send("{\"type\":\"broadcast\",\"doc\":\"d\",\"data\":\"" + "x".repeat(70 * 1024) + "\"}");
+        assertEquals(1009, client.awaitClose());
+    }
+
+    @Test
+    void theSixtyFifthDocumentIsTooManyDocs() {
+        WsClient client = connect();
+        for (int i = 0; i < 64; i++) {
+            join(client, doc());
+        }
+        String doc = doc();
+        JsonNode error = error(client, "{\"type\":\"join\",\"id\":65,\"doc\":\"" + doc + "\"}");
+        assertEquals("too_many_docs", error.get("code").asText());
+        assertEquals(65, error.get("id").asInt());
+        given().get("/api/documents/" + doc + "/members").then().body("members.size()", equalTo(0));
+    }
+
+    @Test
+    void aFullDocumentIsDocFull() {
+        String doc = doc();
+        for (int i = 0; i < 4; i++) {
+            join(connect(), doc);
+        }
+        WsClient late = connect();
+        JsonNode error = error(late, "{\"type\":\"join\",\"id\":5,\"doc\":\"" + doc + "\"}");
+        assertEquals("doc_full", error.get("code").asText());
+        given().get("/api/documents/" + doc + "/members").then().body("members.size()", equalTo(4));
+        late.send("{\"type\":\"update\",\"id\":6,\"doc\":\"" + doc + "\",\"state\":{}}");
+        assertEquals("not_joined", late.next("error").get("code").asText());
+    }
+
+    @Test
+    void aFloodIsRateLimitedAndNotApplied() {
+        String doc = doc();
+        WsClient flooder = connect();
+        join(flooder, doc);
+        WsClient bob = connect();
+        join(bob, doc);
+        flooder.next("presence");
+        int sent = 320;
+        for (int i = 0; i < sent; i++) {
+            flooder.send("{\"type\":\"broadcast\",\"id\":" + i + ",\"doc\":\"" + doc + "\",\"data\":" + i + "}");
+        }
+        int acks = 0;
+        int limited = 0;
+        for (int i = 0; i < sent; i++) {
+            JsonNode answer = flooder.next();
+            if ("ack".equals(answer.get("type").asText())) {
+                acks++;
+            } else {
+                assertEquals("rate_limited", answer.get("code").asText());
+                limited++;
+            }
+        }
+        assertTrue(limited > 0, "a burst over 200 is limited");
+        assertEquals(sent, acks + limited);
+        int delivered = 0;
+        while (delivered < acks) {
+            bob.next("broadcast");
+            delivered++;
+        }
+        assertTrue(bob.drain().isEmpty(), "limited broadcasts were not applied");
+    }
+
+    @Test
+    void anUnknownDocumentIsEmptyNotAnError() {
+        given().get("/api/documents/" + doc() + "/members").then().statusCode(200).body("members", org.hamcrest.Matchers.empty());
+    }
+}
