@@ -2,12 +2,17 @@
 -- anywhere, records lastSeen and announces the user offline.
 -- KEYS[1] cp:user:{user}  hash   KEYS[2] cp:user:{user}:seen  string
 -- ARGV[1] node id   ARGV[2] status channel   ARGV[3] user id   ARGV[4] now (epoch ms)   ARGV[5] lastSeen TTL (ms)
+-- Returns the user's connections left on this node.
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+  return 0 -- already forgotten (reaped as a dead node's): nothing to announce again
+end
 local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
 if n <= 0 then
   redis.call('HDEL', KEYS[1], ARGV[1])
+  n = 0
 end
 if redis.call('HLEN', KEYS[1]) == 0 then
   redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
   redis.call('PUBLISH', ARGV[2], ARGV[3] .. ' 0 ' .. ARGV[4])
 end
-return 1
+return n

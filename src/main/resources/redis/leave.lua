@@ -8,7 +8,7 @@ if redis.call('HDEL', KEYS[1], ARGV[3]) == 0 then
   return false
 end
 redis.call('ZREM', KEYS[2], ARGV[3])
-local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'p', ARGV[6])
+local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'p', ARGV[6], 'k', 'd', 'o', ARGV[3])
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
 redis.call(ARGV[1], ARGV[2], 'd ' .. id .. ' ' .. ARGV[3] .. ' -\n' .. ARGV[6] .. id .. '"}')
 return id

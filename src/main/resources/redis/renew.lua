@@ -2,7 +2,8 @@
 -- document per renewal, whatever the number of members.
 -- KEYS[1] cp:{doc}:members  hash   KEYS[2] cp:{doc}:expiry  zset
 -- ARGV[1] expiry (epoch ms)   ARGV[2] presence key TTL (ms)   ARGV[3..] member ids
--- Returns the ids that are no longer members (reaped while this node could not renew them).
+-- Returns the ids that are no longer members: Redis lost them, or they were reaped while this node
+-- could not renew them. The node puts them back with reassert.lua.
 local gone = {}
 for i = 3, #ARGV do
   if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then

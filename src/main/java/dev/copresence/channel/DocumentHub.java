@@ -6,6 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import io.smallrye.mutiny.Uni;
 
 import dev.copresence.engine.DocEvent;
+import dev.copresence.engine.Offsets;
 
 /**
  * The members of one document held by this node. An event is encoded once, upstream; the hub hands
@@ -15,6 +16,8 @@ final class DocumentHub {
     final String doc;
     final Map<String, LocalMember> members = new ConcurrentHashMap<>();
     private volatile Uni<Void> subscribed;
+    /** The newest durable event delivered: older or repeated ones (a catch-up overlapping pub/sub) are dropped. */
+    private String lastOffset;
 
     DocumentHub(String doc) {
         this.doc = doc;
@@ -37,9 +40,25 @@ final class DocumentHub {
             return;
         }
         Object key = conflationKey(doc, event);
-        for (LocalMember member : members.values()) {
-            member.deliver(event, key);
+        if (!event.kind().durable()) {
+            for (LocalMember member : members.values()) {
+                member.deliver(event, key);
+            }
+            return;
         }
+        synchronized (this) {
+            if (lastOffset != null && Offsets.compare(event.offset(), lastOffset) <= 0) {
+                return;
+            }
+            lastOffset = event.offset();
+            for (LocalMember member : members.values()) {
+                member.deliver(event, key);
+            }
+        }
+    }
+
+    synchronized String lastOffset() {
+        return lastOffset;
     }
 
     /** Ephemeral events of one member and kind replace each other in a slow reader's queue. */

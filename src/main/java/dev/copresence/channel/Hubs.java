@@ -7,15 +7,19 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.annotation.PostConstruct;
+import jakarta.enterprise.event.Event;
 import jakarta.inject.Singleton;
 
+import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Uni;
 
 import dev.copresence.engine.Bus;
 import dev.copresence.engine.DocEvent;
 import dev.copresence.engine.Engine;
 import dev.copresence.engine.EngineListener;
+import dev.copresence.engine.Log;
 import dev.copresence.engine.UserStatus;
+import dev.copresence.protocol.Member;
 import dev.copresence.protocol.ServerMessage;
 
 /**
@@ -25,19 +29,56 @@ import dev.copresence.protocol.ServerMessage;
  * subscribe and an unsubscribe of one document are always issued in the order of the hub's life.
  */
 @Singleton
+@Startup
 public final class Hubs implements EngineListener {
     private final Bus bus;
     private final Map<String, DocumentHub> hubs = new ConcurrentHashMap<>();
     private final Map<String, Set<Session>> watchers = new ConcurrentHashMap<>();
     private final Map<Session, List<UserStatus>> heldStatus = new ConcurrentHashMap<>();
 
-    public Hubs(Engine engine) {
+    private final Event<Resync> resync;
+
+    public Hubs(Engine engine, Event<Resync> resync) {
         this.bus = engine.bus();
+        this.resync = resync;
     }
 
     @PostConstruct
     void listen() {
         bus.listen(this);
+    }
+
+    /** The engine asks for a resync: {@link Upkeep} re-asserts members and catches up. */
+    public record Resync() {
+    }
+
+    @Override
+    public void onResync() {
+        resync.fireAsync(new Resync());
+    }
+
+    /** Delivers the durable events a document's hub missed (it drops those it already has). */
+    Uni<Void> catchUp(String doc, Log log) {
+        DocumentHub hub = hubs.get(doc);
+        if (hub == null) {
+            return Uni.createFrom().voidItem();
+        }
+        return log.eventsAfter(doc, hub.lastOffset()).invoke(events -> events.forEach(hub::deliver)).replaceWithVoid();
+    }
+
+    /** The current members held here for the given ids (those still held). */
+    List<Member> members(String doc, List<String> ids) {
+        DocumentHub hub = hubs.get(doc);
+        List<Member> result = new ArrayList<>();
+        if (hub != null) {
+            for (String id : ids) {
+                LocalMember local = hub.members.get(id);
+                if (local != null) {
+                    result.add(local.member);
+                }
+            }
+        }
+        return result;
     }
 
     @Override
@@ -96,7 +137,12 @@ public final class Hubs implements EngineListener {
     public Map<String, List<String>> localMembers() {
         Map<String, List<String>> result = new ConcurrentHashMap<>();
         hubs.forEach((doc, hub) -> {
-            List<String> ids = new ArrayList<>(hub.members.keySet());
+            List<String> ids = new ArrayList<>();
+            hub.members.forEach((id, member) -> {
+                if (member.active()) {
+                    ids.add(id);
+                }
+            });
             if (!ids.isEmpty()) {
                 result.put(doc, ids);
             }

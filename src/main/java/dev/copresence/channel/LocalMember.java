@@ -34,6 +34,11 @@ final class LocalMember {
         return member.id();
     }
 
+    /** True once {@code joined} was sent (the registry has the member). */
+    synchronized boolean active() {
+        return pending == null;
+    }
+
     synchronized void deliver(DocEvent event, Object conflationKey) {
         if (pending != null) {
             if (pending.size() >= MAX_PENDING) {

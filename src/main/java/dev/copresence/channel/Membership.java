@@ -2,6 +2,8 @@ package dev.copresence.channel;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 import jakarta.inject.Singleton;
@@ -38,6 +40,7 @@ public final class Membership {
     private final Engine engine;
     private final Hubs hubs;
     private final CopresenceConfig config;
+    private final Map<String, Integer> connectionsHere = new ConcurrentHashMap<>();
 
     public Membership(Engine engine, Hubs hubs, CopresenceConfig config) {
         this.engine = engine;
@@ -80,11 +83,18 @@ public final class Membership {
     public Uni<Void> identify(Session session, UserRef user) {
         session.user(user);
         session.userOnline(true);
+        connectionsHere.merge(user.id(), 1, Integer::sum);
         return engine.registry().connected(user.id());
+    }
+
+    /** Open connections per user on this node, to put back if the registry loses them. */
+    Map<String, Integer> connectionsHere() {
+        return Map.copyOf(connectionsHere);
     }
 
     public Uni<Void> join(Session session, ClientMessage.Join m) {
         String doc = docOf(session, m.doc());
+        UserRef user = userFor(session, m.user());
         LocalMember existing = session.memberships().get(doc);
         if (existing != null) {
             return engine.registry().snapshot(doc).invoke(s -> session.send(new ServerMessage.Joined(m.id(), doc,
@@ -96,7 +106,6 @@ public final class Membership {
         }
         ObjectNode state = m.state() == null ? Codec.mapper().createObjectNode() : m.state();
         checkStateSize(state, config.limits().stateSize());
-        UserRef user = userFor(session, m.user());
         boolean newUser = session.user() == null;
         Member member = new Member(newMemberId(), user, state, false, System.currentTimeMillis(), engine.nodeId());
         LocalMember local = new LocalMember(session, doc, member);
@@ -156,7 +165,12 @@ public final class Membership {
 
     /** The connection is gone: its members leave with reason {@code closed}, its user may go offline. */
     public Uni<Void> closed(Session session) {
-        session.markClosed();
+        if (!session.markClosed()) {
+            return Uni.createFrom().voidItem();
+        }
+        if (session.userOnline()) {
+            connectionsHere.computeIfPresent(session.user().id(), (u, n) -> n > 1 ? n - 1 : null);
+        }
         hubs.unwatch(session, new ArrayList<>(session.watched()));
         List<Uni<Void>> leaves = new ArrayList<>();
         for (LocalMember local : new ArrayList<>(session.memberships().values())) {

@@ -34,7 +34,7 @@ public final class Session {
     private volatile long lastReceived = System.nanoTime();
     private volatile long tokenExpiresAt = Long.MAX_VALUE;
     private int badInRow;
-    private volatile boolean closed;
+    private boolean closed;
 
     public Session(String id, String boundDoc, OutboundQueue out, Closer closer, RateLimiter rate) {
         this.id = id;
@@ -131,12 +131,13 @@ public final class Session {
         closer.close(code, reason);
     }
 
-    boolean closed() {
-        return closed;
-    }
-
-    void markClosed() {
+    /** Marks the session closed; true only the first time, so that its goodbye happens once. */
+    synchronized boolean markClosed() {
+        if (closed) {
+            return false;
+        }
         closed = true;
         out.discard();
+        return true;
     }
 }

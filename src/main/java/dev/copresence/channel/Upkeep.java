@@ -3,17 +3,24 @@ package dev.copresence.channel;
 import java.util.List;
 import java.util.Map;
 
+import jakarta.enterprise.event.ObservesAsync;
 import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
 import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
 
 import dev.copresence.engine.Engine;
+import dev.copresence.protocol.Codec;
+import dev.copresence.protocol.Member;
+import dev.copresence.protocol.ServerMessage;
 
 /**
  * The node's periodic work: renewing its members (one engine call per document, whatever the number
- * of members) and the engine's housekeeping.
+ * of members), putting back what the registry lost, and the engine's heartbeat (leases, reaping).
+ * After a gap in the bus it also catches up on the durable events it missed.
  */
 @Singleton
 public final class Upkeep {
@@ -21,18 +28,46 @@ public final class Upkeep {
 
     private final Engine engine;
     private final Hubs hubs;
+    private final Membership membership;
 
-    public Upkeep(Engine engine, Hubs hubs) {
+    public Upkeep(Engine engine, Hubs hubs, Membership membership) {
         this.engine = engine;
         this.hubs = hubs;
+        this.membership = membership;
     }
 
     @Scheduled(every = "${copresence.presence.renew-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void renew() {
-        for (Map.Entry<String, List<String>> doc : hubs.localMembers().entrySet()) {
-            engine.registry().renew(doc.getKey(), doc.getValue()).subscribe().with(ok -> {
-            }, failure -> LOG.debugf("renewal of %s failed: %s", doc.getKey(), failure.getMessage()));
+    Uni<Void> renew() {
+        Map<String, List<String>> local = hubs.localMembers();
+        return Multi.createFrom().iterable(local.entrySet())
+                .onItem().transformToUni(doc -> engine.registry().renew(doc.getKey(), doc.getValue())
+                        .chain(gone -> gone.isEmpty() ? Uni.createFrom().voidItem() : reassert(doc.getKey(), gone))
+                        .onFailure().invoke(t -> LOG.debugf("renewal of %s failed: %s", doc.getKey(), t.getMessage()))
+                        .onFailure().recoverWithNull())
+                .merge(8)
+                .collect().last()
+                .chain(() -> engine.registry().heartbeat(local.keySet()))
+                .onFailure().invoke(t -> LOG.debugf("heartbeat failed: %s", t.getMessage()))
+                .onFailure().recoverWithNull();
+    }
+
+    private Uni<Void> reassert(String doc, List<String> gone) {
+        List<Member> members = hubs.members(doc, gone);
+        if (members.isEmpty()) {
+            return Uni.createFrom().voidItem();
         }
-        engine.housekeeping().run();
+        LOG.infof("re-asserting %d member(s) of %s that the registry lost", members.size(), doc);
+        List<String> prefixes = members.stream()
+                .map(m -> Codec.durablePrefix(new ServerMessage.Presence(doc, "join", m, null, null))).toList();
+        return engine.registry().reassert(doc, members, prefixes);
+    }
+
+    /** After a gap: members and connections back into the registry, then the missed durable events. */
+    void resync(@ObservesAsync Hubs.Resync ignored) {
+        engine.registry().reassertConnections(membership.connectionsHere())
+                .chain(this::renew)
+                .chain(() -> Multi.createFrom().iterable(hubs.localMembers().keySet())
+                        .onItem().transformToUni(doc -> hubs.catchUp(doc, engine.log())).merge(8).collect().last())
+                .subscribe().with(ok -> LOG.info("resync done"), t -> LOG.warnf("resync failed: %s", t.getMessage()));
     }
 }

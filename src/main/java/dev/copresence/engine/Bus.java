@@ -19,4 +19,8 @@ public interface Bus {
 
     /** Whether the shared backend answers (always true in memory). */
     Uni<Boolean> healthy();
+
+    /** Stops delivering and releases the connection (at shutdown). */
+    default void close() {
+    }
 }

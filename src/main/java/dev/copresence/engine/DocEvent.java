@@ -53,6 +53,12 @@ public record DocEvent(Kind kind, String offset, String origin, String target, S
         return new DocEvent(toOrigin ? Kind.DURABLE_TO_ALL : Kind.DURABLE_TO_OTHERS, offset, origin, null, frame);
     }
 
+    /** A durable event read back from a log entry (its kind code and origin as stored, {@code -} for none). */
+    public static DocEvent logged(String kindCode, String offset, String origin, String frame) {
+        Kind kind = kindCode == null ? Kind.DURABLE_TO_OTHERS : Kind.of(kindCode.charAt(0));
+        return new DocEvent(kind, offset, origin == null || "-".equals(origin) ? null : origin, null, frame);
+    }
+
     public String toWire() {
         return header(kind, offset, origin, target) + frame;
     }

@@ -10,4 +10,11 @@ public interface EngineListener {
     void onDocEvent(String doc, DocEvent event);
 
     void onStatus(UserStatus status);
+
+    /**
+     * The engine lost its connection to the shared registry, or found that the registry lost this
+     * node's data, and is back: events may have been missed and members must be re-asserted.
+     */
+    default void onResync() {
+    }
 }

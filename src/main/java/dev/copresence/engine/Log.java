@@ -1,5 +1,7 @@
 package dev.copresence.engine;
 
+import java.util.List;
+
 import io.smallrye.mutiny.Uni;
 
 /** The durable events of each document, with offsets; trimmed to the history size. */
@@ -15,4 +17,7 @@ public interface Log {
 
     /** The frames after {@code since} and before {@code until} (null: up to the end), both exclusive. */
     Uni<Replay> readAfter(String doc, String since, String until);
+
+    /** The durable events after {@code offset} with their routing, for a node catching up after a gap. */
+    Uni<List<DocEvent>> eventsAfter(String doc, String offset);
 }

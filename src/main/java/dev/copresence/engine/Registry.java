@@ -1,6 +1,8 @@
 package dev.copresence.engine;
 
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import io.smallrye.mutiny.Uni;
 
@@ -30,8 +32,34 @@ public interface Registry {
     /** Stores the member's typing flag and publishes the {@code typing} frame (not logged). */
     Uni<Void> typing(String doc, Member member, String frame);
 
-    /** Keeps the given local members alive for another presence TTL (one step per document). */
-    Uni<Void> renew(String doc, List<String> memberIds);
+    /**
+     * Keeps this node's members of a document alive for another presence TTL, in one step whatever
+     * their number, and reaps members of the document that other nodes stopped renewing. The item
+     * lists the given members the registry no longer has (it lost them): put them back with
+     * {@link #reassert}.
+     */
+    Uni<List<String>> renew(String doc, List<String> memberIds);
+
+    /**
+     * Puts back members this node holds and the registry lost, without telling anyone, unless their
+     * leave was announced meanwhile (then their join is announced again).
+     *
+     * @param joinPrefixes {@code Codec.durablePrefix} of each member's join, in the same order
+     */
+    Uni<Void> reassert(String doc, List<Member> members, List<String> joinPrefixes);
+
+    /** Puts back this node's count of open connections per user, after the registry lost them. */
+    Uni<Void> reassertConnections(Map<String, Integer> connectionsPerUser);
+
+    /**
+     * Once per renewal interval: this node's lease, and the reaping of nodes whose lease expired.
+     *
+     * @param localDocs the documents where this node has members
+     */
+    Uni<Void> heartbeat(Set<String> localDocs);
+
+    /** This node leaves the cluster cleanly (its lease goes at once); its members have already left. */
+    Uni<Void> goodbye();
 
     Uni<Snapshot> snapshot(String doc);
 

@@ -157,6 +157,17 @@ public final class Connections {
         }
     }
 
+    /** Closes every connection and completes once the close frames are written (for the drain). */
+    Uni<Void> closeAll(int code, String reason) {
+        List<Uni<Void>> closes = new java.util.ArrayList<>();
+        for (WebSocketConnection connection : sockets.values()) {
+            if (connection.isOpen()) {
+                closes.add(connection.close(new CloseReason(code, reason)).onFailure().recoverWithNull());
+            }
+        }
+        return closes.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(closes).andFailFast().replaceWithVoid();
+    }
+
     public List<Session> sessions() {
         return List.copyOf(sessions.values());
     }

@@ -26,13 +26,18 @@ public class UpgradeChecks implements HttpUpgradeCheck {
     static final UserData.TypedKey<Long> TOKEN_EXPIRY = UserData.TypedKey.forLong("copresence.token-expiry");
 
     private final Access access;
+    private final Drain drain;
 
-    public UpgradeChecks(Access access) {
+    public UpgradeChecks(Access access, Drain drain) {
         this.access = access;
+        this.drain = drain;
     }
 
     @Override
     public Uni<CheckResult> perform(HttpUpgradeContext context) {
+        if (drain.draining()) {
+            return CheckResult.rejectUpgrade(503);
+        }
         HttpServerRequest request = context.httpRequest();
         if (!access.originAllowed(request.getHeader("Origin"))) {
             return CheckResult.rejectUpgrade(403);

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -53,7 +54,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
     }
 
     public Engine asEngine(String nodeId) {
-        return new Engine(nodeId, this, this, this, this::sweep);
+        return new Engine(nodeId, this, this, this);
     }
 
     /** Offsets come from one counter for all documents, so none is ever issued twice in a run. */
@@ -154,9 +155,38 @@ public final class MemoryEngine implements Registry, Log, Bus {
         });
     }
 
+    /** One node holds every member: nothing expires, nothing is ever lost. */
     @Override
-    public Uni<Void> renew(String doc, List<String> memberIds) {
+    public Uni<List<String>> renew(String doc, List<String> memberIds) {
+        return Uni.createFrom().item(List.of());
+    }
+
+    @Override
+    public Uni<Void> reassert(String doc, List<Member> members, List<String> joinPrefixes) {
         return Uni.createFrom().voidItem();
+    }
+
+    @Override
+    public Uni<Void> reassertConnections(Map<String, Integer> connectionsPerUser) {
+        return Uni.createFrom().voidItem();
+    }
+
+    @Override
+    public Uni<Void> heartbeat(Set<String> localDocs) {
+        return Uni.createFrom().item(() -> {
+            sweep();
+            return null;
+        });
+    }
+
+    @Override
+    public Uni<Void> goodbye() {
+        return Uni.createFrom().voidItem();
+    }
+
+    @Override
+    public Uni<List<DocEvent>> eventsAfter(String doc, String offset) {
+        return Uni.createFrom().item(List.of());
     }
 
     @Override
@@ -301,7 +331,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
     }
 
     /** Forgets documents with no member whose history outlived the history TTL. */
-    public void sweep() {
+    void sweep() {
         long cutoff = clock.millis() - historyTtl.toMillis();
         docs.forEach((doc, state) -> {
             synchronized (state) {

@@ -14,6 +14,7 @@ import io.vertx.mutiny.redis.client.Redis;
 import io.vertx.mutiny.redis.client.RedisConnection;
 import io.vertx.mutiny.redis.client.Request;
 import io.vertx.mutiny.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
 
 import dev.copresence.engine.Bus;
 import dev.copresence.engine.DocEvent;
@@ -45,7 +46,7 @@ final class RedisBus implements Bus {
         this.scripts = scripts;
         this.settings = settings;
         this.context = context;
-        this.connection = connect();
+        this.connection = connectOnce().memoize().indefinitely();
     }
 
     @Override
@@ -53,7 +54,7 @@ final class RedisBus implements Bus {
         this.listener = listener;
     }
 
-    private Uni<RedisConnection> connect() {
+    private Uni<RedisConnection> connectOnce() {
         return onContext(() -> client.connect())
                 .invoke(c -> {
                     c.handler(this::onMessage);
@@ -62,8 +63,7 @@ final class RedisBus implements Bus {
                 })
                 .call(c -> c.send(Request.cmd(Command.SUBSCRIBE).arg(RedisKeys.STATUS_CHANNEL)))
                 .call(c -> channels.isEmpty() ? Uni.createFrom().voidItem()
-                        : c.send(subscribeAll(channels)).replaceWithVoid())
-                .memoize().indefinitely();
+                        : c.send(subscribeAll(channels)).replaceWithVoid());
     }
 
     private Request subscribeAll(Set<String> names) {
@@ -78,10 +78,22 @@ final class RedisBus implements Bus {
             return;
         }
         LOG.warn("Redis pub/sub connection ended; reconnecting and subscribing again");
-        Uni<RedisConnection> next = connect();
+        Uni<RedisConnection> next = Uni.createFrom().deferred(this::connectOnce)
+                .onFailure(t -> !stopped).retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(2)).indefinitely()
+                .memoize().indefinitely();
         connection = next;
-        next.onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(2)).indefinitely()
-                .subscribe().with(c -> LOG.info("Redis pub/sub connection restored"), t -> LOG.error("pub/sub", t));
+        next.subscribe().with(c -> {
+                    LOG.info("Redis pub/sub connection restored; catching up and re-asserting local members");
+                    resync();
+                }, t -> LOG.error("pub/sub", t));
+    }
+
+    /** Tells the node that events may have been missed and Redis may have lost its data. */
+    void resync() {
+        EngineListener l = listener;
+        if (l != null && !stopped) {
+            l.onResync();
+        }
     }
 
     private <T> Uni<T> onContext(java.util.function.Supplier<Uni<T>> action) {
@@ -90,7 +102,8 @@ final class RedisBus implements Bus {
     }
 
     private void onMessage(Response message) {
-        if (message == null || message.size() < 3) {
+        if (message == null || message.type() != ResponseType.PUSH && message.type() != ResponseType.MULTI
+                || message.size() < 3) {
             return;
         }
         String kind = message.get(0).toString();
@@ -125,7 +138,7 @@ final class RedisBus implements Bus {
         Uni<RedisConnection> current = connection;
         return current.onFailure().recoverWithUni(t -> {
             if (connection == current && !stopped) {
-                connection = connect();
+                connection = connectOnce().memoize().indefinitely();
             }
             return Uni.createFrom().failure(t);
         });
@@ -136,6 +149,7 @@ final class RedisBus implements Bus {
         String channel = RedisKeys.events(doc);
         channels.add(channel);
         return connection().chain(c -> onContext(() -> c.send(Request.cmd(Command.create(settings.subscribeCommand())).arg(channel))))
+                .ifNoItem().after(Duration.ofSeconds(3)).failWith(() -> new IllegalStateException("Redis pub/sub unavailable"))
                 .replaceWithVoid();
     }
 
@@ -156,15 +170,18 @@ final class RedisBus implements Bus {
                 .map(r -> r.toInteger() == 1);
     }
 
+    /** Healthy when Redis answers a command and the subscription connection is up. */
     @Override
     public Uni<Boolean> healthy() {
-        return connection().chain(c -> onContext(() -> c.send(Request.cmd(Command.PING))))
+        return scripts.command("PING")
+                .chain(() -> connection())
                 .replaceWith(Boolean.TRUE)
                 .ifNoItem().after(Duration.ofSeconds(2)).fail()
                 .onFailure().recoverWithItem(Boolean.FALSE);
     }
 
-    void stop() {
+    @Override
+    public void close() {
         stopped = true;
         connection.subscribe().with(c -> c.close().subscribe().with(v -> {
         }, t -> {

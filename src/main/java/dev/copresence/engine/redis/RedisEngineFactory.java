@@ -26,9 +26,10 @@ public final class RedisEngineFactory {
                 ttl, Long.toString(Math.max(3 * ttl, 60_000)), Integer.toString(config.history().size()),
                 Long.toString(config.history().ttl().toMillis()));
         RedisScripts scripts = new RedisScripts(dataSource);
-        RedisRegistry registry = new RedisRegistry(scripts, settings, clock);
         RedisBus bus = new RedisBus(client, scripts, settings, context);
-        return new Engine(nodeId, registry, registry, bus, () -> {
-        });
+        RedisStatus status = new RedisStatus(scripts, settings, clock);
+        RedisNodes nodes = new RedisNodes(scripts, settings, status, clock, bus::resync);
+        RedisRegistry registry = new RedisRegistry(scripts, settings, status, nodes, clock);
+        return new Engine(nodeId, registry, registry, bus);
     }
 }

@@ -22,6 +22,10 @@ final class RedisKeys {
         return "cp:{" + doc + "}:log";
     }
 
+    static String reaped(String doc) {
+        return "cp:{" + doc + "}:reaped";
+    }
+
     static String events(String doc) {
         return "cp:{" + doc + "}:events";
     }
@@ -29,6 +33,25 @@ final class RedisKeys {
     /** The document of an events channel name. */
     static String docOfChannel(String channel) {
         return channel.substring("cp:{".length(), channel.length() - "}:events".length());
+    }
+
+    /** Sorted set: node id -> lease expiry (epoch ms); any node reaps the ones past it. */
+    static final String NODES = "cp:nodes";
+
+    static String nodeLease(String node) {
+        return "cp:node:{" + node + "}";
+    }
+
+    static String nodeDocs(String node) {
+        return "cp:node:{" + node + "}:docs";
+    }
+
+    static String nodeUsers(String node) {
+        return "cp:node:{" + node + "}:users";
+    }
+
+    static String nodeReaper(String node) {
+        return "cp:node:{" + node + "}:reaper";
     }
 
     static String user(String user) {

@@ -1,10 +1,10 @@
 package dev.copresence.engine.redis;
 
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
-import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
 
@@ -22,25 +22,31 @@ import dev.copresence.protocol.ProtocolException;
 
 /**
  * Registry and log on Redis: each change is one Lua script over the keys of one document, which
- * writes the hash, the expiry set and the stream and publishes the event in one atomic step.
+ * writes the hash, the expiry set and the stream and publishes the event in one atomic step. Online
+ * status and node leases are delegated to {@link RedisStatus} and {@link RedisNodes}.
  */
 final class RedisRegistry implements Registry, Log {
-    private static final long LAST_SEEN_TTL_MS = 30L * 24 * 3600 * 1000;
-
     private final RedisScripts scripts;
     private final RedisSettings settings;
-    private final Clock clock;
+    private final RedisStatus status;
+    private final RedisNodes nodes;
+    private final java.time.Clock clock;
 
-    RedisRegistry(RedisScripts scripts, RedisSettings settings, Clock clock) {
+    RedisRegistry(RedisScripts scripts, RedisSettings settings, RedisStatus status, RedisNodes nodes, java.time.Clock clock) {
         this.scripts = scripts;
         this.settings = settings;
+        this.status = status;
+        this.nodes = nodes;
         this.clock = clock;
+    }
+
+    private static List<String> docKeys(String doc) {
+        return List.of(RedisKeys.members(doc), RedisKeys.expiry(doc), RedisKeys.log(doc));
     }
 
     @Override
     public Uni<Snapshot> join(String doc, Member member, String joinPrefix, int maxMembers) {
-        return scripts.run(Script.JOIN,
-                List.of(RedisKeys.members(doc), RedisKeys.expiry(doc), RedisKeys.log(doc)),
+        return scripts.run(Script.JOIN, docKeys(doc),
                 List.of(settings.publishCommand(), RedisKeys.events(doc), member.id(), Codec.encodeStoredMember(member),
                         Long.toString(expiry()), Integer.toString(maxMembers), settings.historySize(),
                         settings.historyTtlMs(), joinPrefix, settings.presenceKeyTtlMs()))
@@ -52,8 +58,7 @@ final class RedisRegistry implements Registry, Log {
 
     @Override
     public Uni<String> leave(String doc, String memberId, String leavePrefix) {
-        return scripts.run(Script.LEAVE,
-                List.of(RedisKeys.members(doc), RedisKeys.expiry(doc), RedisKeys.log(doc)),
+        return scripts.run(Script.LEAVE, docKeys(doc),
                 List.of(settings.publishCommand(), RedisKeys.events(doc), memberId, settings.historySize(),
                         settings.historyTtlMs(), leavePrefix))
                 .map(r -> r == null ? null : r.toString());
@@ -77,12 +82,43 @@ final class RedisRegistry implements Registry, Log {
     }
 
     @Override
-    public Uni<Void> renew(String doc, List<String> memberIds) {
+    public Uni<List<String>> renew(String doc, List<String> memberIds) {
         List<String> args = new ArrayList<>(memberIds.size() + 2);
         args.add(Long.toString(expiry()));
         args.add(settings.presenceKeyTtlMs());
         args.addAll(memberIds);
-        return scripts.run(Script.RENEW, List.of(RedisKeys.members(doc), RedisKeys.expiry(doc)), args).replaceWithVoid();
+        return scripts.run(Script.RENEW, List.of(RedisKeys.members(doc), RedisKeys.expiry(doc)), args)
+                .map(RedisRegistry::strings)
+                .call(() -> nodes.reap(doc, null));
+    }
+
+    @Override
+    public Uni<Void> reassert(String doc, List<Member> members, List<String> joinPrefixes) {
+        List<String> args = new ArrayList<>(6 + 3 * members.size());
+        args.addAll(List.of(settings.publishCommand(), RedisKeys.events(doc), Long.toString(expiry()),
+                settings.historySize(), settings.historyTtlMs(), settings.presenceKeyTtlMs()));
+        for (int i = 0; i < members.size(); i++) {
+            args.add(members.get(i).id());
+            args.add(Codec.encodeStoredMember(members.get(i)));
+            args.add(joinPrefixes.get(i));
+        }
+        return scripts.run(Script.REASSERT, List.of(RedisKeys.members(doc), RedisKeys.expiry(doc), RedisKeys.log(doc),
+                RedisKeys.reaped(doc)), args).replaceWithVoid();
+    }
+
+    @Override
+    public Uni<Void> reassertConnections(Map<String, Integer> connectionsPerUser) {
+        return status.reassert(connectionsPerUser);
+    }
+
+    @Override
+    public Uni<Void> heartbeat(Set<String> localDocs) {
+        return nodes.heartbeat(localDocs);
+    }
+
+    @Override
+    public Uni<Void> goodbye() {
+        return nodes.leave();
     }
 
     @Override
@@ -93,28 +129,17 @@ final class RedisRegistry implements Registry, Log {
 
     @Override
     public Uni<Void> connected(String user) {
-        return scripts.run(Script.CONNECTED, List.of(RedisKeys.user(user), RedisKeys.userSeen(user)),
-                List.of(settings.nodeId(), RedisKeys.STATUS_CHANNEL, user)).replaceWithVoid();
+        return status.connected(user);
     }
 
     @Override
     public Uni<Void> disconnected(String user) {
-        return scripts.run(Script.DISCONNECTED, List.of(RedisKeys.user(user), RedisKeys.userSeen(user)),
-                List.of(settings.nodeId(), RedisKeys.STATUS_CHANNEL, user, Long.toString(clock.millis()),
-                        Long.toString(LAST_SEEN_TTL_MS)))
-                .replaceWithVoid();
+        return status.disconnected(user);
     }
 
     @Override
     public Uni<List<UserStatus>> status(List<String> users) {
-        // One script per user: on Redis Cluster the users' keys live in different slots.
-        return Multi.createFrom().iterable(users)
-                .onItem().transformToUni(user -> scripts.run(Script.STATUS,
-                        List.of(RedisKeys.user(user), RedisKeys.userSeen(user)), List.of())
-                        .map(r -> new UserStatus(user, r.get(0).toInteger() == 1,
-                                r.get(1) == null ? null : r.get(1).toLong())))
-                .concatenate()
-                .collect().asList();
+        return status.status(users);
     }
 
     @Override
@@ -128,7 +153,7 @@ final class RedisRegistry implements Registry, Log {
 
     @Override
     public Uni<Replay> readAfter(String doc, String since, String until) {
-        if (!since.matches("\\d{1,20}-\\d{1,20}")) {
+        if (!isStreamId(since)) {
             // Not a stream id: not an offset this service issued on Redis.
             return snapshot(doc).map(s -> Replay.notResumable(s.offset()));
         }
@@ -137,16 +162,50 @@ final class RedisRegistry implements Registry, Log {
                     if (r.get(0).toInteger() == 0) {
                         return Replay.notResumable(r.get(1).toString());
                     }
-                    List<String> frames = new ArrayList<>(r.get(2).size());
-                    for (Response frame : r.get(2)) {
-                        frames.add(frame.toString());
-                    }
-                    return new Replay(true, frames, r.get(1).toString());
+                    return new Replay(true, strings(r.get(2)), r.get(1).toString());
                 });
+    }
+
+    @Override
+    public Uni<List<DocEvent>> eventsAfter(String doc, String offset) {
+        String from = offset == null || !isStreamId(offset) ? "-" : "(" + offset;
+        return scripts.command("XRANGE", RedisKeys.log(doc), from, "+").map(entries -> {
+            List<DocEvent> events = new ArrayList<>(entries.size());
+            for (Response entry : entries) {
+                String id = entry.get(0).toString();
+                Response fields = entry.get(1);
+                String prefix = field(fields, "p");
+                String kind = field(fields, "k");
+                String origin = field(fields, "o");
+                events.add(DocEvent.logged(kind, id, origin, Codec.withOffset(prefix, id)));
+            }
+            return events;
+        });
+    }
+
+    private static String field(Response fields, String name) {
+        for (int i = 0; i + 1 < fields.size(); i += 2) {
+            if (name.equals(fields.get(i).toString())) {
+                return fields.get(i + 1).toString();
+            }
+        }
+        return null;
+    }
+
+    private static boolean isStreamId(String offset) {
+        return offset.matches("\\d{1,20}-\\d{1,20}");
     }
 
     private long expiry() {
         return clock.millis() + settings.presenceTtlMs();
+    }
+
+    private static List<String> strings(Response array) {
+        List<String> result = new ArrayList<>(array.size());
+        for (Response item : array) {
+            result.add(item.toString());
+        }
+        return result;
     }
 
     private static List<Member> members(Response jsons) {

@@ -23,8 +23,9 @@ import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 final class RedisScripts {
     enum Script {
         JOIN("join"), LEAVE("leave"), STORE("store"), BROADCAST("broadcast"), REPLAY("replay"),
-        SNAPSHOT("snapshot"), RENEW("renew"), SIGNAL("signal"), CONNECTED("connected"),
-        DISCONNECTED("disconnected"), STATUS("status");
+        SNAPSHOT("snapshot"), RENEW("renew"), REAP("reap"), REASSERT("reassert"), SIGNAL("signal"),
+        CONNECTED("connected"), DISCONNECTED("disconnected"), STATUS("status"), NODE_GONE("node-gone"),
+        REASSERT_USER("reassert-user");
 
         final String source;
         final String sha;
@@ -39,6 +40,10 @@ final class RedisScripts {
 
     RedisScripts(ReactiveRedisDataSource redis) {
         this.redis = redis;
+    }
+
+    Uni<Response> command(String command, String... args) {
+        return redis.execute(command, args);
     }
 
     Uni<Response> run(Script script, List<String> keys, List<String> args) {

@@ -1,0 +1,76 @@
+package dev.copresence.engine.redis;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+
+import dev.copresence.engine.UserStatus;
+import dev.copresence.engine.redis.RedisScripts.Script;
+
+/**
+ * Online status on Redis: per user, a hash of node id to open connections. Each node also keeps the
+ * set of its users, so that when it dies the others can take its connections off.
+ */
+final class RedisStatus {
+    static final long LAST_SEEN_TTL_MS = 30L * 24 * 3600 * 1000;
+
+    private final RedisScripts scripts;
+    private final RedisSettings settings;
+    private final Clock clock;
+
+    RedisStatus(RedisScripts scripts, RedisSettings settings, Clock clock) {
+        this.scripts = scripts;
+        this.settings = settings;
+        this.clock = clock;
+    }
+
+    Uni<Void> connected(String user) {
+        return scripts.run(Script.CONNECTED, keys(user), List.of(settings.nodeId(), RedisKeys.STATUS_CHANNEL, user))
+                .chain(() -> scripts.command("SADD", RedisKeys.nodeUsers(settings.nodeId()), user))
+                .replaceWithVoid();
+    }
+
+    Uni<Void> disconnected(String user) {
+        return scripts.run(Script.DISCONNECTED, keys(user), List.of(settings.nodeId(), RedisKeys.STATUS_CHANNEL, user,
+                Long.toString(clock.millis()), Long.toString(LAST_SEEN_TTL_MS)))
+                .chain(left -> left.toInteger() == 0 ? scripts.command("SREM", RedisKeys.nodeUsers(settings.nodeId()), user)
+                        : Uni.createFrom().nullItem())
+                .replaceWithVoid();
+    }
+
+    Uni<List<UserStatus>> status(List<String> users) {
+        // One script per user: on Redis Cluster the users' keys live in different slots.
+        return Multi.createFrom().iterable(users)
+                .onItem().transformToUni(user -> scripts.run(Script.STATUS, keys(user), List.of())
+                        .map(r -> new UserStatus(user, r.get(0).toInteger() == 1, r.get(1) == null ? null : r.get(1).toLong())))
+                .concatenate()
+                .collect().asList();
+    }
+
+    Uni<Void> reassert(Map<String, Integer> connectionsPerUser) {
+        return Multi.createFrom().iterable(connectionsPerUser.entrySet())
+                .onItem().transformToUni(e -> scripts.run(Script.REASSERT_USER, keys(e.getKey()),
+                        List.of(settings.nodeId(), RedisKeys.STATUS_CHANNEL, e.getKey(), e.getValue().toString()))
+                        .chain(() -> scripts.command("SADD", RedisKeys.nodeUsers(settings.nodeId()), e.getKey())))
+                .concatenate()
+                .collect().last().replaceWithVoid();
+    }
+
+    /** Takes a dead node's connections off each of its users; the last one out goes offline. */
+    Uni<Void> forgetNode(String deadNode) {
+        return scripts.command("SMEMBERS", RedisKeys.nodeUsers(deadNode))
+                .onItem().transformToMulti(users -> Multi.createFrom().iterable(users))
+                .onItem().transformToUni(user -> scripts.run(Script.NODE_GONE, keys(user.toString()),
+                        List.of(deadNode, RedisKeys.STATUS_CHANNEL, user.toString(), Long.toString(clock.millis()),
+                                Long.toString(LAST_SEEN_TTL_MS))))
+                .concatenate()
+                .collect().last().replaceWithVoid();
+    }
+
+    private static List<String> keys(String user) {
+        return List.of(RedisKeys.user(user), RedisKeys.userSeen(user));
+    }
+}

@@ -1,0 +1,28 @@
+-- reassert.lua: puts back members a node still holds but Redis no longer has (Redis restarted empty,
+-- or the members were reaped while the node could not reach Redis). A member that was never announced
+-- as gone comes back silently; one whose leave was announced (tombstone in :reaped) is announced
+-- joining again, so that every client's member list stays right.
+-- KEYS[1] cp:{doc}:members  hash   KEYS[2] cp:{doc}:expiry  zset   KEYS[3] cp:{doc}:log  stream
+-- KEYS[4] cp:{doc}:reaped   zset
+-- ARGV[1] publish command   ARGV[2] channel   ARGV[3] expiry (epoch ms)   ARGV[4] history size
+-- ARGV[5] history TTL (ms)   ARGV[6] presence key TTL (ms)
+-- ARGV[7..] triples: member id, stored member JSON, join frame prefix
+-- Returns the number of members announced again.
+local announced = 0
+for i = 7, #ARGV, 3 do
+  local id = ARGV[i]
+  if redis.call('HSETNX', KEYS[1], id, ARGV[i + 1]) == 1 then
+    redis.call('ZADD', KEYS[2], ARGV[3], id)
+    if redis.call('ZREM', KEYS[4], id) == 1 then
+      local offset = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'p', ARGV[i + 2], 'k', 'd', 'o', id)
+      redis.call('PEXPIRE', KEYS[3], ARGV[5])
+      redis.call(ARGV[1], ARGV[2], 'd ' .. offset .. ' ' .. id .. ' -\n' .. ARGV[i + 2] .. offset .. '"}')
+      announced = announced + 1
+    end
+  else
+    redis.call('ZADD', KEYS[2], ARGV[3], id)
+  end
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+return announced

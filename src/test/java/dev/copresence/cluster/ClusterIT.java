@@ -1,0 +1,275 @@
+package dev.copresence.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.copresence.support.RedisServer;
+import dev.copresence.support.ServiceNode;
+import dev.copresence.support.WsClient;
+
+/**
+ * Three packaged nodes on one Redis, as separate OS processes: they act as one service, and a node
+ * that dies or drains is announced as gone, once, everywhere.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ClusterIT {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final Duration TTL = Duration.ofSeconds(3);
+    static final Duration RENEW = Duration.ofSeconds(1);
+
+    RedisServer redis;
+    List<ServiceNode> nodes = new ArrayList<>();
+
+    @BeforeAll
+    void startCluster() {
+        redis = RedisServer.start();
+        for (int i = 0; i < 3; i++) {
+            nodes.add(ServiceNode.start(env("n" + i, TTL)));
+        }
+    }
+
+    Map<String, String> env(String nodeId, Duration ttl) {
+        return Map.of("QUARKUS_REDIS_HOSTS", redis.uri(), "COPRESENCE_NODE_ID", nodeId,
+                "COPRESENCE_PRESENCE_TTL", ttl.toMillis() + "ms", "COPRESENCE_PRESENCE_RENEW_INTERVAL", RENEW.toMillis() + "ms");
+    }
+
+    @AfterAll
+    void stopCluster() {
+        nodes.forEach(ServiceNode::close);
+        redis.close();
+    }
+
+    static String doc(String name) {
+        return name + "-" + Long.toString(System.nanoTime(), 36);
+    }
+
+    static JsonNode join(WsClient client, String doc) {
+        client.send("{\"type\":\"join\",\"id\":\"j\",\"doc\":\"" + doc + "\"}");
+        return client.next("joined");
+    }
+
+    Set<String> memberIds(ServiceNode node, String doc) {
+        try {
+            JsonNode members = JSON.readTree(node.get("/api/documents/" + doc + "/members")).get("members");
+            Set<String> ids = new HashSet<>();
+            members.forEach(m -> ids.add(m.get("id").asText()));
+            return ids;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void membersSpreadOverNodesSeeOneMemberListAndEachOther() {
+        String doc = doc("spread");
+        try (WsClient ada = nodes.get(0).connect("/ws?user=ada");
+                WsClient bob = nodes.get(1).connect("/ws?user=bob");
+                WsClient cy = nodes.get(2).connect("/ws?user=cy")) {
+            String adaId = join(ada, doc).get("self").asText();
+            String bobId = join(bob, doc).get("self").asText();
+            JsonNode cyJoined = join(cy, doc);
+            assertEquals(3, cyJoined.get("members").size());
+            assertEquals(bobId, ada.next("presence").at("/member/id").asText());
+            String cyId = ada.next("presence").at("/member/id").asText();
+            assertEquals(cyId, bob.next("presence").at("/member/id").asText());
+            for (ServiceNode node : nodes) {
+                assertEquals(Set.of(adaId, bobId, cyId), memberIds(node, doc));
+            }
+
+            ada.send("{\"type\":\"broadcast\",\"doc\":\"" + doc + "\",\"data\":\"from A\"}");
+            assertEquals("from A", bob.next("broadcast").get("data").asText());
+            assertEquals("from A", cy.next("broadcast").get("data").asText());
+
+            cy.send("{\"type\":\"update\",\"doc\":\"" + doc + "\",\"state\":{\"cursor\":7}}");
+            assertEquals(7, ada.next("presence").at("/member/state/cursor").asInt());
+
+            bob.send("{\"type\":\"signal\",\"id\":1,\"doc\":\"" + doc + "\",\"to\":\"" + cyId + "\",\"data\":\"ice\"}");
+            bob.untilType("ack");
+            assertEquals(bobId, cy.next("signal").get("from").asText());
+
+            ada.send("{\"type\":\"watch\",\"users\":[\"dora\"]}");
+            ada.untilType("status");
+            try (WsClient dora = nodes.get(2).connect("/ws?user=dora")) {
+                assertTrue(ada.next("status").get("online").asBoolean());
+            }
+            assertTrue(!ada.next("status").get("online").asBoolean());
+        }
+    }
+
+    @Test
+    void concurrentJoinsAndLeavesOnThreeNodesEndWithExactlyTheRightMembers() throws Exception {
+        String doc = doc("churn");
+        int perNode = 50;
+        ExecutorService pool = Executors.newFixedThreadPool(12);
+        try {
+            List<Future<WsClient>> opened = new ArrayList<>();
+            for (int n = 0; n < 3; n++) {
+                ServiceNode node = nodes.get(n);
+                for (int i = 0; i < perNode; i++) {
+                    opened.add(pool.submit(() -> {
+                        WsClient client = node.connect("/ws");
+                        join(client, doc);
+                        return client;
+                    }));
+                }
+            }
+            List<WsClient> clients = new ArrayList<>();
+            for (Future<WsClient> f : opened) {
+                clients.add(f.get());
+            }
+            List<Future<?>> leaving = new ArrayList<>();
+            for (int i = 0; i < clients.size(); i += 2) {
+                WsClient client = clients.get(i);
+                leaving.add(pool.submit(client::closeGracefully));
+            }
+            for (Future<?> f : leaving) {
+                f.get();
+            }
+            Set<String> expected = new HashSet<>();
+            for (int i = 1; i < clients.size(); i += 2) {
+                expected.add(selfOf(clients.get(i), doc));
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                for (ServiceNode node : nodes) {
+                    assertEquals(expected, memberIds(node, doc));
+                }
+            });
+            for (int i = 1; i < clients.size(); i += 2) {
+                clients.get(i).close();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** A client's own member id: it asks with a second join, which answers joined again. */
+    private static String selfOf(WsClient client, String doc) {
+        client.send("{\"type\":\"join\",\"id\":\"self\",\"doc\":\"" + doc + "\"}");
+        return client.until(m -> "joined".equals(m.path("type").asText()) && "self".equals(m.path("id").asText()))
+                .get("self").asText();
+    }
+
+    @Test
+    void aKilledNodesMembersLeaveWithTimeoutOnceEverywhere() {
+        String doc = doc("killed");
+        try (ServiceNode doomed = ServiceNode.start(env("doomed-" + System.nanoTime(), TTL));
+                WsClient observerA = nodes.get(0).connect("/ws");
+                WsClient observerB = nodes.get(1).connect("/ws")) {
+            String offset = join(observerA, doc).get("offset").asText();
+            join(observerB, doc);
+            observerA.next("presence");
+            observerA.send("{\"type\":\"watch\",\"users\":[\"ghost0\"]}");
+            observerA.next("status");
+            List<WsClient> ghosts = new ArrayList<>();
+            Set<String> ghostIds = new HashSet<>();
+            for (int i = 0; i < 3; i++) {
+                WsClient ghost = doomed.connect("/ws?user=ghost" + i);
+                ghosts.add(ghost);
+                ghostIds.add(join(ghost, doc).get("self").asText());
+                if (i == 0) {
+                    assertTrue(observerA.next("status").get("online").asBoolean());
+                }
+            }
+            for (int i = 0; i < 3; i++) {
+                observerA.untilType("presence");
+                observerB.untilType("presence");
+            }
+            long killedAt = System.nanoTime();
+            doomed.kill();
+            for (WsClient observer : List.of(observerA, observerB)) {
+                Set<String> left = new HashSet<>();
+                while (left.size() < 3) {
+                    JsonNode leave = observer.until(m -> "presence".equals(m.path("type").asText())
+                            && "leave".equals(m.path("event").asText()));
+                    assertEquals("timeout", leave.get("reason").asText());
+                    assertTrue(left.add(leave.at("/member/id").asText()), "each member leaves once");
+                }
+                assertEquals(ghostIds, left);
+            }
+            Duration took = Duration.ofNanos(System.nanoTime() - killedAt);
+            assertTrue(took.compareTo(TTL.plus(RENEW).plus(Duration.ofSeconds(3))) < 0, "reaped after " + took);
+            JsonNode offline = observerA.until(m -> "status".equals(m.path("type").asText()));
+            assertEquals("ghost0", offline.get("user").asText());
+            assertTrue(!offline.get("online").asBoolean());
+
+            // the log holds exactly one leave per ghost: nobody reaped twice
+            try (WsClient auditor = nodes.get(2).connect("/ws")) {
+                auditor.send("{\"type\":\"join\",\"doc\":\"" + doc + "\",\"since\":\"" + offset + "\"}");
+                List<String> leaves = new ArrayList<>();
+                JsonNode m;
+                while (!"joined".equals((m = auditor.next()).path("type").asText())) {
+                    if ("leave".equals(m.path("event").asText())) {
+                        leaves.add(m.at("/member/id").asText());
+                    }
+                }
+                assertTrue(m.get("resumed").asBoolean());
+                assertEquals(3, leaves.size(), leaves.toString());
+                assertEquals(ghostIds, new HashSet<>(leaves));
+            }
+            ghosts.forEach(WsClient::close);
+        }
+    }
+
+    @Test
+    void aDrainedNodesMembersLeaveWithClosedAtOnceAndItsClientsResumeElsewhere() {
+        String doc = doc("drained");
+        try (ServiceNode draining = ServiceNode.start(env("draining-" + System.nanoTime(), Duration.ofSeconds(60)));
+                WsClient observer = nodes.get(0).connect("/ws")) {
+            join(observer, doc);
+            WsClient moving = draining.connect("/ws");
+            String movingId = join(moving, doc).get("self").asText();
+            observer.next("presence");
+            Map<String, Integer> received = new HashMap<>();
+            observer.send("{\"type\":\"broadcast\",\"doc\":\"" + doc + "\",\"data\":\"before\"}");
+            JsonNode before = moving.next("broadcast");
+            String lastOffset = before.get("offset").asText();
+            received.merge(before.get("data").asText(), 1, Integer::sum);
+
+            draining.terminate();
+            JsonNode leave = observer.until(m -> "leave".equals(m.path("event").asText()));
+            assertEquals("closed", leave.get("reason").asText(), "a drain does not wait for the 60 s TTL");
+            assertEquals(movingId, leave.at("/member/id").asText());
+            List<JsonNode> rest = moving.received();
+            for (JsonNode m : rest) {
+                if ("broadcast".equals(m.path("type").asText())) {
+                    received.merge(m.get("data").asText(), 1, Integer::sum);
+                    lastOffset = m.get("offset").asText();
+                }
+            }
+            assertEquals(1001, moving.awaitClose());
+
+            observer.send("{\"type\":\"broadcast\",\"doc\":\"" + doc + "\",\"data\":\"while away\"}");
+            try (WsClient back = nodes.get(1).connect("/ws")) {
+                back.send("{\"type\":\"join\",\"doc\":\"" + doc + "\",\"since\":\"" + lastOffset + "\"}");
+                JsonNode m;
+                while (!"joined".equals((m = back.next()).path("type").asText())) {
+                    if ("broadcast".equals(m.path("type").asText())) {
+                        received.merge(m.get("data").asText(), 1, Integer::sum);
+                    }
+                }
+                assertTrue(m.get("resumed").asBoolean());
+            }
+            assertEquals(Map.of("before", 1, "while away", 1), received, "nothing durable missed, nothing twice");
+        }
+    }
+}

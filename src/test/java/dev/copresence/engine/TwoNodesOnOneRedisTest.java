@@ -1,0 +1,129 @@
+package dev.copresence.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.redis.client.Redis;
+
+import dev.copresence.config.CopresenceConfig;
+import dev.copresence.engine.redis.RedisEngineFactory;
+import dev.copresence.protocol.Codec;
+import dev.copresence.protocol.Member;
+import dev.copresence.protocol.ServerMessage;
+import dev.copresence.protocol.UserRef;
+import dev.copresence.support.RedisResource;
+import dev.copresence.support.WsClient;
+
+/**
+ * Two registry/bus instances with different node ids on one Redis: the service's own node, reached
+ * by a WebSocket client, and a second engine built in the test. What a member does on one node is
+ * seen on the other.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = RedisResource.class, restrictToAnnotatedClass = true)
+class TwoNodesOnOneRedisTest {
+    @TestHTTPResource("/")
+    URI base;
+    // Looked up lazily, as the service does: a plain injection point would make every @QuarkusTest
+    // of this build start the Redis client, including the in-memory ones.
+    @Inject
+    Instance<ReactiveRedisDataSource> dataSource;
+    @Inject
+    Instance<Redis> redis;
+    @Inject
+    Vertx vertx;
+    @Inject
+    CopresenceConfig config;
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    private final class Recorder implements EngineListener {
+        final List<DocEvent> events = new CopyOnWriteArrayList<>();
+        final List<UserStatus> statuses = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onDocEvent(String doc, DocEvent event) {
+            events.add(event);
+        }
+
+        @Override
+        public void onStatus(UserStatus status) {
+            statuses.add(status);
+        }
+    }
+
+    @Test
+    void whatAMemberDoesOnOneNodeIsSeenOnTheOther() {
+        Engine other = RedisEngineFactory.create("n-other", config, false, dataSource.get(), redis.get(),
+                vertx.getDelegate().getOrCreateContext(), Clock.systemUTC());
+        Recorder recorder = new Recorder();
+        other.bus().listen(recorder);
+        String doc = "two-nodes-" + System.nanoTime();
+        try (WsClient ada = WsClient.connect(WsClient.ws(base, "/ws?user=ada&name=Ada"));
+                WsClient watcher = WsClient.connect(WsClient.ws(base, "/ws"))) {
+            ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}");
+            String adaId = ada.next("joined").get("self").asText();
+
+            // node B subscribes and joins bob: ada sees him, and B's snapshot holds ada
+            other.bus().subscribe(doc).await().atMost(WAIT);
+            Member bob = new Member("m-bob", new UserRef("bob", "Bob"), Codec.mapper().createObjectNode(), false,
+                    System.currentTimeMillis(), "n-other");
+            Snapshot snapshot = other.registry().join(doc, bob,
+                    Codec.durablePrefix(new ServerMessage.Presence(doc, "join", bob, null, null)), 10)
+                    .await().atMost(WAIT);
+            assertEquals(2, snapshot.members().size());
+            assertTrue(snapshot.members().stream().anyMatch(m -> m.id().equals(adaId) && m.user().id().equals("ada")));
+            JsonNode join = ada.next("presence");
+            assertEquals("m-bob", join.at("/member/id").asText());
+            assertEquals(snapshot.offset(), join.get("offset").asText());
+
+            // ada's broadcast reaches node B with its offset
+            ada.send("{\"type\":\"broadcast\",\"doc\":\"" + doc + "\",\"data\":\"hello B\"}");
+            Awaitility.await().atMost(WAIT).until(() -> recorder.events.stream()
+                    .anyMatch(e -> e.kind().durable() && e.frame().contains("hello B") && e.offset() != null));
+
+            // node B signals ada, wherever she is connected
+            String signal = Codec.encode(new ServerMessage.Signal(doc, "m-bob", Codec.mapper().getNodeFactory().textNode("offer")));
+            assertTrue(other.bus().signal(doc, adaId, signal).await().atMost(WAIT));
+            assertEquals("m-bob", ada.next("signal").get("from").asText());
+
+            // status crosses nodes both ways
+            watcher.send("{\"type\":\"watch\",\"users\":[\"bob\"]}");
+            watcher.next("status");
+            other.registry().connected("bob").await().atMost(WAIT);
+            assertTrue(watcher.next("status").get("online").asBoolean());
+            assertTrue(other.registry().status(List.of("ada")).await().atMost(WAIT).get(0).online());
+
+            // B's leave reaches ada
+            assertEquals(true, other.registry().leave(doc, "m-bob",
+                    Codec.durablePrefix(new ServerMessage.Presence(doc, "leave", bob, "left", null)))
+                    .await().atMost(WAIT) != null);
+            JsonNode leave = ada.next("presence");
+            assertEquals("leave", leave.get("event").asText());
+            assertEquals("m-bob", leave.at("/member/id").asText());
+            other.registry().disconnected("bob").await().atMost(WAIT);
+            assertTrue(!watcher.next("status").get("online").asBoolean());
+        } finally {
+            other.bus().unsubscribe(doc);
+        }
+    }
+}
