@@ -91,15 +91,13 @@ public final class OutboundQueue {
                 return false;
             }
             Item queued = key == null ? null : queuedByKey.get(key);
-            if (queued != null) {
+            if (queued != null && bytes + frame.length() - queued.frame.length() <= maxBytes) {
                 bytes += frame.length() - queued.frame.length();
                 queued.frame = frame;
                 listener.conflated();
-            } else if (bytes + frame.length() > maxBytes || queue.size() + inFlight >= maxFrames) {
-                closed = true;
+            } else if (queued != null || bytes + frame.length() > maxBytes || queue.size() + inFlight >= maxFrames) {
                 overflow = true;
-                queue.clear();
-                queuedByKey.clear();
+                discardLocked();
             } else {
                 Item item = new Item(frame, key);
                 queue.addLast(item);
@@ -158,7 +156,14 @@ public final class OutboundQueue {
 
     /** Drops whatever is queued: the connection is gone. */
     public synchronized void discard() {
+        discardLocked();
+    }
+
+    private void discardLocked() {
         closed = true;
+        for (Item item : queue) {
+            bytes -= item.frame.length();
+        }
         queue.clear();
         queuedByKey.clear();
     }

@@ -89,12 +89,21 @@ public final class Connections {
         return 1011;
     }
 
+    /**
+     * A text frame. Netty does not check that text frames are UTF-8: Vert.x decodes them with
+     * U+FFFD in place of bad bytes. A raw U+FFFD is therefore taken as invalid UTF-8 (RFC 6455: close
+     * 1007); a client that means the replacement character sends it escaped ({@code \\ufffd}).
+     */
     Uni<Void> text(WebSocketConnection connection, String text) {
         Session session = sessions.get(connection.id());
         if (session == null) {
             return Uni.createFrom().voidItem();
         }
         session.touch();
+        if (text.indexOf('\uFFFD') >= 0) {
+            session.close(1007, "text frame is not valid UTF-8");
+            return Uni.createFrom().voidItem();
+        }
         ClientMessage message;
         try {
             message = Codec.decode(text);
