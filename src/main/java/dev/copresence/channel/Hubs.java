@@ -5,11 +5,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.event.Event;
 import jakarta.inject.Singleton;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Uni;
 
@@ -38,9 +41,13 @@ public final class Hubs implements EngineListener {
 
     private final Event<Resync> resync;
 
-    public Hubs(Engine engine, Event<Resync> resync) {
+    private final Timer fanout;
+
+    public Hubs(Engine engine, Event<Resync> resync, MeterRegistry registry) {
         this.bus = engine.bus();
         this.resync = resync;
+        this.fanout = Timer.builder("copresence.fanout").description("Time to hand one event to every local member's queue")
+                .publishPercentiles(0.5, 0.99).register(registry);
     }
 
     @PostConstruct
@@ -85,7 +92,9 @@ public final class Hubs implements EngineListener {
     public void onDocEvent(String doc, DocEvent event) {
         DocumentHub hub = hubs.get(doc);
         if (hub != null) {
+            long start = System.nanoTime();
             hub.deliver(event);
+            fanout.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
     }
 

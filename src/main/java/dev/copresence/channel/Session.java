@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import dev.copresence.flow.InboundQueue;
 import dev.copresence.flow.OutboundQueue;
 import dev.copresence.flow.RateLimiter;
 import dev.copresence.protocol.Codec;
@@ -26,6 +27,7 @@ public final class Session {
     private final OutboundQueue out;
     private final Closer closer;
     private final RateLimiter rate;
+    private final InboundQueue inbound;
     private final Map<String, LocalMember> memberships = new ConcurrentHashMap<>();
     private final Set<String> watched = ConcurrentHashMap.newKeySet();
     private volatile UserRef user;
@@ -36,12 +38,18 @@ public final class Session {
     private int badInRow;
     private boolean closed;
 
-    public Session(String id, String boundDoc, OutboundQueue out, Closer closer, RateLimiter rate) {
+    public Session(String id, String boundDoc, OutboundQueue out, Closer closer, RateLimiter rate, InboundQueue inbound) {
         this.id = id;
         this.boundDoc = boundDoc;
         this.out = out;
         this.closer = closer;
         this.rate = rate;
+        this.inbound = inbound;
+    }
+
+    /** The connection's inbound work, run in arrival order one message at a time. */
+    public InboundQueue inbound() {
+        return inbound;
     }
 
     public String id() {

@@ -112,6 +112,10 @@ public interface CopresenceConfig {
         /** Bytes queued for one connection before it counts as a slow consumer (close 1013). */
         @WithDefault("1048576")
         int sendBuffer();
+
+        /** Messages of one connection waiting to be processed before its socket stops being read. */
+        @WithDefault("32")
+        int inboundPending();
     }
 
     interface Outbound {

@@ -11,6 +11,7 @@ import jakarta.inject.Singleton;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.redis.client.Redis;
@@ -31,7 +32,7 @@ public final class EngineProducer {
     @Singleton
     Engine engine(CopresenceConfig config, @ConfigProperty(name = "quarkus.redis.hosts") Optional<String> hosts,
             @ConfigProperty(name = "quarkus.redis.client-type", defaultValue = "standalone") String clientType,
-            Instance<ReactiveRedisDataSource> dataSource, Instance<Redis> redis, Vertx vertx) {
+            Instance<ReactiveRedisDataSource> dataSource, Instance<Redis> redis, Vertx vertx, MeterRegistry metrics) {
         String nodeId = config.nodeId().orElseGet(() -> "n-" + UUID.randomUUID().toString().substring(0, 8));
         if (hosts.isEmpty() || hosts.get().isBlank()) {
             LOG.infof("Copresence node %s: in-memory registry (single node; set quarkus.redis.hosts for a cluster)", nodeId);
@@ -40,6 +41,6 @@ public final class EngineProducer {
         boolean sharded = "cluster".equalsIgnoreCase(clientType);
         LOG.infof("Copresence node %s: Redis registry (%s%s)", nodeId, clientType, sharded ? ", sharded pub/sub" : "");
         return RedisEngineFactory.create(nodeId, config, sharded, dataSource.get(), redis.get(),
-                vertx.getDelegate().getOrCreateContext(), Clock.systemUTC());
+                vertx.getDelegate().getOrCreateContext(), Clock.systemUTC(), metrics);
     }
 }

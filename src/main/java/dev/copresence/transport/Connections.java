@@ -11,11 +11,13 @@ import org.jboss.logging.Logger;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.net.impl.ConnectionBase;
 
 import dev.copresence.channel.CommandHandler;
 import dev.copresence.channel.Membership;
 import dev.copresence.channel.Session;
 import dev.copresence.config.CopresenceConfig;
+import dev.copresence.flow.InboundQueue;
 import dev.copresence.flow.OutboundQueue;
 import dev.copresence.flow.RateLimiter;
 import dev.copresence.protocol.ClientMessage;
@@ -53,7 +55,8 @@ public final class Connections {
                 config.limits().sendBuffer(), config.outbound().maxFrames(), config.outbound().writesInFlight());
         Session session = new Session(connection.id(), boundDoc, out,
                 (code, reason) -> close(connection, code, reason),
-                new RateLimiter(config.limits().rate(), config.limits().burst()));
+                new RateLimiter(config.limits().rate(), config.limits().burst()),
+                new InboundQueue(reader(connection), config.limits().inboundPending()));
         sessions.put(connection.id(), session);
         sockets.put(connection.id(), connection);
         UserRef user = connection.userData().get(UpgradeChecks.USER);
@@ -66,13 +69,34 @@ public final class Connections {
         if (boundDoc == null) {
             return identified;
         }
+        // The join on open is the connection's first inbound task: messages that arrive meanwhile wait for it.
         String since = UpgradeChecks.queryParam(connection.handshakeRequest().query(), "since");
-        return identified.chain(() -> membership.join(session, new ClientMessage.Join(null, boundDoc, null, null, since)))
+        session.inbound().offer(() -> identified
+                .chain(() -> membership.join(session, new ClientMessage.Join(null, boundDoc, null, null, since)))
                 .onFailure().recoverWithItem(failure -> {
                     membership.fail(session, null, failure);
                     session.close(closeCodeFor(failure), "could not join " + boundDoc);
                     return null;
-                });
+                }));
+        return Uni.createFrom().voidItem();
+    }
+
+    private static InboundQueue.Reader reader(WebSocketConnection connection) {
+        ConnectionBase tcp = connection.userData().get(UpgradeChecks.TCP);
+        if (tcp == null) {
+            return InboundQueue.Reader.NONE;
+        }
+        return new InboundQueue.Reader() {
+            @Override
+            public void pause() {
+                tcp.doPause();
+            }
+
+            @Override
+            public void resume() {
+                tcp.doResume();
+            }
+        };
     }
 
     /** Close code of a bound connection whose join on open failed. */
@@ -94,12 +118,20 @@ public final class Connections {
      * U+FFFD in place of bad bytes. A raw U+FFFD is therefore taken as invalid UTF-8 (RFC 6455: close
      * 1007); a client that means the replacement character sends it escaped ({@code \\ufffd}).
      */
-    Uni<Void> text(WebSocketConnection connection, String text) {
+    void text(WebSocketConnection connection, String text) {
         Session session = sessions.get(connection.id());
         if (session == null) {
-            return Uni.createFrom().voidItem();
+            return;
         }
         session.touch();
+        if (!session.inbound().offer(() -> process(session, text))) {
+            metrics.rejected("inbound_full");
+            membership.report(session, new ProtocolException(ErrorCode.RATE_LIMITED,
+                    "too many messages waiting to be processed; this one was not applied"));
+        }
+    }
+
+    private Uni<Void> process(Session session, String text) {
         if (text.indexOf('\uFFFD') >= 0) {
             session.close(1007, "text frame is not valid UTF-8");
             return Uni.createFrom().voidItem();
@@ -113,6 +145,7 @@ public final class Connections {
         }
         metrics.received(message);
         if (!session.rate().tryAcquire()) {
+            metrics.rejected("rate_limited");
             membership.report(session, new ProtocolException(ErrorCode.RATE_LIMITED,
                     "over " + config.limits().rate() + " messages per second; this message was not applied", message.id()));
             if (session.rate().rejectedInRow() > config.limits().burst()) {

@@ -1,5 +1,6 @@
 package dev.copresence.transport;
 
+import io.quarkus.websockets.next.InboundProcessingMode;
 import io.quarkus.websockets.next.OnBinaryMessage;
 import io.quarkus.websockets.next.OnClose;
 import io.quarkus.websockets.next.OnError;
@@ -9,11 +10,12 @@ import io.quarkus.websockets.next.OnTextMessage;
 import io.quarkus.websockets.next.PathParam;
 import io.quarkus.websockets.next.WebSocket;
 import io.quarkus.websockets.next.WebSocketConnection;
+import io.smallrye.common.annotation.NonBlocking;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
 
 /** {@code GET /ws/documents/{doc}}: bound to one document, joined on open ({@code doc} may be left out). */
-@WebSocket(path = "/ws/documents/{doc}")
+@WebSocket(path = "/ws/documents/{doc}", inboundProcessingMode = InboundProcessingMode.CONCURRENT)
 public class DocumentSocket {
     private final Connections connections;
 
@@ -26,17 +28,21 @@ public class DocumentSocket {
         return connections.open(connection, doc);
     }
 
+    // Non-blocking: runs on the connection's event loop, so frames reach the inbound queue in arrival order.
     @OnTextMessage
-    Uni<Void> text(WebSocketConnection connection, String text) {
-        return connections.text(connection, text);
+    @NonBlocking
+    void text(WebSocketConnection connection, String text) {
+        connections.text(connection, text);
     }
 
     @OnBinaryMessage
+    @NonBlocking
     void binary(WebSocketConnection connection, Buffer ignored) {
         connections.binary(connection);
     }
 
     @OnPongMessage
+    @NonBlocking
     void pong(WebSocketConnection connection, Buffer ignored) {
         connections.touch(connection);
     }
@@ -47,6 +53,7 @@ public class DocumentSocket {
     }
 
     @OnError
+    @NonBlocking
     void error(WebSocketConnection connection, Throwable failure) {
         connections.failed(connection, failure);
     }

@@ -6,30 +6,48 @@ import jakarta.inject.Singleton;
 
 import io.quarkus.scheduler.Scheduled;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import dev.copresence.channel.Hubs;
 import dev.copresence.channel.Session;
 import dev.copresence.config.CopresenceConfig;
 
 /**
- * Closes connections that went silent: nothing at all received (pongs to the server's pings count)
- * for the idle timeout gives close code 4408.
+ * Once a second: closes connections that went silent (nothing at all received, pongs to the
+ * server's pings included, for the idle timeout: 4408) or whose token expired (4401), and samples
+ * the outbound queues for metrics.
  */
 @Singleton
 public final class Liveness {
     private final Connections connections;
+    private final SocketMetrics metrics;
     private final long idleNanos;
 
-    public Liveness(Connections connections, CopresenceConfig config) {
+    public Liveness(Connections connections, CopresenceConfig config, SocketMetrics metrics, MeterRegistry registry,
+            Hubs hubs) {
         this.connections = connections;
+        this.metrics = metrics;
         this.idleNanos = config.idleTimeout().toNanos();
+        Gauge.builder("copresence.connections", connections, Connections::count).description("Open connections")
+                .register(registry);
+        Gauge.builder("copresence.documents", hubs, Hubs::documents).description("Documents with members here")
+                .register(registry);
+        Gauge.builder("copresence.members", hubs, Hubs::members).description("Members held by this node")
+                .register(registry);
     }
 
     @Scheduled(every = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void closeIdle() {
         long now = System.nanoTime();
+        long nowMillis = System.currentTimeMillis();
         for (Session session : connections.sessions()) {
+            metrics.queueDepth(session.out().depth());
             if (now - session.lastReceivedNanos() > idleNanos) {
                 session.close(4408, "idle timeout: nothing received for "
                         + TimeUnit.NANOSECONDS.toSeconds(idleNanos) + " s");
+            } else if (nowMillis >= session.tokenExpiresAt()) {
+                session.close(4401, "token expired");
             }
         }
     }

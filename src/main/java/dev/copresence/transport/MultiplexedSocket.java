@@ -1,5 +1,6 @@
 package dev.copresence.transport;
 
+import io.quarkus.websockets.next.InboundProcessingMode;
 import io.quarkus.websockets.next.OnBinaryMessage;
 import io.quarkus.websockets.next.OnClose;
 import io.quarkus.websockets.next.OnError;
@@ -8,11 +9,15 @@ import io.quarkus.websockets.next.OnPongMessage;
 import io.quarkus.websockets.next.OnTextMessage;
 import io.quarkus.websockets.next.WebSocket;
 import io.quarkus.websockets.next.WebSocketConnection;
+import io.smallrye.common.annotation.NonBlocking;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
 
-/** {@code GET /ws}: one connection, any number of documents ({@code doc} on every message). */
-@WebSocket(path = "/ws")
+/**
+ * {@code GET /ws}: one connection, any number of documents ({@code doc} on every message). Frames are
+ * taken in websockets-next's concurrent mode and ordered by the session's own bounded inbound queue.
+ */
+@WebSocket(path = "/ws", inboundProcessingMode = InboundProcessingMode.CONCURRENT)
 public class MultiplexedSocket {
     private final Connections connections;
 
@@ -25,17 +30,21 @@ public class MultiplexedSocket {
         return connections.open(connection, null);
     }
 
+    // Non-blocking: runs on the connection's event loop, so frames reach the inbound queue in arrival order.
     @OnTextMessage
-    Uni<Void> text(WebSocketConnection connection, String text) {
-        return connections.text(connection, text);
+    @NonBlocking
+    void text(WebSocketConnection connection, String text) {
+        connections.text(connection, text);
     }
 
     @OnBinaryMessage
+    @NonBlocking
     void binary(WebSocketConnection connection, Buffer ignored) {
         connections.binary(connection);
     }
 
     @OnPongMessage
+    @NonBlocking
     void pong(WebSocketConnection connection, Buffer ignored) {
         connections.touch(connection);
     }
@@ -46,6 +55,7 @@ public class MultiplexedSocket {
     }
 
     @OnError
+    @NonBlocking
     void error(WebSocketConnection connection, Throwable failure) {
         connections.failed(connection, failure);
     }

@@ -3,6 +3,7 @@ package dev.copresence.transport;
 import jakarta.inject.Singleton;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import dev.copresence.flow.OutboundQueue;
@@ -15,6 +16,7 @@ public final class SocketMetrics implements OutboundQueue.Listener {
     private final Counter out;
     private final Counter conflated;
     private final Counter slowConsumers;
+    private final DistributionSummary queueDepth;
 
     public SocketMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -23,6 +25,17 @@ public final class SocketMetrics implements OutboundQueue.Listener {
                 .description("Ephemeral frames replaced in a queue by a newer one").register(registry);
         this.slowConsumers = Counter.builder("copresence.outbound.slow.consumer.closes")
                 .description("Connections closed with 1013 because their send buffer was full").register(registry);
+        this.queueDepth = DistributionSummary.builder("copresence.outbound.queue.depth")
+                .description("Frames waiting in connections' outbound queues, sampled every second")
+                .publishPercentiles(0.5, 0.99).register(registry);
+    }
+
+    void rejected(String reason) {
+        registry.counter("copresence.inbound.rejected", "reason", reason).increment();
+    }
+
+    void queueDepth(int depth) {
+        queueDepth.record(depth);
     }
 
     void received(ClientMessage message) {

@@ -9,6 +9,7 @@ import io.quarkus.websockets.next.HttpUpgradeCheck;
 import io.quarkus.websockets.next.UserData;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.impl.ConnectionBase;
 
 import dev.copresence.protocol.Ids;
 import dev.copresence.protocol.UserRef;
@@ -24,6 +25,8 @@ public class UpgradeChecks implements HttpUpgradeCheck {
     static final UserData.TypedKey<UserRef> USER = new UserData.TypedKey<>("copresence.user");
     static final UserData.TypedKey<Boolean> AUTHENTICATED = UserData.TypedKey.forBoolean("copresence.authenticated");
     static final UserData.TypedKey<Long> TOKEN_EXPIRY = UserData.TypedKey.forLong("copresence.token-expiry");
+    /** The HTTP connection under the socket: pausing it is the only way to stop reading a WebSocket in 3.34. */
+    static final UserData.TypedKey<ConnectionBase> TCP = new UserData.TypedKey<>("copresence.tcp");
 
     private final Access access;
     private final Drain drain;
@@ -56,6 +59,9 @@ public class UpgradeChecks implements HttpUpgradeCheck {
             if (identity.expiresAt() != null) {
                 context.userData().put(TOKEN_EXPIRY, identity.expiresAt());
             }
+        }
+        if (request.connection() instanceof ConnectionBase tcp) {
+            context.userData().put(TCP, tcp);
         }
         return CheckResult.permitUpgrade();
     }

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -74,7 +75,7 @@ class TwoNodesOnOneRedisTest {
     @Test
     void whatAMemberDoesOnOneNodeIsSeenOnTheOther() {
         Engine other = RedisEngineFactory.create("n-other", config, false, dataSource.get(), redis.get(),
-                vertx.getDelegate().getOrCreateContext(), Clock.systemUTC());
+                vertx.getDelegate().getOrCreateContext(), Clock.systemUTC(), new SimpleMeterRegistry());
         Recorder recorder = new Recorder();
         other.bus().listen(recorder);
         String doc = "two-nodes-" + System.nanoTime();

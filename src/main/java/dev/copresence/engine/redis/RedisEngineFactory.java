@@ -2,6 +2,7 @@ package dev.copresence.engine.redis;
 
 import java.time.Clock;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.mutiny.redis.client.Redis;
 
@@ -19,16 +20,17 @@ public final class RedisEngineFactory {
      * @param sharded use sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7), as on Redis Cluster
      */
     public static Engine create(String nodeId, CopresenceConfig config, boolean sharded, ReactiveRedisDataSource dataSource,
-            Redis client, Context context, Clock clock) {
+            Redis client, Context context, Clock clock, MeterRegistry metrics) {
         long ttl = config.presence().ttl().toMillis();
         RedisSettings settings = new RedisSettings(nodeId,
                 sharded ? "SPUBLISH" : "PUBLISH", sharded ? "SSUBSCRIBE" : "SUBSCRIBE", sharded ? "SUNSUBSCRIBE" : "UNSUBSCRIBE",
                 ttl, Long.toString(Math.max(3 * ttl, 60_000)), Integer.toString(config.history().size()),
                 Long.toString(config.history().ttl().toMillis()));
-        RedisScripts scripts = new RedisScripts(dataSource);
+        RedisScripts scripts = new RedisScripts(dataSource, metrics);
         RedisBus bus = new RedisBus(client, scripts, settings, context);
         RedisStatus status = new RedisStatus(scripts, settings, clock);
-        RedisNodes nodes = new RedisNodes(scripts, settings, status, clock, bus::resync);
+        RedisNodes nodes = new RedisNodes(scripts, settings, status, clock, bus::resync,
+                metrics.counter("copresence.reaped.members"));
         RedisRegistry registry = new RedisRegistry(scripts, settings, status, nodes, clock);
         return new Engine(nodeId, registry, registry, bus);
     }

@@ -7,6 +7,7 @@ import java.util.Set;
 
 import org.jboss.logging.Logger;
 
+import io.micrometer.core.instrument.Counter;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
@@ -28,8 +29,11 @@ final class RedisNodes {
     private final RedisStatus status;
     private final Clock clock;
     private final Runnable resync;
+    private final Counter reaped;
 
-    RedisNodes(RedisScripts scripts, RedisSettings settings, RedisStatus status, Clock clock, Runnable resync) {
+    RedisNodes(RedisScripts scripts, RedisSettings settings, RedisStatus status, Clock clock, Runnable resync,
+            Counter reaped) {
+        this.reaped = reaped;
         this.scripts = scripts;
         this.settings = settings;
         this.status = status;
@@ -96,7 +100,8 @@ final class RedisNodes {
                 List.of(settings.publishCommand(), RedisKeys.events(doc), Long.toString(clock.millis()), doc,
                         settings.historySize(), settings.historyTtlMs(), deadNode == null ? "-" : deadNode,
                         settings.presenceKeyTtlMs()))
-                .map(Response::toInteger);
+                .map(Response::toInteger)
+                .invoke(n -> reaped.increment(n));
     }
 
     /** A clean goodbye: this node's lease and sets go at once, so nobody waits for it to expire. */

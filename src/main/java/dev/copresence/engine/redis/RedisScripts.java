@@ -9,7 +9,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
 
@@ -29,17 +31,21 @@ final class RedisScripts {
 
         final String source;
         final String sha;
+        final String name;
 
         Script(String name) {
+            this.name = name;
             this.source = load("redis/" + name + ".lua");
             this.sha = sha1(source);
         }
     }
 
     private final ReactiveRedisDataSource redis;
+    private final MeterRegistry metrics;
 
-    RedisScripts(ReactiveRedisDataSource redis) {
+    RedisScripts(ReactiveRedisDataSource redis, MeterRegistry metrics) {
         this.redis = redis;
+        this.metrics = metrics;
     }
 
     Uni<Response> command(String command, String... args) {
@@ -47,9 +53,19 @@ final class RedisScripts {
     }
 
     Uni<Response> run(Script script, List<String> keys, List<String> args) {
-        return call("EVALSHA", script.sha, keys, args)
-                .onFailure(RedisScripts::isNoScript)
-                .recoverWithUni(() -> call("EVAL", script.source, keys, args));
+        return Uni.createFrom().deferred(() -> {
+            long start = System.nanoTime();
+            return call("EVALSHA", script.sha, keys, args)
+                    .onFailure(RedisScripts::isNoScript)
+                    .recoverWithUni(() -> call("EVAL", script.source, keys, args))
+                    .onItemOrFailure().invoke((ok, failure) -> {
+                        metrics.timer("copresence.redis.commands", "script", script.name).record(System.nanoTime() - start,
+                                TimeUnit.NANOSECONDS);
+                        if (failure != null && !failure.getMessage().contains("DOC_FULL")) {
+                            metrics.counter("copresence.redis.errors", "script", script.name).increment();
+                        }
+                    });
+        });
     }
 
     private Uni<Response> call(String command, String script, List<String> keys, List<String> args) {

@@ -1,0 +1,128 @@
+package dev.copresence.flow;
+
+import java.util.ArrayDeque;
+import java.util.function.Supplier;
+
+import io.smallrye.mutiny.Uni;
+
+/**
+ * One connection's inbound work, run one task at a time in arrival order. websockets-next 3.34
+ * queues frames without bound and never pauses reading, so the endpoints run in its concurrent mode
+ * and hand each frame here instead: past {@code pauseAt} waiting tasks the socket stops being read
+ * (TCP pushes back on the client) until the queue is down to half; past {@code max} (frames already
+ * in flight when reading paused) a task is refused.
+ */
+public final class InboundQueue {
+    /** Pauses and resumes reading the socket. */
+    public interface Reader {
+        void pause();
+
+        void resume();
+
+        Reader NONE = new Reader() {
+            @Override
+            public void pause() {
+            }
+
+            @Override
+            public void resume() {
+            }
+        };
+    }
+
+    private final ArrayDeque<Supplier<Uni<Void>>> waiting = new ArrayDeque<>();
+    private final Reader reader;
+    private final int pauseAt;
+    private final int max;
+    private boolean running;
+    private boolean paused;
+    private int deepest;
+
+    public InboundQueue(Reader reader, int pauseAt) {
+        this.reader = reader;
+        this.pauseAt = Math.max(1, pauseAt);
+        this.max = this.pauseAt * 4;
+    }
+
+    /** Runs the task now or after the ones before it; false when refused (the queue is full). */
+    public boolean offer(Supplier<Uni<Void>> task) {
+        synchronized (this) {
+            if (running) {
+                if (waiting.size() >= max) {
+                    return false;
+                }
+                waiting.addLast(task);
+                deepest = Math.max(deepest, waiting.size());
+                if (!paused && waiting.size() >= pauseAt) {
+                    paused = true;
+                    reader.pause();
+                }
+                return true;
+            }
+            running = true;
+        }
+        run(task);
+        return true;
+    }
+
+    private void run(Supplier<Uni<Void>> first) {
+        Supplier<Uni<Void>> task = first;
+        while (task != null) {
+            Uni<Void> work;
+            try {
+                work = task.get();
+            } catch (RuntimeException e) {
+                work = Uni.createFrom().voidItem();
+            }
+            // Completes synchronously for most commands: then loop here instead of recursing.
+            Completion completion = new Completion();
+            work.subscribe().with(ok -> completion.done(), failure -> completion.done());
+            if (!completion.claimSynchronous()) {
+                return;
+            }
+            task = next();
+        }
+    }
+
+    /** Tells whether a task finished before {@code subscribe} returned, else continues when it does. */
+    private final class Completion {
+        private boolean finished;
+        private boolean returned;
+
+        synchronized void done() {
+            finished = true;
+            if (returned) {
+                Supplier<Uni<Void>> task = next();
+                if (task != null) {
+                    run(task);
+                }
+            }
+        }
+
+        synchronized boolean claimSynchronous() {
+            returned = true;
+            return finished;
+        }
+    }
+
+    private synchronized Supplier<Uni<Void>> next() {
+        Supplier<Uni<Void>> task = waiting.pollFirst();
+        if (paused && waiting.size() <= pauseAt / 2) {
+            paused = false;
+            reader.resume();
+        }
+        if (task == null) {
+            running = false;
+        }
+        return task;
+    }
+
+    /** The most tasks that ever waited at once (for tests and metrics). */
+    public synchronized int deepest() {
+        return deepest;
+    }
+
+    public synchronized int waiting() {
+        return waiting.size();
+    }
+}
