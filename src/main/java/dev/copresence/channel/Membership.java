@@ -26,6 +26,8 @@ import dev.copresence.protocol.Member;
 import dev.copresence.protocol.ProtocolException;
 import dev.copresence.protocol.ServerMessage;
 import dev.copresence.protocol.UserRef;
+import dev.copresence.security.Access;
+import dev.copresence.security.Tokens;
 
 /**
  * Joining and leaving documents, who a connection is, and what happens when it goes away. Also the
@@ -40,12 +42,14 @@ public final class Membership {
     private final Engine engine;
     private final Hubs hubs;
     private final CopresenceConfig config;
+    private final Access access;
     private final Map<String, Integer> connectionsHere = new ConcurrentHashMap<>();
 
-    public Membership(Engine engine, Hubs hubs, CopresenceConfig config) {
+    public Membership(Engine engine, Hubs hubs, CopresenceConfig config, Access access) {
         this.engine = engine;
         this.hubs = hubs;
         this.config = config;
+        this.access = access;
     }
 
     /** The document a message is about: its {@code doc}, or the bound one. */
@@ -99,6 +103,9 @@ public final class Membership {
         if (existing != null) {
             return engine.registry().snapshot(doc).invoke(s -> session.send(new ServerMessage.Joined(m.id(), doc,
                     existing.id(), s.members(), s.offset(), m.since() == null ? null : Boolean.FALSE))).replaceWithVoid();
+        }
+        if (!session.access().allows(doc)) {
+            throw new ProtocolException(ErrorCode.FORBIDDEN, "this token does not allow document " + doc);
         }
         if (session.memberships().size() >= config.limits().docsPerConnection()) {
             throw new ProtocolException(ErrorCode.TOO_MANY_DOCS,
@@ -185,8 +192,20 @@ public final class Membership {
                 .onFailure().recoverWithNull();
     }
 
+    /** A fresh token before the current one expires: same user, new expiry (and document access). */
     public Uni<Void> reauthenticate(Session session, ClientMessage.Auth m) {
-        throw ProtocolException.badRequest("auth is only used when the service runs with copresence.auth.mode=jwt");
+        if (!access.jwtMode()) {
+            throw ProtocolException.badRequest("auth is only used when the service runs with copresence.auth.mode=jwt");
+        }
+        Tokens.Grant grant = access.verify(m.token());
+        if (grant == null) {
+            throw new ProtocolException(ErrorCode.UNAUTHORIZED, "the token is invalid or expired");
+        }
+        if (!grant.user().id().equals(session.user().id())) {
+            throw new ProtocolException(ErrorCode.UNAUTHORIZED, "the token is for another user");
+        }
+        session.grant(grant);
+        return CommandHandler.ack(session, m.id());
     }
 
     /** Answers a failed message with its error; closes the connection when it was one bad message too many. */

@@ -10,6 +10,8 @@ import dev.copresence.flow.RateLimiter;
 import dev.copresence.protocol.Codec;
 import dev.copresence.protocol.ServerMessage;
 import dev.copresence.protocol.UserRef;
+import dev.copresence.security.DocumentAccess;
+import dev.copresence.security.Tokens;
 
 /**
  * One client connection, whatever its transport: who it is, the documents it is a member of, the
@@ -31,7 +33,7 @@ public final class Session {
     private final Map<String, LocalMember> memberships = new ConcurrentHashMap<>();
     private final Set<String> watched = ConcurrentHashMap.newKeySet();
     private volatile UserRef user;
-    private volatile boolean userFixedByAuth;
+    private volatile Tokens.Grant grant;
     private volatile boolean userOnline;
     private volatile long lastReceived = System.nanoTime();
     private volatile long tokenExpiresAt = Long.MAX_VALUE;
@@ -71,11 +73,23 @@ public final class Session {
 
     /** In jwt mode the token names the user; a {@code user} in {@code join} is then ignored. */
     boolean userFixedByAuth() {
-        return userFixedByAuth;
+        return grant != null;
     }
 
-    public void fixUserByAuth() {
-        this.userFixedByAuth = true;
+    /** The documents this connection may join (any, without a token's {@code docs} claim). */
+    DocumentAccess access() {
+        Tokens.Grant g = grant;
+        return g == null ? DocumentAccess.ANY : g.docs();
+    }
+
+    /** Sets (or refreshes) the token's grant: the connection closes with 4401 at its expiry. */
+    public void grant(Tokens.Grant grant) {
+        this.grant = grant;
+        this.tokenExpiresAt = grant.expiresAt();
+    }
+
+    Tokens.Grant grant() {
+        return grant;
     }
 
     boolean userOnline() {
@@ -129,10 +143,6 @@ public final class Session {
 
     public long tokenExpiresAt() {
         return tokenExpiresAt;
-    }
-
-    public void tokenExpiresAt(long epochMillis) {
-        this.tokenExpiresAt = epochMillis;
     }
 
     public void close(int code, String reason) {

@@ -25,6 +25,7 @@ import dev.copresence.protocol.Codec;
 import dev.copresence.protocol.ErrorCode;
 import dev.copresence.protocol.ProtocolException;
 import dev.copresence.protocol.UserRef;
+import dev.copresence.security.Tokens;
 
 /**
  * The WebSocket side of a session's life, shared by both endpoints: open, each frame, close. Frames
@@ -60,8 +61,9 @@ public final class Connections {
         sessions.put(connection.id(), session);
         sockets.put(connection.id(), connection);
         UserRef user = connection.userData().get(UpgradeChecks.USER);
-        if (Boolean.TRUE.equals(connection.userData().get(UpgradeChecks.AUTHENTICATED))) {
-            session.fixUserByAuth();
+        Tokens.Grant grant = connection.userData().get(UpgradeChecks.GRANT);
+        if (grant != null) {
+            session.grant(grant);
         }
         Uni<Void> identified = user == null ? Uni.createFrom().voidItem() : membership.identify(session, user)
                 .onFailure().invoke(t -> LOG.warnf("online status not recorded: %s", t.getMessage()))

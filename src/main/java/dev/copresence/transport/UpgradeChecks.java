@@ -14,6 +14,7 @@ import io.vertx.core.net.impl.ConnectionBase;
 import dev.copresence.protocol.Ids;
 import dev.copresence.protocol.UserRef;
 import dev.copresence.security.Access;
+import dev.copresence.security.Tokens;
 
 /**
  * What is decided before a WebSocket exists: the origin (403), the document of the bound endpoint
@@ -23,8 +24,7 @@ import dev.copresence.security.Access;
 @ApplicationScoped
 public class UpgradeChecks implements HttpUpgradeCheck {
     static final UserData.TypedKey<UserRef> USER = new UserData.TypedKey<>("copresence.user");
-    static final UserData.TypedKey<Boolean> AUTHENTICATED = UserData.TypedKey.forBoolean("copresence.authenticated");
-    static final UserData.TypedKey<Long> TOKEN_EXPIRY = UserData.TypedKey.forLong("copresence.token-expiry");
+    static final UserData.TypedKey<Tokens.Grant> GRANT = new UserData.TypedKey<>("copresence.grant");
     /** The HTTP connection under the socket: pausing it is the only way to stop reading a WebSocket in 3.34. */
     static final UserData.TypedKey<ConnectionBase> TCP = new UserData.TypedKey<>("copresence.tcp");
 
@@ -55,10 +55,9 @@ public class UpgradeChecks implements HttpUpgradeCheck {
         }
         if (identity.user() != null) {
             context.userData().put(USER, identity.user());
-            context.userData().put(AUTHENTICATED, identity.authenticated());
-            if (identity.expiresAt() != null) {
-                context.userData().put(TOKEN_EXPIRY, identity.expiresAt());
-            }
+        }
+        if (identity.grant() != null) {
+            context.userData().put(GRANT, identity.grant());
         }
         if (request.connection() instanceof ConnectionBase tcp) {
             context.userData().put(TCP, tcp);

@@ -40,6 +40,9 @@ public final class WsClient implements AutoCloseable {
             headers.forEach(builder::header);
             this.socket = builder.buildAsync(uri, new Listener()).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof java.net.http.WebSocketHandshakeException refused) {
+                throw new IllegalStateException("upgrade refused: HTTP " + refused.getResponse().statusCode(), refused);
+            }
             throw new IllegalStateException("upgrade refused: " + e.getCause().getMessage(), e.getCause());
         } catch (InterruptedException | TimeoutException e) {
             throw new IllegalStateException(e);

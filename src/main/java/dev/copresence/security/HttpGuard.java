@@ -1,0 +1,48 @@
+package dev.copresence.security;
+
+import java.util.Optional;
+
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+
+import dev.copresence.protocol.Codec;
+import dev.copresence.protocol.ErrorCode;
+import dev.copresence.protocol.ServerMessage;
+
+/**
+ * The HTTP side of access control: a browser request ({@code /api}, {@code /sse}, {@code /poll})
+ * from an origin that is not allowed gets 403, and in jwt mode the server API ({@code /api}) needs
+ * the API key (401 otherwise; it is never open by accident, not even when no key is configured).
+ */
+public class HttpGuard {
+    private final Access access;
+
+    public HttpGuard(Access access) {
+        this.access = access;
+    }
+
+    @ServerRequestFilter(preMatching = true)
+    public Optional<Response> guard(ContainerRequestContext request) {
+        String path = request.getUriInfo().getPath();
+        boolean api = path.startsWith("/api");
+        if (!api && !path.startsWith("/sse") && !path.startsWith("/poll")) {
+            return Optional.empty();
+        }
+        if (!access.originAllowed(request.getHeaderString("Origin"))) {
+            return Optional.of(refuse(403, ErrorCode.FORBIDDEN, "origin not allowed"));
+        }
+        if (api && !access.serverApiAllowed(request.getHeaderString("Authorization"))) {
+            return Optional.of(refuse(401, ErrorCode.UNAUTHORIZED,
+                    "the server API needs Authorization: Bearer <copresence.auth.api-key>"));
+        }
+        return Optional.empty();
+    }
+
+    private static Response refuse(int status, ErrorCode code, String message) {
+        return Response.status(status).type(MediaType.APPLICATION_JSON)
+                .entity(Codec.encode(new ServerMessage.Error(null, code.wire(), message))).build();
+    }
+}

@@ -1,0 +1,84 @@
+package dev.copresence.security;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Singleton;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+
+import org.eclipse.microprofile.jwt.JsonWebToken;
+import org.jboss.logging.Logger;
+
+import io.smallrye.jwt.auth.principal.JWTParser;
+import io.smallrye.jwt.auth.principal.ParseException;
+
+import dev.copresence.protocol.Ids;
+import dev.copresence.protocol.UserRef;
+
+/**
+ * Verifies tokens in auth mode {@code jwt} with SmallRye JWT (signature, issuer, expiry, as
+ * configured by {@code mp.jwt.verify.*}) and reads what Copresence needs from them: {@code sub} is
+ * the user, {@code name} its display name, and the optional {@code docs} claim the documents it may
+ * join. Token contents are never logged.
+ */
+@Singleton
+public final class Tokens {
+    private static final Logger LOG = Logger.getLogger(Tokens.class);
+
+    /** What a valid token grants. {@code docs} is null when the token does not restrict documents. */
+    public record Grant(UserRef user, DocumentAccess docs, long expiresAt) {
+    }
+
+    private final Instance<JWTParser> parser;
+
+    public Tokens(Instance<JWTParser> parser) {
+        this.parser = parser;
+    }
+
+    /** The grant of a valid token, or null when it is missing, invalid or expired. */
+    public Grant verify(String token) {
+        if (token == null || token.isBlank()) {
+            return null;
+        }
+        JsonWebToken jwt;
+        try {
+            jwt = parser.get().parse(token);
+        } catch (ParseException | RuntimeException e) {
+            LOG.debugf("token refused: %s", e.getClass().getSimpleName());
+            return null;
+        }
+        String sub = jwt.getSubject();
+        if (!Ids.valid(sub)) {
+            LOG.debug("token refused: sub is not a valid user id");
+            return null;
+        }
+        String name = text(jwt.getClaim("name"));
+        return new Grant(new UserRef(sub, name), DocumentAccess.of(docs(jwt.getClaim("docs"))), jwt.getExpirationTime() * 1000L);
+    }
+
+    private static String text(Object value) {
+        return value instanceof JsonString s ? s.getString() : value == null ? null : value.toString();
+    }
+
+    private static List<String> docs(Object claim) {
+        if (claim == null) {
+            return null;
+        }
+        List<String> docs = new ArrayList<>();
+        if (claim instanceof JsonArray array) {
+            for (JsonValue value : array) {
+                if (value instanceof JsonString s) {
+                    docs.add(s.getString());
+                }
+            }
+        } else if (claim instanceof Iterable<?> values) {
+            values.forEach(v -> docs.add(text(v)));
+        } else {
+            docs.add(text(claim));
+        }
+        return docs;
+    }
+}

@@ -1,0 +1,136 @@
+package dev.copresence.security;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+
+import dev.copresence.support.TestTokens;
+import dev.copresence.support.WsClient;
+
+/** Auth mode jwt: who a connection is comes from its token, and only from it. */
+@QuarkusTest
+@TestProfile(JwtProfile.class)
+class JwtSecurityTest {
+    @TestHTTPResource("/")
+    URI base;
+
+    private WsClient connect(String pathAndQuery) {
+        return WsClient.connect(WsClient.ws(base, pathAndQuery));
+    }
+
+    private static String doc(String prefix) {
+        return prefix + Long.toString(System.nanoTime(), 36);
+    }
+
+    @Test
+    void aValidTokenMakesTheConnectionItsSubjectAndAClaimedUserIsIgnored() {
+        String token = TestTokens.token("ada", "Ada Lovelace", null, 600);
+        try (WsClient ada = connect("/ws?access_token=" + token)) {
+            ada.send("{\"type\":\"join\",\"doc\":\"" + doc("d") + "\",\"user\":{\"id\":\"eve\",\"name\":\"Eve\"}}");
+            JsonNode me = ada.next("joined").at("/members/0/user");
+            assertEquals("ada", me.get("id").asText(), "sub is the user: the client cannot claim another");
+            assertEquals("Ada Lovelace", me.get("name").asText());
+        }
+        try (WsClient header = WsClient.connect(WsClient.ws(base, "/ws"), Map.of("Authorization", "Bearer " + token))) {
+            header.send("{\"type\":\"ping\",\"id\":1}");
+            header.next("pong");
+        }
+    }
+
+    @Test
+    void aMissingBadExpiredOrForeignTokenIsRefusedAtTheUpgradeWith401() {
+        String wrongKey = TestTokens.sign("jwt/other-private.pem", TestTokens.ISSUER, "ada", null, null, 600);
+        String wrongIssuer = TestTokens.sign("jwt/private.pem", "https://evil.example", "ada", null, null, 600);
+        String expired = TestTokens.token("ada", null, null, -60);
+        String badSub = TestTokens.token("ada lovelace", null, null, 600);
+        for (String query : new String[] { "", "?access_token=garbage", "?access_token=" + wrongKey,
+                "?access_token=" + wrongIssuer, "?access_token=" + expired, "?access_token=" + badSub }) {
+            IllegalStateException refused = assertThrows(IllegalStateException.class, () -> connect("/ws" + query));
+            assertTrue(String.valueOf(refused.getMessage()).contains("401"), query + ": " + refused.getMessage());
+        }
+    }
+
+    @Test
+    void theDocsClaimAllowsMatchingDocumentsAndForbidsTheOthers() {
+        String token = TestTokens.token("bob", null, "[\"team-a:*\",\"lobby\"]", 600);
+        try (WsClient bob = connect("/ws?access_token=" + token)) {
+            bob.send("{\"type\":\"join\",\"id\":1,\"doc\":\"" + doc("team-a:") + "\"}");
+            bob.next("joined");
+            bob.send("{\"type\":\"join\",\"id\":2,\"doc\":\"lobby\"}");
+            bob.next("joined");
+            String secret = doc("team-b:");
+            bob.send("{\"type\":\"join\",\"id\":3,\"doc\":\"" + secret + "\"}");
+            JsonNode error = bob.next("error");
+            assertEquals("forbidden", error.get("code").asText());
+            assertEquals(3, error.get("id").asInt());
+            given().header("Authorization", "Bearer test-api-key").get("/api/documents/" + secret + "/members")
+                    .then().statusCode(200).body("members.size()", org.hamcrest.Matchers.equalTo(0));
+        }
+        try (WsClient bound = connect("/ws/documents/" + doc("team-b:") + "?access_token=" + token)) {
+            assertEquals("forbidden", bound.next("error").get("code").asText());
+            assertEquals(4403, bound.awaitClose());
+        }
+    }
+
+    @Test
+    void aTokenThatExpiresOnAnOpenConnectionClosesItWith4401() {
+        try (WsClient client = connect("/ws?access_token=" + TestTokens.token("cy", null, null, 3))) {
+            assertEquals(4401, client.awaitClose());
+        }
+    }
+
+    @Test
+    void aFreshTokenSentBeforeExpiryKeepsTheConnectionOpen() {
+        long expiresAt = System.currentTimeMillis() + 4000;
+        try (WsClient client = connect("/ws?access_token=" + TestTokens.token("dan", null, null, 4))) {
+            client.send("{\"type\":\"auth\",\"id\":\"a\",\"token\":\"" + TestTokens.token("dan", null, null, 600) + "\"}");
+            assertEquals("a", client.next("ack").get("id").asText());
+            client.send("{\"type\":\"auth\",\"id\":\"b\",\"token\":\"" + TestTokens.token("eve", null, null, 600) + "\"}");
+            assertEquals("unauthorized", client.next("error").get("code").asText(), "a token of another user");
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> System.currentTimeMillis() > expiresAt + 2500);
+            client.send("{\"type\":\"ping\",\"id\":2}");
+            assertEquals(2, client.next("pong").get("id").asInt());
+        }
+    }
+
+    @Test
+    void aForeignOriginIsRefusedWith403AndAllowedOnesOrNoneAreNot() {
+        String token = TestTokens.token("ada", null, null, 600);
+        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> WsClient.connect(
+                WsClient.ws(base, "/ws?access_token=" + token), Map.of("Origin", "https://evil.example")));
+        assertTrue(refused.getMessage().contains("403"), refused.getMessage());
+        try (WsClient allowed = WsClient.connect(WsClient.ws(base, "/ws?access_token=" + token),
+                Map.of("Origin", "https://app.example"))) {
+            allowed.send("{\"type\":\"ping\",\"id\":1}");
+            allowed.next("pong");
+        }
+        given().header("Origin", "https://evil.example").header("Authorization", "Bearer test-api-key")
+                .get("/api/status?users=ada").then().statusCode(403).body("code", org.hamcrest.Matchers.equalTo("forbidden"));
+    }
+
+    @Test
+    void theServerApiNeedsTheApiKey() {
+        given().get("/api/status?users=ada").then().statusCode(401).body("code", org.hamcrest.Matchers.equalTo("unauthorized"));
+        given().header("Authorization", "Bearer wrong").body("{\"data\":1}").post("/api/documents/x/broadcast")
+                .then().statusCode(401);
+        given().header("Authorization", "Bearer " + TestTokens.token("ada", null, null, 600))
+                .get("/api/documents/x/members").then().statusCode(401);
+        given().header("Authorization", "Bearer test-api-key").get("/api/status?users=ada").then().statusCode(200);
+        given().header("Authorization", "Bearer test-api-key").body("{\"data\":1}").post("/api/documents/x/broadcast")
+                .then().statusCode(200);
+    }
+}
