@@ -85,9 +85,7 @@ final class LocalMember {
      */
     synchronized void activate(String offset, List<String> replayed, String joinedFrame) {
         joinedOffset = offset;
-        for (String frame : replayed) {
-            session.sendFrame(frame, null);
-        }
+        session.out().offerBacklog(replayed);
         session.sendFrame(joinedFrame, null);
         List<DocEvent> held = pending;
         pending = null;

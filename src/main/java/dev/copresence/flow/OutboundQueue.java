@@ -2,6 +2,8 @@ package dev.copresence.flow;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -51,10 +53,17 @@ public final class OutboundQueue {
     private static final class Item {
         String frame;
         final Object key;
+        /** A replayed history, taken one frame at a time as writes complete: it may exceed the bound. */
+        final Iterator<String> backlog;
 
         Item(String frame, Object key) {
+            this(frame, key, null);
+        }
+
+        Item(String frame, Object key, Iterator<String> backlog) {
             this.frame = frame;
             this.key = key;
+            this.backlog = backlog;
         }
     }
 
@@ -116,6 +125,25 @@ public final class OutboundQueue {
         return true;
     }
 
+    /**
+     * Queues a replayed history. It is written at the pace of the socket, one frame at a time, so a
+     * resume longer than the send buffer does not count as a slow consumer; what is offered after it
+     * waits behind it (and that, as usual, must fit).
+     */
+    public boolean offerBacklog(List<String> frames) {
+        if (frames.isEmpty()) {
+            return true;
+        }
+        synchronized (this) {
+            if (closed) {
+                return false;
+            }
+            queue.addLast(new Item(null, null, frames.iterator()));
+        }
+        drain();
+        return true;
+    }
+
     private void drain() {
         if (wip.getAndIncrement() != 0) {
             return;
@@ -137,6 +165,17 @@ public final class OutboundQueue {
     private synchronized Item next() {
         if (closed || inFlight >= window || queue.isEmpty()) {
             return null;
+        }
+        Item head = queue.peekFirst();
+        if (head.backlog != null) {
+            if (!head.backlog.hasNext()) {
+                queue.pollFirst();
+                return next();
+            }
+            String frame = head.backlog.next();
+            bytes += frame.length();
+            inFlight++;
+            return new Item(frame, null);
         }
         Item item = queue.pollFirst();
         if (item.key != null) {
@@ -162,7 +201,9 @@ public final class OutboundQueue {
     private void discardLocked() {
         closed = true;
         for (Item item : queue) {
-            bytes -= item.frame.length();
+            if (item.frame != null) {
+                bytes -= item.frame.length();
+            }
         }
         queue.clear();
         queuedByKey.clear();

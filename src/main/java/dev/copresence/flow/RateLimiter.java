@@ -7,9 +7,14 @@ package dev.copresence.flow;
 public final class RateLimiter {
     private final double perNano;
     private final double burst;
+    /** Refusals are counted over this window to tell a burst from persistent abuse. */
+    private static final long ABUSE_WINDOW_NANOS = 10_000_000_000L;
+
     private double tokens;
     private long last;
     private int rejectedInRow;
+    private int rejectedInWindow;
+    private long windowStart;
 
     public RateLimiter(int rate, int burst) {
         this.perNano = rate / 1e9;
@@ -29,11 +34,24 @@ public final class RateLimiter {
             return true;
         }
         rejectedInRow++;
+        if (now - windowStart > ABUSE_WINDOW_NANOS) {
+            windowStart = now;
+            rejectedInWindow = 0;
+        }
+        rejectedInWindow++;
         return false;
     }
 
-    /** Messages refused in a row: persistent abuse when it passes the burst. */
+    /** Messages refused in a row. */
     public int rejectedInRow() {
         return rejectedInRow;
+    }
+
+    /**
+     * Persistent abuse: more refusals within ten seconds than the burst allows, whether or not the
+     * odd message got through between them (a flood keeps earning a token now and then).
+     */
+    public boolean abusive() {
+        return rejectedInWindow > burst;
     }
 }

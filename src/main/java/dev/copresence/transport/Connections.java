@@ -150,7 +150,7 @@ public final class Connections {
             metrics.rejected("rate_limited");
             membership.report(session, new ProtocolException(ErrorCode.RATE_LIMITED,
                     "over " + config.limits().rate() + " messages per second; this message was not applied", message.id()));
-            if (session.rate().rejectedInRow() > config.limits().burst()) {
+            if (session.rate().abusive()) {
                 session.close(1008, "rate limit exceeded persistently");
             }
             return Uni.createFrom().voidItem();

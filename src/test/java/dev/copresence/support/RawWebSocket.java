@@ -71,10 +71,23 @@ public final class RawWebSocket implements AutoCloseable {
     }
 
     public static RawWebSocket connect(URI base, String pathAndQuery, Map<String, String> extraHeaders) {
+        return connect(base, pathAndQuery, extraHeaders, 0);
+    }
+
+    /** A client with a small TCP receive buffer, so that not reading backs up into the server at once. */
+    public static RawWebSocket connectSlow(URI base, String pathAndQuery, int receiveBuffer) {
+        return connect(base, pathAndQuery, Map.of(), receiveBuffer);
+    }
+
+    private static RawWebSocket connect(URI base, String pathAndQuery, Map<String, String> extraHeaders, int receiveBuffer) {
         String host = base.getHost();
         int port = base.getPort() > 0 ? base.getPort() : 80;
         try {
-            Socket socket = new Socket(host, port);
+            Socket socket = new Socket();
+            if (receiveBuffer > 0) {
+                socket.setReceiveBufferSize(receiveBuffer);
+            }
+            socket.connect(new java.net.InetSocketAddress(host, port), (int) WsClient.TIMEOUT.toMillis());
             socket.setSoTimeout((int) WsClient.TIMEOUT.toMillis());
             socket.setTcpNoDelay(true);
             byte[] nonce = new byte[16];
