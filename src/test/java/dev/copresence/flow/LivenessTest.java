@@ -1,0 +1,63 @@
+package dev.copresence.flow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+
+import dev.copresence.support.RawWebSocket;
+import dev.copresence.support.WsClient;
+
+/** Pings and the idle timeout: silence closes with 4408; a client that answers pings stays. */
+@QuarkusTest
+@TestProfile(LivenessTest.ShortTimers.class)
+class LivenessTest {
+    public static class ShortTimers implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("copresence.idle-timeout", "2s", "copresence.ping-interval", "500ms");
+        }
+    }
+
+    @TestHTTPResource("/")
+    URI base;
+
+    @Test
+    void aSilentClientIsClosedWith4408AfterTheIdleTimeout() {
+        try (RawWebSocket silent = RawWebSocket.connect(base, "/ws")) {
+            // read frames without answering the server's pings, until it closes
+            int pings = 0;
+            RawWebSocket.Frame frame;
+            while ((frame = silent.readFrame()) != null && frame.opcode() != RawWebSocket.CLOSE) {
+                if (frame.opcode() == RawWebSocket.PING) {
+                    pings++;
+                }
+            }
+            assertEquals(RawWebSocket.CLOSE, frame.opcode());
+            assertEquals(4408, frame.closeCode());
+            org.junit.jupiter.api.Assertions.assertTrue(pings > 0, "the server pinged it first");
+        }
+    }
+
+    @Test
+    void aClientThatAnswersPingsIsNeverClosed() {
+        long until = System.currentTimeMillis() + 5000;
+        try (WsClient client = WsClient.connect(WsClient.ws(base, "/ws"))) {
+            // the JDK client answers pings by itself; it sends nothing else for 2.5 idle timeouts
+            Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> System.currentTimeMillis() > until);
+            assertFalse(client.isClosed());
+            client.send("{\"type\":\"ping\",\"id\":1}");
+            assertEquals(1, client.next("pong").get("id").asInt());
+        }
+    }
+}
