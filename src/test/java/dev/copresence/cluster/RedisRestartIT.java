@@ -1,0 +1,85 @@
+package dev.copresence.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.copresence.support.RedisServer;
+import dev.copresence.support.ServiceNode;
+import dev.copresence.support.WsClient;
+
+/**
+ * Redis goes away and comes back empty (no persistence): while it is down, nodes keep their
+ * connections, refuse what they cannot do with {@code internal} and report not ready; once it is
+ * back they re-assert their members and subscriptions within a renewal interval, and no client hears
+ * a spurious leave or join.
+ */
+class RedisRestartIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void aRedisRestartWithoutPersistenceIsInvisibleToClients() throws Exception {
+        try (RedisServer redis = RedisServer.start()) {
+            Map<String, String> env = Map.of("QUARKUS_REDIS_HOSTS", redis.uri(), "COPRESENCE_PRESENCE_TTL", "3s",
+                    "COPRESENCE_PRESENCE_RENEW_INTERVAL", "1s");
+            try (ServiceNode a = ServiceNode.start(env); ServiceNode b = ServiceNode.start(env);
+                    WsClient ada = a.connect("/ws?user=ada"); WsClient bob = b.connect("/ws?user=bob")) {
+                String doc = "restart-" + System.nanoTime();
+                ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\",\"state\":{\"c\":1}}");
+                String adaId = ada.next("joined").get("self").asText();
+                bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}");
+                String bobId = bob.next("joined").get("self").asText();
+                ada.next("presence");
+
+                redis.stop();
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !a.ready());
+                ada.send("{\"type\":\"broadcast\",\"id\":1,\"doc\":\"" + doc + "\",\"data\":\"lost?\"}");
+                JsonNode refused = ada.next("error");
+                assertEquals("internal", refused.get("code").asText(), "a clear error while Redis is down");
+                assertTrue(!ada.isClosed() && !bob.isClosed(), "connections stay open");
+
+                redis.restart();
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(a::ready);
+                Awaitility.await().atMost(Duration.ofSeconds(10))
+                        .untilAsserted(() -> assertEquals(Set.of(adaId, bobId), members(b, doc)));
+                assertEquals(1, JSON.readTree(a.get("/api/documents/" + doc + "/members")).at("/members")
+                        .findValues("c").size(), "state re-asserted as it was");
+
+                // broadcasts flow again across nodes, and the first thing each client hears is that broadcast
+                Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                    ada.send("{\"type\":\"broadcast\",\"id\":2,\"doc\":\"" + doc + "\",\"data\":\"back\"}");
+                    JsonNode answer = ada.until(m -> m.path("id").asInt() == 2);
+                    assertEquals("ack", answer.get("type").asText());
+                });
+                List<JsonNode> heardByBob = new ArrayList<>();
+                JsonNode m;
+                while (!"broadcast".equals((m = bob.next()).path("type").asText())) {
+                    heardByBob.add(m);
+                }
+                assertEquals("back", m.get("data").asText());
+                assertTrue(heardByBob.isEmpty(), "no spurious leave/join reached bob: " + heardByBob);
+                for (JsonNode heard : ada.drain()) {
+                    assertTrue(!"presence".equals(heard.path("type").asText()), "no spurious presence for ada: " + heard);
+                }
+            }
+        }
+    }
+
+    private static Set<String> members(ServiceNode node, String doc) throws Exception {
+        Set<String> ids = new HashSet<>();
+        JSON.readTree(node.get("/api/documents/" + doc + "/members")).get("members").forEach(m -> ids.add(m.get("id").asText()));
+        return ids;
+    }
+}
