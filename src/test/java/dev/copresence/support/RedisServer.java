@@ -62,9 +62,14 @@ public final class RedisServer implements AutoCloseable {
             container.start();
             return;
         }
-        List<String> command = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
-                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString()));
-        command.addAll(extraArgs);
+        List<String> command = new ArrayList<>(List.of("redis-server"));
+        List<String> rest = new ArrayList<>(extraArgs);
+        if (!rest.isEmpty() && rest.get(0).endsWith(".conf")) {
+            command.add(rest.remove(0)); // a config file (e.g. Sentinel's) must come first
+        }
+        command.addAll(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", dir.toString()));
+        command.addAll(rest);
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("redis.log").toFile()).start();
         awaitListening();
