@@ -1,9 +1,7 @@
 package dev.copresence.transport;
 
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -48,8 +46,12 @@ public class RestApi {
     @GET
     @Path("/documents/{doc}/members")
     public Uni<Response> members(@PathParam("doc") String doc) {
-        return guard(() -> engine.registry().snapshot(Ids.requireDoc(doc))
-                .map(s -> ok(Codec.encode(new ServerMessage.Members(doc, s.members(), s.offset())))));
+        return guard(() -> engine.registry().snapshot(Ids.requireDoc(doc)).map(s -> {
+            // the contract's answer is the SSE members event without its "type"
+            ObjectNode answer = (ObjectNode) Codec.readTreeOrNull(Codec.encode(new ServerMessage.Members(doc, s.members(), s.offset())));
+            answer.remove("type");
+            return ok(answer.toString());
+        }));
     }
 
     @POST
@@ -87,19 +89,20 @@ public class RestApi {
         return guard(() -> engine.registry().status(parseUsers(users)).map(RestApi::statusJson));
     }
 
-    /** {@code u1,u2,…}: each a valid user id, at least one, at most {@link #MAX_USERS}; duplicates answered once. */
+    /** {@code u1,u2,…}: each a valid user id, at least one, at most {@link #MAX_USERS}; one answer per user asked. */
     static List<String> parseUsers(String users) {
         if (users == null || users.isBlank()) {
             throw ProtocolException.badRequest("users is required: ?users=u1,u2");
         }
-        Set<String> ids = new LinkedHashSet<>();
-        for (String user : users.split(",", -1)) {
-            ids.add(Ids.requireUser(user.trim()));
-        }
-        if (ids.size() > MAX_USERS) {
+        String[] asked = users.split(",", -1);
+        if (asked.length > MAX_USERS) {
             throw ProtocolException.badRequest("at most " + MAX_USERS + " users per request");
         }
-        return new ArrayList<>(ids);
+        List<String> ids = new ArrayList<>(asked.length);
+        for (String user : asked) {
+            ids.add(Ids.requireUser(user));
+        }
+        return ids;
     }
 
     private static Response statusJson(List<UserStatus> statuses) {

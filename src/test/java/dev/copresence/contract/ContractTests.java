@@ -549,6 +549,7 @@ public abstract class ContractTests {
         WsClient ada = connect();
         JsonNode joined = joinAs(ada, doc, "ada", "Ada");
         given().get("/api/documents/" + doc + "/members").then().statusCode(200)
+                .body("type", org.hamcrest.Matchers.nullValue())
                 .body("doc", equalTo(doc))
                 .body("members.size()", equalTo(1))
                 .body("members[0].id", equalTo(joined.get("self").asText()))
