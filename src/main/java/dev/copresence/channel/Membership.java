@@ -44,6 +44,7 @@ public final class Membership {
     private final CopresenceConfig config;
     private final Access access;
     private final Map<String, Integer> connectionsHere = new ConcurrentHashMap<>();
+    private final Map<String, java.util.concurrent.CompletableFuture<Void>> statusChanges = new java.util.HashMap<>();
 
     public Membership(Engine engine, Hubs hubs, CopresenceConfig config, Access access) {
         this.engine = engine;
@@ -88,7 +89,29 @@ public final class Membership {
         session.user(user);
         session.userOnline(true);
         connectionsHere.merge(user.id(), 1, Integer::sum);
-        return engine.registry().connected(user.id());
+        return inOrder(user.id(), () -> engine.registry().connected(user.id()));
+    }
+
+    /**
+     * Runs one user's status changes of this node one after another: a connection that opens just
+     * before another of the same user closes must be counted first, or watchers would see the user
+     * flicker offline.
+     */
+    private Uni<Void> inOrder(String user, java.util.function.Supplier<Uni<Void>> change) {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<Void> previous;
+        synchronized (statusChanges) {
+            previous = statusChanges.getOrDefault(user, java.util.concurrent.CompletableFuture.completedFuture(null));
+            statusChanges.put(user, done);
+        }
+        return Uni.createFrom().completionStage(previous)
+                .chain(change)
+                .eventually(() -> {
+                    done.complete(null);
+                    synchronized (statusChanges) {
+                        statusChanges.remove(user, done);
+                    }
+                });
     }
 
     /** Open connections per user on this node, to put back if the registry loses them. */
@@ -186,7 +209,8 @@ public final class Membership {
                     .onFailure().recoverWithNull());
         }
         Uni<Void> all = leaves.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(leaves).andCollectFailures().replaceWithVoid();
-        return all.chain(() -> session.userOnline() ? engine.registry().disconnected(session.user().id())
+        return all.chain(() -> session.userOnline()
+                ? inOrder(session.user().id(), () -> engine.registry().disconnected(session.user().id()))
                 : Uni.createFrom().voidItem())
                 .onFailure().invoke(t -> LOG.warnf("offline status of a user not recorded: %s", t.getMessage()))
                 .onFailure().recoverWithNull();

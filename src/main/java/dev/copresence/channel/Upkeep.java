@@ -46,7 +46,16 @@ public final class Upkeep {
                         .onFailure().recoverWithNull())
                 .merge(8)
                 .collect().last()
-                .chain(() -> engine.registry().heartbeat(local.keySet()))
+                .replaceWithVoid();
+    }
+
+    /**
+     * The node's lease, on a schedule of its own: a renewal pass slowed by a busy node must not
+     * delay it, or the others would reap this node's members while it is alive.
+     */
+    @Scheduled(every = "${copresence.presence.renew-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> heartbeat() {
+        return engine.registry().heartbeat(hubs.localMembers().keySet())
                 .onFailure().invoke(t -> LOG.debugf("heartbeat failed: %s", t.getMessage()))
                 .onFailure().recoverWithNull();
     }

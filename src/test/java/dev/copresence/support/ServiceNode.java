@@ -39,13 +39,16 @@ public final class ServiceNode implements AutoCloseable {
     }
 
     public static ServiceNode start(int port, Map<String, String> env) {
-        if (!Files.exists(JAR)) {
+        String nativeImage = System.getProperty("native.image.path");
+        if (nativeImage == null && !Files.exists(JAR)) {
             throw new IllegalStateException(JAR + " is missing: run ./mvnw package (or verify) first");
         }
         try {
             Path log = Files.createTempFile("copresence-node-" + port, ".log");
             String java = ProcessHandle.current().info().command().orElse("java");
-            List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-jar", JAR.toString()));
+            // ./mvnw verify -Pnative: the same black-box tests against the native binary
+            List<String> command = nativeImage != null ? new ArrayList<>(List.of(nativeImage, "-Xmx256m"))
+                    : new ArrayList<>(List.of(java, "-Xmx256m", "-jar", JAR.toString()));
             ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
             builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
             builder.environment().putAll(env);

@@ -26,7 +26,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * text frame received is parsed and queued in order; {@link #next} takes them one by one.
  */
 public final class WsClient implements AutoCloseable {
-    public static final Duration TIMEOUT = Duration.ofSeconds(10);
+    /** Generous: the suite shares two cores with whatever else the machine runs. */
+    public static final Duration TIMEOUT = Duration.ofSeconds(20);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
