@@ -86,8 +86,8 @@ class KubernetesManifestsTest {
     @BeforeAll
     static void needsKubectl() {
         Assumptions.assumeTrue(Manifests.kubectl().isPresent(),
-                "kubectl is not on PATH: the k8s/ overlays are not rendered or checked here "
-                        + "(install kubectl >= 1.27, which bundles kustomize, to run these checks)");
+                "neither kubectl nor kustomize is on PATH: the k8s/ overlays are not rendered or checked here "
+                        + "(install kubectl >= 1.27, which bundles kustomize 5, to run these checks)");
     }
 
     @Test

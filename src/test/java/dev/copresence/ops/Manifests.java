@@ -28,10 +28,14 @@ final class Manifests {
     private Manifests() {
     }
 
-    /** The kubectl binary on PATH, if there is one that answers. */
+    /** kubectl on PATH, else a standalone kustomize: either renders the overlays. */
     static Optional<String> kubectl() {
+        return onPath("kubectl").or(() -> onPath("kustomize"));
+    }
+
+    private static Optional<String> onPath(String name) {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
-            Path candidate = Path.of(dir, "kubectl");
+            Path candidate = Path.of(dir, name);
             if (Files.isExecutable(candidate)) {
                 return Optional.of(candidate.toString());
             }
@@ -57,7 +61,8 @@ final class Manifests {
         try {
             Path out = Files.createTempFile("kustomize-" + overlay, ".yaml");
             Path err = Files.createTempFile("kustomize-" + overlay, ".err");
-            Process process = new ProcessBuilder(kubectl, "kustomize", K8S.resolve("overlays").resolve(overlay).toString())
+            String verb = Path.of(kubectl).getFileName().toString().startsWith("kustomize") ? "build" : "kustomize";
+            Process process = new ProcessBuilder(kubectl, verb, K8S.resolve("overlays").resolve(overlay).toString())
                     .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             if (!process.waitFor(60, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
