@@ -116,6 +116,57 @@ class KubernetesManifestsTest {
 
     @ParameterizedTest
     @MethodSource("overlays")
+    void noFieldIsUnknownToTheKubernetesModel(String overlay) {
+        // fabric8 keeps fields it does not know in additionalProperties instead of failing: a typo
+        // (readinesProbe, terminationGracePeriod) would pass everything else and be dropped by the API.
+        List<String> unknown = new ArrayList<>();
+        for (HasMetadata object : Manifests.render(overlay)) {
+            if (!(object instanceof GenericKubernetesResource)) {
+                unknownFields(object, describe(object), unknown, 0);
+            }
+        }
+        assertTrue(unknown.isEmpty(), overlay + ": fields the Kubernetes API does not have:\n  " + String.join("\n  ", unknown));
+    }
+
+    private static void unknownFields(Object node, String path, List<String> unknown, int depth) {
+        if (node == null || depth > 30) {
+            return;
+        }
+        if (node instanceof List<?> list) {
+            for (int i = 0; i < list.size(); i++) {
+                unknownFields(list.get(i), path + "[" + i + "]", unknown, depth + 1);
+            }
+            return;
+        }
+        if (node instanceof Map<?, ?> map) {
+            map.forEach((k, v) -> unknownFields(v, path + "." + k, unknown, depth + 1));
+            return;
+        }
+        if (!node.getClass().getName().startsWith("io.fabric8.kubernetes.api.model")) {
+            return;
+        }
+        for (java.lang.reflect.Method getter : node.getClass().getMethods()) {
+            if (getter.getParameterCount() != 0 || !getter.getName().startsWith("get") || getter.getDeclaringClass() == Object.class) {
+                continue;
+            }
+            Object value;
+            try {
+                value = getter.invoke(node);
+            } catch (ReflectiveOperationException e) {
+                continue;
+            }
+            if (getter.getName().equals("getAdditionalProperties")) {
+                if (value instanceof Map<?, ?> extra && !extra.isEmpty()) {
+                    unknown.add(path + ": " + extra.keySet());
+                }
+            } else {
+                unknownFields(value, path + "." + getter.getName().substring(3), unknown, depth + 1);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("overlays")
     void probesHitPathsTheServiceServesOnItsPort(String overlay) {
         Container container = container(overlay);
         Map<String, Probe> probes = new LinkedHashMap<>();
