@@ -105,7 +105,7 @@ public final class Membership {
             statusChanges.put(user, done);
         }
         return Uni.createFrom().completionStage(previous)
-                .chain(change)
+                .chain(ignored -> change.get())
                 .eventually(() -> {
                     done.complete(null);
                     synchronized (statusChanges) {
