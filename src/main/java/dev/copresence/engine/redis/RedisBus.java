@@ -49,9 +49,12 @@ final class RedisBus implements Bus {
         this.connection = connectOnce().memoize().indefinitely();
     }
 
+    /** Also connects at once: the status channel must be heard before any document is subscribed. */
     @Override
     public void listen(EngineListener listener) {
         this.listener = listener;
+        connection().subscribe().with(c -> {
+        }, t -> LOG.warnf("Redis pub/sub not connected yet (%s); retrying on next use", t.getMessage()));
     }
 
     private Uni<RedisConnection> connectOnce() {
