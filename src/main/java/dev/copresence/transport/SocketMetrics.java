@@ -13,14 +13,14 @@ import dev.copresence.protocol.ClientMessage;
 @Singleton
 public final class SocketMetrics implements OutboundQueue.Listener {
     private final MeterRegistry registry;
-    private final Counter out;
+    private static final String TYPE_PREFIX = "{\"type\":\"";
+    private final java.util.Map<String, Counter> out = new java.util.concurrent.ConcurrentHashMap<>();
     private final Counter conflated;
     private final Counter slowConsumers;
     private final DistributionSummary queueDepth;
 
     public SocketMetrics(MeterRegistry registry) {
         this.registry = registry;
-        this.out = Counter.builder("copresence.messages.out").description("Frames written to sockets").register(registry);
         this.conflated = Counter.builder("copresence.outbound.conflated")
                 .description("Ephemeral frames replaced in a queue by a newer one").register(registry);
         this.slowConsumers = Counter.builder("copresence.outbound.slow.consumer.closes")
@@ -42,8 +42,12 @@ public final class SocketMetrics implements OutboundQueue.Listener {
         registry.counter("copresence.messages.in", "type", typeOf(message)).increment();
     }
 
-    void sent() {
-        out.increment();
+    /** Every frame starts with its type ({@code {"type":"…"}), as the codec and the Lua scripts write it. */
+    void sent(String frame) {
+        String type = frame.startsWith(TYPE_PREFIX) ? frame.substring(TYPE_PREFIX.length(),
+                Math.max(TYPE_PREFIX.length(), frame.indexOf('"', TYPE_PREFIX.length()))) : "other";
+        out.computeIfAbsent(type, t -> Counter.builder("copresence.messages.out").tag("type", t)
+                .description("Frames written to sockets").register(registry)).increment();
     }
 
     @Override

@@ -18,7 +18,7 @@ final class SocketSink implements OutboundQueue.Sink {
 
     @Override
     public Uni<Void> write(String frame) {
-        metrics.sent();
+        metrics.sent(frame);
         return connection.sendText(frame);
     }
 

@@ -594,6 +594,21 @@ public abstract class ContractTests {
     }
 
     @Test
+    void metricsCountConnectionsMembersAndMessagesByType() {
+        WsClient ada = connect();
+        join(ada, doc());
+        ada.send("{\"type\":\"ping\",\"id\":1}");
+        ada.next("pong");
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        for (String name : List.of("copresence_messages_in_total{type=\"join\"", "copresence_messages_in_total{type=\"ping\"",
+                "copresence_messages_out_total{type=\"joined\"", "copresence_messages_out_total{type=\"pong\"",
+                "copresence_connections ", "copresence_documents ", "copresence_members ", "copresence_fanout_seconds",
+                "copresence_outbound_queue_depth")) {
+            assertTrue(metrics.contains(name), "missing " + name);
+        }
+    }
+
+    @Test
     void healthIsLiveAndReady() {
         given().get("/q/health/live").then().statusCode(200);
         given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
