@@ -235,7 +235,7 @@ public final class Membership {
     /** Answers a failed message with its error; closes the connection when it was one bad message too many. */
     public void fail(Session session, JsonNode id, Throwable failure) {
         ProtocolException error = failure instanceof ProtocolException p ? p
-                : new ProtocolException(ErrorCode.INTERNAL, internalMessage(failure));
+                : new ProtocolException(ErrorCode.INTERNAL, INTERNAL_MESSAGE);
         if (!(failure instanceof ProtocolException)) {
             LOG.debugf("internal error: %s", failure.toString());
         }
@@ -249,9 +249,8 @@ public final class Membership {
         }
     }
 
-    private static String internalMessage(Throwable failure) {
-        return "the service could not complete this message (its registry may be unreachable); try again";
-    }
+    private static final String INTERNAL_MESSAGE =
+            "the service could not complete this message (its registry may be unreachable); try again";
 
     static String newMemberId() {
         ThreadLocalRandom random = ThreadLocalRandom.current();

@@ -3,8 +3,6 @@ package dev.copresence.protocol;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
-import java.util.List;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -119,14 +117,6 @@ public final class Codec {
                 n.path("typing").asBoolean(false), n.path("joinedAt").asLong(), n.path("node").asText(null));
     }
 
-    public static List<Member> decodeStoredMembers(Iterable<String> jsons) {
-        List<Member> members = new ArrayList<>();
-        for (String json : jsons) {
-            members.add(decodeStoredMember(json));
-        }
-        return members;
-    }
-
     /** UTF-8 length of a JSON value once encoded: the measure of the state limit. */
     public static int utf8Length(JsonNode node) {
         try {
@@ -134,10 +124,6 @@ public final class Codec {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    public static String toJson(JsonNode node) {
-        return node.toString();
     }
 
     interface Writer {
