@@ -33,6 +33,9 @@ import dev.copresence.protocol.ProtocolException;
  * guarded by its own lock, and its events are handed to the listener inside that lock, so durable
  * events reach every member in offset order, exactly as they do through Redis.
  *
+ * <p>One class for the three parts, on purpose: they share each document's lock, and that lock is
+ * what gives every event its place in the order.
+ *
  * <p>Offsets are {@code <epoch>-<seq>}: the epoch changes at every start, so an offset issued before
  * a restart can never be mistaken for one of this run (it gives {@code resumed: false}).
  */
