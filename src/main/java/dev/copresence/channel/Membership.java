@@ -147,6 +147,10 @@ public final class Membership {
                     session.memberships().remove(doc, local);
                     hubs.detach(local);
                 })
+                // the socket closed while the join was in flight: its goodbye already ran, so leave now
+                .call(snapshot -> session.isClosed()
+                        ? engine.registry().leave(doc, member.id(), leavePrefix(local, "closed")).replaceWithVoid()
+                        : Uni.createFrom().voidItem())
                 .chain(snapshot -> replay(doc, m.since(), snapshot)
                         .onFailure().call(t -> engine.registry().leave(doc, member.id(), leavePrefix(local, "closed"))
                                 .onFailure().recoverWithNull()

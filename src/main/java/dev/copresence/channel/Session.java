@@ -149,6 +149,10 @@ public final class Session {
         closer.close(code, reason);
     }
 
+    synchronized boolean isClosed() {
+        return closed;
+    }
+
     /** Marks the session closed; true only the first time, so that its goodbye happens once. */
     synchronized boolean markClosed() {
         if (closed) {
