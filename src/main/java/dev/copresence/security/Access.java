@@ -68,7 +68,8 @@ public final class Access {
         return tokens.verify(token);
     }
 
-    private static String bearer(String authorization) {
+    /** The token of an {@code Authorization: Bearer} header, or null. */
+    static String bearer(String authorization) {
         if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return null;
         }

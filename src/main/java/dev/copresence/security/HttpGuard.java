@@ -15,7 +15,9 @@ import dev.copresence.protocol.ServerMessage;
 /**
  * The HTTP side of access control: a browser request ({@code /api}, {@code /sse}, {@code /poll})
  * from an origin that is not allowed gets 403, and in jwt mode the server API ({@code /api}) needs
- * the API key (401 otherwise; it is never open by accident, not even when no key is configured).
+ * the API key (401 otherwise; it is never open by accident, not even when no key is configured),
+ * while the read-only feeds ({@code /sse}, {@code /poll}) need a user's token, as the WebSocket
+ * does (header or {@code access_token} query parameter), whose {@code docs} claim allows the document.
  */
 public class HttpGuard {
     private final Access access;
@@ -38,8 +40,32 @@ public class HttpGuard {
             return Optional.of(refuse(401, ErrorCode.UNAUTHORIZED,
                     "the server API needs Authorization: Bearer <copresence.auth.api-key>"));
         }
+        if (!api && access.jwtMode()) {
+            String token = Access.bearer(request.getHeaderString("Authorization"));
+            Tokens.Grant grant = access.verify(token != null ? token
+                    : request.getUriInfo().getQueryParameters().getFirst("access_token"));
+            if (grant == null) {
+                return Optional.of(refuse(401, ErrorCode.UNAUTHORIZED, "a valid token is required"));
+            }
+            String doc = documentOf(path);
+            if (doc != null && !grant.docs().allows(doc)) {
+                return Optional.of(refuse(403, ErrorCode.FORBIDDEN, "this token does not allow document " + doc));
+            }
+        }
         return Optional.empty();
     }
+
+    /** The document of {@code /sse/documents/{doc}} or {@code /poll/documents/{doc}}, else null. */
+    private static String documentOf(String path) {
+        int at = path.indexOf("/documents/");
+        if (at < 0) {
+            return null;
+        }
+        String rest = path.substring(at + "/documents/".length());
+        int slash = rest.indexOf('/');
+        return slash < 0 ? rest : rest.substring(0, slash);
+    }
+
 
     private static Response refuse(int status, ErrorCode code, String message) {
         return Response.status(status).type(MediaType.APPLICATION_JSON)
