@@ -1,6 +1,7 @@
 package dev.copresence.channel;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import io.smallrye.mutiny.Uni;
@@ -15,6 +16,8 @@ import dev.copresence.engine.Offsets;
 final class DocumentHub {
     final String doc;
     final Map<String, LocalMember> members = new ConcurrentHashMap<>();
+    /** Read-only observers (SSE, long polls): every event but signals. */
+    final Set<Observer> observers = ConcurrentHashMap.newKeySet();
     private volatile Uni<Void> subscribed;
     /** The newest durable event delivered: older or repeated ones (a catch-up overlapping pub/sub) are dropped. */
     private String lastOffset;
@@ -44,6 +47,7 @@ final class DocumentHub {
             for (LocalMember member : members.values()) {
                 member.deliver(event, key);
             }
+            observers.forEach(o -> o.deliver(event));
             return;
         }
         synchronized (this) {
@@ -54,7 +58,13 @@ final class DocumentHub {
             for (LocalMember member : members.values()) {
                 member.deliver(event, key);
             }
+            observers.forEach(o -> o.deliver(event));
         }
+    }
+
+    /** The hub stays, and its document subscribed, while anyone local follows it. */
+    boolean unused() {
+        return members.isEmpty() && observers.isEmpty();
     }
 
     synchronized String lastOffset() {

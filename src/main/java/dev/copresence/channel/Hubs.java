@@ -28,7 +28,7 @@ import dev.copresence.protocol.ServerMessage;
 /**
  * This node's side of the fan-out: the document hubs that have local members, and the sessions
  * watching each user. A hub exists, and its document is subscribed on the bus, exactly while it has
- * members (or a join in flight); hub creation and removal run inside the map's per-key lock, so a
+ * members (or a join in flight) or read-only observers; hub creation and removal run inside the map's per-key lock, so a
  * subscribe and an unsubscribe of one document are always issued in the order of the hub's life.
  */
 @Singleton
@@ -38,6 +38,7 @@ public final class Hubs implements EngineListener {
     private final Map<String, DocumentHub> hubs = new ConcurrentHashMap<>();
     private final Map<String, Set<Session>> watchers = new ConcurrentHashMap<>();
     private final Map<Session, List<UserStatus>> heldStatus = new ConcurrentHashMap<>();
+    private final Map<String, Set<StatusObserver>> statusObservers = new ConcurrentHashMap<>();
 
     private final Event<Resync> resync;
 
@@ -134,7 +135,37 @@ public final class Hubs implements EngineListener {
     void detach(LocalMember member) {
         hubs.computeIfPresent(member.doc, (doc, hub) -> {
             hub.members.remove(member.id(), member);
-            if (hub.members.isEmpty()) {
+            if (hub.unused()) {
+                bus.unsubscribe(doc);
+                return null;
+            }
+            return hub;
+        });
+    }
+
+    /**
+     * Adds a read-only observer of its document, pending until it is {@link Observer#activate}d; the
+     * item arrives once the document's events are sure to reach it (read the snapshot or log after).
+     */
+    public Uni<Void> observe(Observer observer) {
+        DocumentHub hub = hubs.compute(observer.doc, (doc, existing) -> {
+            DocumentHub h = existing;
+            if (h == null) {
+                h = new DocumentHub(doc);
+                h.subscribed(subscribe(doc));
+            }
+            h.observers.add(observer);
+            return h;
+        });
+        return hub.subscribed().onFailure().invoke(t -> resubscribeLater(hub));
+    }
+
+    /** Removes an observer; the last one out (members included) unsubscribes the document. */
+    public void unobserve(Observer observer) {
+        observer.close();
+        hubs.computeIfPresent(observer.doc, (doc, hub) -> {
+            hub.observers.remove(observer);
+            if (hub.unused()) {
                 bus.unsubscribe(doc);
                 return null;
             }
@@ -205,8 +236,29 @@ public final class Hubs implements EngineListener {
         }
     }
 
+    /** Starts delivering status changes to a read-only observer; read the current status after this. */
+    public void observeStatus(StatusObserver observer) {
+        for (String user : observer.users) {
+            statusObservers.computeIfAbsent(user, u -> ConcurrentHashMap.newKeySet()).add(observer);
+        }
+    }
+
+    public void unobserveStatus(StatusObserver observer) {
+        observer.close();
+        for (String user : observer.users) {
+            statusObservers.computeIfPresent(user, (u, set) -> {
+                set.remove(observer);
+                return set.isEmpty() ? null : set;
+            });
+        }
+    }
+
     @Override
     public void onStatus(UserStatus status) {
+        Set<StatusObserver> observers = statusObservers.get(status.user());
+        if (observers != null) {
+            observers.forEach(o -> o.deliver(status));
+        }
         Set<Session> sessions = watchers.get(status.user());
         if (sessions == null) {
             return;

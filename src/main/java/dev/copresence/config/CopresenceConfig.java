@@ -39,6 +39,8 @@ public interface CopresenceConfig {
 
     Outbound outbound();
 
+    Sse sse();
+
     /** This node's id in the cluster; a random one when unset (pods get a new one per start). */
     Optional<String> nodeId();
 
@@ -126,5 +128,15 @@ public interface CopresenceConfig {
         /** Writes handed to the socket and not yet flushed, per connection. */
         @WithDefault("16")
         int writesInFlight();
+    }
+
+    interface Sse {
+        /** A comment line this often keeps proxies from closing an idle event stream. */
+        @WithDefault("15s")
+        Duration heartbeat();
+
+        /** Events queued for one stream whose reader falls behind; past it the stream ends (it resumes). */
+        @WithDefault("1024")
+        int buffer();
     }
 }

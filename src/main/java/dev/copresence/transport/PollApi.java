@@ -1,0 +1,168 @@
+package dev.copresence.transport;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.smallrye.mutiny.Uni;
+
+import dev.copresence.channel.Hubs;
+import dev.copresence.channel.Observer;
+import dev.copresence.engine.Engine;
+import dev.copresence.engine.Replay;
+import dev.copresence.engine.Snapshot;
+import dev.copresence.protocol.Codec;
+import dev.copresence.protocol.Ids;
+import dev.copresence.protocol.ProtocolException;
+import dev.copresence.protocol.ServerMessage;
+import dev.copresence.security.Access;
+
+/**
+ * Long polling, the fallback where a proxy strips the WebSocket upgrade: the durable events after
+ * {@code since}, at once when there are some, else the first one within {@code timeout} seconds. Any
+ * node can answer any poll: the log is shared, so no sticky session is needed.
+ */
+@Path("/poll")
+@Produces(MediaType.APPLICATION_JSON)
+public class PollApi {
+    static final int DEFAULT_TIMEOUT = 25;
+    static final int MAX_TIMEOUT = 30;
+
+    private final Engine engine;
+    private final Hubs hubs;
+    private final Access access;
+
+    public PollApi(Engine engine, Hubs hubs, Access access) {
+        this.engine = engine;
+        this.hubs = hubs;
+        this.access = access;
+    }
+
+    @GET
+    @Path("/documents/{doc}")
+    public Uni<Response> poll(@PathParam("doc") String doc, @QueryParam("since") String sinceParam,
+            @QueryParam("timeout") String timeoutParam, @HeaderParam("Origin") String origin) {
+        HttpChecks.origin(access, origin);
+        String since;
+        Duration timeout;
+        try {
+            Ids.requireDoc(doc);
+            since = HttpChecks.offset(sinceParam, "since");
+            timeout = Duration.ofSeconds(timeout(timeoutParam));
+        } catch (ProtocolException e) {
+            return Uni.createFrom().item(RestApi.error(e));
+        }
+        if (since == null) {
+            return waitForNext(doc, null, timeout);
+        }
+        return engine.log().readAfter(doc, since, null).chain(replay -> {
+            if (!replay.resumed()) {
+                return notResumed(doc);
+            }
+            if (!replay.frames().isEmpty()) {
+                return Uni.createFrom().item(answer(replay.frames(), replay.offset()));
+            }
+            return waitForNext(doc, since, timeout);
+        }).onFailure(t -> !(t instanceof ProtocolException)).recoverWithItem(PollApi::unavailable);
+    }
+
+    /** Seconds: default 25; more than 30 is served as 30 (a proxy's idle limit is the real bound). */
+    static int timeout(String value) {
+        if (value == null || value.isEmpty()) {
+            return DEFAULT_TIMEOUT;
+        }
+        int seconds;
+        try {
+            seconds = Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw ProtocolException.badRequest("timeout must be a whole number of seconds, 0 to " + MAX_TIMEOUT);
+        }
+        if (seconds < 0) {
+            throw ProtocolException.badRequest("timeout must be a whole number of seconds, 0 to " + MAX_TIMEOUT);
+        }
+        return Math.min(seconds, MAX_TIMEOUT);
+    }
+
+    /**
+     * Observes the document, then reads where it stands (what the observer is sure to follow from), and
+     * answers with the first durable event after that, or with none once the timeout passes.
+     */
+    private Uni<Response> waitForNext(String doc, String since, Duration timeout) {
+        // Where the answer after a timeout resumes from: the last offset known when the wait began.
+        AtomicReference<String> from = new AtomicReference<>(since);
+        return Uni.createFrom().<Response>emitter(emitter -> {
+            Observer observer = new Observer(doc, event -> {
+                if (event.kind().durable()) {
+                    emitter.complete(answer(List.of(event.frame()), event.offset()));
+                }
+            }, () -> emitter.complete(answer(List.of(), from.get())));
+            emitter.onTermination(() -> hubs.unobserve(observer));
+            hubs.observe(observer).chain(() -> since == null ? current(doc) : engine.log().readAfter(doc, since, null))
+                    .subscribe().with(replay -> {
+                        from.set(replay.offset());
+                        if (!replay.resumed()) {
+                            notResumed(doc).subscribe().with(emitter::complete, emitter::fail);
+                        } else if (!replay.frames().isEmpty()) {
+                            emitter.complete(answer(replay.frames(), replay.offset()));
+                        } else {
+                            observer.activate(replay.offset());
+                        }
+                    }, emitter::fail);
+        }).ifNoItem().after(timeout).recoverWithItem(() -> answer(List.of(), from.get()))
+                .onFailure().recoverWithItem(PollApi::unavailable);
+    }
+
+    /** Where the document stands now, as an empty replay from its last offset. */
+    private Uni<Replay> current(String doc) {
+        return engine.registry().snapshot(doc).map(s -> new Replay(true, List.of(), s.offset()));
+    }
+
+    private Uni<Response> notResumed(String doc) {
+        return engine.registry().snapshot(doc).map(PollApi::notResumed);
+    }
+
+    private static Response notResumed(Snapshot snapshot) {
+        ObjectNode json = Codec.mapper().createObjectNode();
+        json.putArray("events");
+        json.put("offset", snapshot.offset());
+        json.put("resumed", false);
+        ArrayNode members = json.putArray("members");
+        // The member objects exactly as the members event writes them.
+        Codec.readTreeOrNull(Codec.encode(new ServerMessage.Members("-", snapshot.members(), snapshot.offset())))
+                .get("members").forEach(members::add);
+        return ok(json.toString());
+    }
+
+    /** Frames are already JSON: they go into the answer as they are. */
+    private static Response answer(List<String> frames, String offset) {
+        StringBuilder json = new StringBuilder("{\"events\":[");
+        for (int i = 0; i < frames.size(); i++) {
+            json.append(i == 0 ? "" : ",").append(frames.get(i));
+        }
+        json.append("],\"offset\":").append(offset == null ? "null" : Codec.mapper().getNodeFactory().textNode(offset).toString())
+                .append(",\"resumed\":true}");
+        return ok(json.toString());
+    }
+
+    private static Response unavailable(Throwable t) {
+        return Response.status(503).type(MediaType.APPLICATION_JSON)
+                .entity(Codec.encode(new ServerMessage.Error(null, "internal", "the registry is unreachable; try again")))
+                .build();
+    }
+
+    private static Response ok(String json) {
+        return Response.ok(json, MediaType.APPLICATION_JSON).build();
+    }
+}

@@ -1,0 +1,353 @@
+package dev.copresence.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.quarkus.test.common.http.TestHTTPResource;
+
+import dev.copresence.support.SseClient;
+import dev.copresence.support.WsClient;
+
+/**
+ * The contract's "Server-Sent Events and long polling" as a black-box HTTP client sees it. Run against
+ * each registry by a subclass: the same must hold in memory and on Redis.
+ */
+public abstract class WebTransportTests {
+    private static final AtomicInteger DOCS = new AtomicInteger();
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TestHTTPResource("/")
+    URI base;
+
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (AutoCloseable c : open) {
+            c.close();
+        }
+        open.clear();
+    }
+
+    private static String doc() {
+        return "web-" + DOCS.incrementAndGet() + "-" + Long.toString(System.nanoTime(), 36);
+    }
+
+    private URI uri(String pathAndQuery) {
+        return base.resolve(pathAndQuery);
+    }
+
+    private SseClient sse(String pathAndQuery, Map<String, String> headers) {
+        SseClient client = SseClient.open(uri(pathAndQuery), headers);
+        open.add(client);
+        return client;
+    }
+
+    private SseClient sse(String pathAndQuery) {
+        return sse(pathAndQuery, Map.of());
+    }
+
+    private WsClient ws(String pathAndQuery) {
+        WsClient client = WsClient.connect(WsClient.ws(base, pathAndQuery));
+        open.add(client);
+        return client;
+    }
+
+    private static JsonNode json(String text) {
+        try {
+            return JSON.readTree(text);
+        } catch (IOException e) {
+            throw new AssertionError("not JSON: " + text, e);
+        }
+    }
+
+    private HttpResponse<String> get(String pathAndQuery) {
+        return getAsync(pathAndQuery).join();
+    }
+
+    private CompletableFuture<HttpResponse<String>> getAsync(String pathAndQuery) {
+        return HTTP.sendAsync(HttpRequest.newBuilder(uri(pathAndQuery)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private String broadcast(String doc, String data) {
+        HttpRequest request = HttpRequest.newBuilder(uri("/api/documents/" + doc + "/broadcast"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"data\":" + data + "}")).build();
+        HttpResponse<String> response = HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofString()).join();
+        assertEquals(200, response.statusCode(), response.body());
+        return json(response.body()).get("offset").asText();
+    }
+
+    private static JsonNode join(WsClient client, String doc) {
+        client.send("{\"type\":\"join\",\"id\":1,\"doc\":\"" + doc + "\"}");
+        return client.next("joined");
+    }
+
+    // ---- SSE: documents ----------------------------------------------------------------------------
+
+    @Test
+    void sseOpensWithTheMembersWhoseIdIsTheOffset() {
+        String doc = doc();
+        WsClient ada = ws("/ws?user=ada&name=Ada");
+        JsonNode joined = join(ada, doc);
+
+        SseClient stream = sse("/sse/documents/" + doc);
+        assertEquals(200, stream.status());
+        assertTrue(stream.contentType().startsWith("text/event-stream"), stream.contentType());
+        SseClient.Event members = stream.next();
+        assertEquals("members", members.event());
+        JsonNode data = json(members.data());
+        assertEquals("members", data.get("type").asText());
+        assertEquals(doc, data.get("doc").asText());
+        assertEquals(joined.get("offset").asText(), data.get("offset").asText());
+        assertEquals(data.get("offset").asText(), members.id());
+        assertEquals(1, data.get("members").size());
+        assertEquals("ada", data.get("members").get(0).get("user").get("id").asText());
+    }
+
+    @Test
+    void sseCarriesDurableEventsWithTheirOffsetAsIdAndEphemeralOnesWithoutId() {
+        String doc = doc();
+        SseClient stream = sse("/sse/documents/" + doc);
+        stream.next("members");
+
+        WsClient ada = ws("/ws?user=ada");
+        String adaId = join(ada, doc).get("self").asText();
+        SseClient.Event join = stream.next();
+        assertEquals("presence", join.event());
+        assertEquals("join", json(join.data()).get("event").asText());
+        assertEquals(json(join.data()).get("offset").asText(), join.id());
+
+        ada.send("{\"type\":\"update\",\"doc\":\"" + doc + "\",\"state\":{\"cursor\":7}}");
+        SseClient.Event update = stream.next();
+        assertEquals("presence", update.event());
+        assertNull(update.id(), "presence/update is ephemeral: no id");
+        assertEquals(7, json(update.data()).get("member").get("state").get("cursor").asInt());
+
+        ada.send("{\"type\":\"typing\",\"doc\":\"" + doc + "\",\"typing\":true}");
+        SseClient.Event typing = stream.next();
+        assertEquals("typing", typing.event());
+        assertNull(typing.id());
+        assertTrue(json(typing.data()).get("typing").asBoolean());
+
+        // A signal is for one member only: the observer never sees it.
+        ada.send("{\"type\":\"signal\",\"id\":2,\"doc\":\"" + doc + "\",\"to\":\"" + adaId + "\",\"data\":\"offer\"}");
+        ada.untilType("ack");
+        ada.send("{\"type\":\"broadcast\",\"doc\":\"" + doc + "\",\"data\":{\"n\":1}}");
+        SseClient.Event broadcast = stream.next();
+        while ("typing".equals(broadcast.event())) {
+            broadcast = stream.next(); // the typing flag may expire meanwhile (short TTL in tests)
+        }
+        assertEquals("broadcast", broadcast.event());
+        assertEquals(json(broadcast.data()).get("offset").asText(), broadcast.id());
+        assertEquals(1, json(broadcast.data()).get("data").get("n").asInt());
+    }
+
+    @Test
+    void anObserverIsNotAMember() {
+        String doc = doc();
+        sse("/sse/documents/" + doc).next("members");
+        JsonNode members = json(get("/api/documents/" + doc + "/members").body());
+        assertEquals(0, members.get("members").size());
+    }
+
+    @Test
+    void nothingPublishedRightAfterTheStreamOpensIsMissedOrRepeated() {
+        String doc = doc();
+        SseClient stream = sse("/sse/documents/" + doc);
+        List<String> offsets = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            offsets.add(broadcast(doc, String.valueOf(i)));
+        }
+        String opening = stream.next("members").id();
+        List<String> seen = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            SseClient.Event e = stream.next("broadcast");
+            assertEquals(i, json(e.data()).get("data").asInt());
+            seen.add(e.id());
+        }
+        assertEquals(offsets, seen);
+        assertNotNull(opening);
+        assertNull(stream.poll(Duration.ofMillis(300)), "no event twice");
+    }
+
+    @Test
+    void lastEventIdHeaderReplaysExactlyTheEventsAfterIt() {
+        String doc = doc();
+        String first = broadcast(doc, "1");
+        String second = broadcast(doc, "2");
+        String third = broadcast(doc, "3");
+
+        SseClient stream = sse("/sse/documents/" + doc, Map.of("Last-Event-ID", first));
+        SseClient.Event a = stream.next();
+        SseClient.Event b = stream.next();
+        assertEquals("broadcast", a.event());
+        assertEquals(second, a.id());
+        assertEquals(third, b.id());
+        String fourth = broadcast(doc, "4");
+        assertEquals(fourth, stream.next().id());
+    }
+
+    @Test
+    void lastEventIdQueryParameterResumesLikeTheHeader() {
+        String doc = doc();
+        String first = broadcast(doc, "1");
+        String second = broadcast(doc, "2");
+        SseClient stream = sse("/sse/documents/" + doc + "?lastEventId=" + URLEncoder.encode(first, StandardCharsets.UTF_8));
+        assertEquals(second, stream.next().id());
+    }
+
+    @Test
+    void aLastEventIdItCannotResumeFromOpensWithMembers() {
+        String doc = doc();
+        broadcast(doc, "1");
+        SseClient stream = sse("/sse/documents/" + doc, Map.of("Last-Event-ID", "999999999-999"));
+        assertEquals("members", stream.next().event());
+    }
+
+    @Test
+    void aCommentLineKeepsAnIdleStreamOpen() {
+        SseClient stream = sse("/sse/documents/" + doc());
+        stream.next("members");
+        // copresence.sse.heartbeat is 1s in tests.
+        assertEquals("heartbeat", stream.nextComment(Duration.ofSeconds(5)));
+    }
+
+    @Test
+    void badDocumentIdGets400WithTheErrorObject() {
+        HttpResponse<String> sse = get("/sse/documents/bad%20doc");
+        assertEquals(400, sse.statusCode());
+        assertEquals("bad_request", json(sse.body()).get("code").asText());
+        assertEquals("error", json(sse.body()).get("type").asText());
+        HttpResponse<String> poll = get("/poll/documents/bad%20doc");
+        assertEquals(400, poll.statusCode());
+        assertEquals("bad_request", json(poll.body()).get("code").asText());
+    }
+
+    // ---- SSE: status ---------------------------------------------------------------------------------
+
+    @Test
+    void statusStreamSendsEachUsersStatusThenEveryChange() {
+        String user = "w" + Long.toString(System.nanoTime(), 36);
+        SseClient stream = sse("/sse/status?users=" + user + ",nobody-" + user);
+        List<JsonNode> opening = List.of(json(stream.next("status").data()), json(stream.next("status").data()));
+        assertTrue(opening.stream().noneMatch(s -> s.get("online").asBoolean()));
+
+        WsClient client = ws("/ws?user=" + user);
+        JsonNode online = json(stream.next("status").data());
+        assertEquals(user, online.get("user").asText());
+        assertTrue(online.get("online").asBoolean());
+
+        client.close();
+        JsonNode offline = json(stream.next("status").data());
+        assertFalse(offline.get("online").asBoolean());
+        assertTrue(offline.has("lastSeen"));
+    }
+
+    @Test
+    void statusStreamWithoutValidUsersGets400() {
+        assertEquals(400, get("/sse/status").statusCode());
+        HttpResponse<String> bad = get("/sse/status?users=a,b%20c");
+        assertEquals(400, bad.statusCode());
+        assertEquals("bad_request", json(bad.body()).get("code").asText());
+    }
+
+    // ---- long polling ----------------------------------------------------------------------------
+
+    @Test
+    void pollAnswersAtOnceWithTheEventsAfterSince() {
+        String doc = doc();
+        String first = broadcast(doc, "1");
+        String second = broadcast(doc, "2");
+        String third = broadcast(doc, "3");
+        long start = System.nanoTime();
+        JsonNode answer = json(get("/poll/documents/" + doc + "?since=" + first).body());
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
+        assertTrue(answer.get("resumed").asBoolean());
+        assertEquals(2, answer.get("events").size());
+        assertEquals(second, answer.get("events").get(0).get("offset").asText());
+        assertEquals(third, answer.get("offset").asText());
+    }
+
+    @Test
+    void pollWaitsForTheNextEventWhenNothingIsNewer() {
+        String doc = doc();
+        String first = broadcast(doc, "1");
+        CompletableFuture<HttpResponse<String>> waiting = getAsync("/poll/documents/" + doc + "?since=" + first + "&timeout=20");
+        // Give the poll time to be waiting, then publish: it must answer with that event.
+        org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(300)).until(() -> true);
+        assertFalse(waiting.isDone());
+        String second = broadcast(doc, "2");
+        JsonNode answer = json(waiting.orTimeout(10, TimeUnit.SECONDS).join().body());
+        assertEquals(1, answer.get("events").size());
+        assertEquals(second, answer.get("offset").asText());
+    }
+
+    @Test
+    void pollWithoutSinceWaitsForTheNextEvent() {
+        String doc = doc();
+        broadcast(doc, "\"old\"");
+        CompletableFuture<HttpResponse<String>> waiting = getAsync("/poll/documents/" + doc + "?timeout=20");
+        org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(300)).until(() -> true);
+        String next = broadcast(doc, "\"new\"");
+        JsonNode answer = json(waiting.orTimeout(10, TimeUnit.SECONDS).join().body());
+        assertEquals("new", answer.get("events").get(0).get("data").asText());
+        assertEquals(next, answer.get("offset").asText());
+    }
+
+    @Test
+    void pollAnswersAnEmptyListAfterTheTimeoutWithTheOffsetToGoOnFrom() {
+        String doc = doc();
+        String first = broadcast(doc, "1");
+        long start = System.nanoTime();
+        JsonNode answer = json(get("/poll/documents/" + doc + "?since=" + first + "&timeout=1").body());
+        long took = System.nanoTime() - start;
+        assertTrue(took >= TimeUnit.MILLISECONDS.toNanos(900), "waited " + took / 1_000_000 + " ms");
+        assertEquals(0, answer.get("events").size());
+        assertEquals(first, answer.get("offset").asText());
+        assertTrue(answer.get("resumed").asBoolean());
+    }
+
+    @Test
+    void pollFromAnOffsetItCannotResumeFromAnswersAtOnceWithMembers() {
+        String doc = doc();
+        WsClient ada = ws("/ws?user=ada");
+        join(ada, doc);
+        JsonNode answer = json(get("/poll/documents/" + doc + "?since=999999999-999&timeout=20").body());
+        assertFalse(answer.get("resumed").asBoolean());
+        assertEquals(0, answer.get("events").size());
+        assertEquals(1, answer.get("members").size());
+        assertNotNull(answer.get("offset").asText());
+    }
+
+    @Test
+    void pollRefusesATimeoutThatIsNotANumber() {
+        HttpResponse<String> bad = get("/poll/documents/" + doc() + "?timeout=soon");
+        assertEquals(400, bad.statusCode());
+        assertEquals("bad_request", json(bad.body()).get("code").asText());
+    }
+}
