@@ -123,6 +123,17 @@ class JwtSecurityTest {
     }
 
     @Test
+    void theReadOnlyFeedsNeedATokenThatAllowsTheDocument() {
+        String doc = doc("team-a:");
+        String poll = "/poll/documents/" + doc + "?since=1-1&timeout=0";
+        given().get(poll).then().statusCode(401).body("code", org.hamcrest.Matchers.equalTo("unauthorized"));
+        given().get(poll + "&access_token=" + TestTokens.token("bob", null, "[\"team-b:*\"]", 600)).then()
+                .statusCode(403).body("code", org.hamcrest.Matchers.equalTo("forbidden"));
+        given().get(poll + "&access_token=" + TestTokens.token("bob", null, "[\"team-a:*\"]", 600)).then().statusCode(200);
+        given().header("Authorization", "Bearer " + TestTokens.token("bob", null, null, 600)).get(poll).then().statusCode(200);
+    }
+
+    @Test
     void theServerApiNeedsTheApiKey() {
         given().get("/api/status?users=ada").then().statusCode(401).body("code", org.hamcrest.Matchers.equalTo("unauthorized"));
         given().header("Authorization", "Bearer wrong").body("{\"data\":1}").post("/api/documents/x/broadcast")
