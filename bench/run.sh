@@ -51,13 +51,13 @@ defaults() {
     idle)          systems="copresence,vertx,ws,socketio"; sizes="5000,10000,19500"; rates="0"; step=1
                    [[ $SMOKE = 1 ]] && sizes="40" ;;
     fanout)        systems="copresence,vertx,ws,socketio"; sizes="1000,5000"; rates="10,50,100,200"; step=10
-                   [[ $SMOKE = 1 ]] && { sizes="20"; rates="20"; step=2; } ;;
+                   [[ $SMOKE = 1 ]] && { sizes="20"; rates="20"; step=1; } ;;
     churn)         systems="copresence-2n,socketio-2n"; sizes="200"; rates="100,200,400"; step=10
-                   [[ $SMOKE = 1 ]] && { sizes="20"; rates="20"; step=2; } ;;
+                   [[ $SMOKE = 1 ]] && { sizes="20"; rates="20"; step=1; } ;;
     cursors)       systems="copresence,vertx,ws,socketio"; sizes="200"; rates="20"; step=10
-                   [[ $SMOKE = 1 ]] && { sizes="10"; rates="5"; step=2; } ;;
+                   [[ $SMOKE = 1 ]] && { sizes="10"; rates="5"; step=1; } ;;
     fanout-2nodes) systems="copresence-2n,socketio-2n"; sizes="1000,5000"; rates="10,50,100,200"; step=10
-                   [[ $SMOKE = 1 ]] && { sizes="20"; rates="20"; step=2; } ;;
+                   [[ $SMOKE = 1 ]] && { sizes="20"; rates="20"; step=1; } ;;
     *) echo "unknown scenario $SCENARIO (idle, fanout, churn, cursors, fanout-2nodes)" >&2; exit 2 ;;
   esac
   SYSTEMS="${SYSTEMS:-$systems}"; SIZES="${SIZES:-$sizes}"; RATES="${RATES:-$rates}"; STEP="${STEP:-$step}"
@@ -288,7 +288,8 @@ run_one() {
   [[ "$SCENARIO" == idle ]] && heap0="$(heap_kb)"
   log "$SCENARIO / $system / $size: $procs driver process(es), load $load_before"
   run_drivers "$procs" --scenario "$scen" --proto "$PROTO" --urls "$urls" --conns "$per" --total-conns $((per * procs)) \
-    --rates "$RATES" --step-seconds "$STEP" --server-pids "$cpu_pids" "${extra[@]}"
+    --rates "$RATES" --step-seconds "$STEP" --server-pids "$cpu_pids" "${extra[@]}" \
+    $([[ $SMOKE = 1 ]] && echo "--drain-seconds 1 --go-delay-ms 200")
   local meta="$WORK/meta.json" ok=1
   if [[ "$SCENARIO" == idle ]]; then
     # wait until every driver process has joined all of its connections, let the server settle, measure

@@ -98,6 +98,7 @@ public final class Driver {
     final int[] serverPids;
     final long holdSeconds;
     final int payloadBytes;
+    final long goDelayMs;
 
     Driver(Map<String, String> o) {
         scenario = o.getOrDefault("scenario", "fanout");
@@ -126,6 +127,7 @@ public final class Driver {
                 : java.util.Arrays.stream(pids.split(",")).mapToInt(Integer::parseInt).toArray();
         holdSeconds = Long.parseLong(o.getOrDefault("hold-seconds", "600"));
         payloadBytes = Integer.parseInt(o.getOrDefault("payload", "0"));
+        goDelayMs = Long.parseLong(o.getOrDefault("go-delay-ms", "1000"));
     }
 
     // ---- state ----------------------------------------------------------------------------------
@@ -539,7 +541,7 @@ public final class Driver {
                         ready = s.filter(p -> p.getFileName().toString().startsWith("ready.")).count();
                     }
                     if (ready >= procs) {
-                        long go = System.currentTimeMillis() + 1000;
+                        long go = System.currentTimeMillis() + goDelayMs;
                         Path tmp = barrier.resolve("go.tmp");
                         Files.writeString(tmp, String.valueOf(go));
                         Files.move(tmp, barrier.resolve("go"));
