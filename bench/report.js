@@ -1,0 +1,245 @@
+#!/usr/bin/env node
+'use strict';
+// Turns a results directory of bench/run.sh into the tables and SVG charts of docs/benchmarks.md.
+//   node bench/report.js RESULTS_DIR [DOCS_DIR]
+// Writes DOCS_DIR/benchmarks/*.svg, copies the JSON to DOCS_DIR/benchmarks/results/, and replaces
+// the part of DOCS_DIR/benchmarks.md between <!-- tables:start --> and <!-- tables:end -->.
+// No packages: plain Node.
+const fs = require('fs');
+const path = require('path');
+
+const dir = process.argv[2];
+const docs = process.argv[3] || path.join(__dirname, '..', 'docs');
+if (!dir) {
+  console.error('usage: node bench/report.js RESULTS_DIR [DOCS_DIR]');
+  process.exit(2);
+}
+const outDir = path.join(docs, 'benchmarks');
+fs.mkdirSync(path.join(outDir, 'results'), { recursive: true });
+
+const results = [];
+for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  const j = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+  if (j.skipped || j.failed || !j.steps) continue;
+  results.push(j);
+  fs.copyFileSync(path.join(dir, f), path.join(outDir, 'results', f));
+}
+
+const OURS = new Set(['copresence', 'copresence-2n']);
+const ORDER = ['copresence', 'copresence-2n', 'vertx', 'ws', 'socketio', 'socketio-redis', 'socketio-2n'];
+const COLORS = { copresence: '#d62728', 'copresence-2n': '#d62728', vertx: '#1f77b4', ws: '#2ca02c', socketio: '#9467bd', 'socketio-redis': '#8c564b', 'socketio-2n': '#9467bd' };
+const bySystem = (a, b) => ORDER.indexOf(a.system) - ORDER.indexOf(b.system);
+
+const fmt = (v, d = 1) => (v === undefined || v === null || Number.isNaN(v) ? '–' : Number(v).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: 0 }));
+const ratio = (ours, peer) => (ours > 0 && peer > 0 ? (ours / peer).toFixed(2) : '–');
+const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+function of(scenario, size) {
+  return results.filter((r) => r.scenario === scenario && (size === undefined || r.size === size)).sort(bySystem);
+}
+function sizes(scenario) {
+  return [...new Set(of(scenario).map((r) => r.size))].sort((a, b) => a - b);
+}
+
+// ---- SVG --------------------------------------------------------------------------------------------
+function svgFrame(w, h, title, body) {
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="${w / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>
+${body}
+</svg>
+`;
+}
+
+// groups: [{label, values: [{system, value}]}]; grouped bars, linear scale from 0
+function barChart(file, title, yLabel, groups) {
+  const systems = [...new Set(groups.flatMap((g) => g.values.map((v) => v.system)))].sort((a, b) => ORDER.indexOf(a) - ORDER.indexOf(b));
+  const max = Math.max(1e-9, ...groups.flatMap((g) => g.values.map((v) => v.value || 0)));
+  const W = 760, H = 380, L = 70, R = 150, T = 35, B = 50;
+  const pw = W - L - R, ph = H - T - B;
+  const gw = pw / Math.max(1, groups.length);
+  const bw = Math.min(40, (gw * 0.8) / Math.max(1, systems.length));
+  let body = '';
+  for (let i = 0; i <= 4; i++) {
+    const y = T + ph - (ph * i) / 4;
+    body += `<line x1="${L}" x2="${L + pw}" y1="${y}" y2="${y}" stroke="#ddd"/><text x="${L - 6}" y="${y + 4}" text-anchor="end">${fmt((max * i) / 4, max < 10 ? 2 : 0)}</text>\n`;
+  }
+  groups.forEach((g, gi) => {
+    const x0 = L + gi * gw + (gw - bw * systems.length) / 2;
+    systems.forEach((s, si) => {
+      const v = g.values.find((x) => x.system === s);
+      if (!v || v.value === undefined || v.value === null) return;
+      const h = (ph * v.value) / max;
+      const x = x0 + si * bw;
+      body += `<rect x="${x}" y="${T + ph - h}" width="${bw - 2}" height="${h}" fill="${COLORS[s] || '#777'}"><title>${esc(s)}: ${fmt(v.value, 2)}</title></rect>\n`;
+      body += `<text x="${x + bw / 2 - 1}" y="${T + ph - h - 3}" text-anchor="middle" font-size="9">${fmt(v.value, v.value < 10 ? 2 : 0)}</text>\n`;
+    });
+    body += `<text x="${L + gi * gw + gw / 2}" y="${T + ph + 18}" text-anchor="middle">${esc(g.label)}</text>\n`;
+  });
+  body += `<line x1="${L}" x2="${L}" y1="${T}" y2="${T + ph}" stroke="#333"/><line x1="${L}" x2="${L + pw}" y1="${T + ph}" y2="${T + ph}" stroke="#333"/>\n`;
+  body += `<text transform="translate(16 ${T + ph / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>\n`;
+  systems.forEach((s, i) => {
+    body += `<rect x="${L + pw + 20}" y="${T + 10 + i * 20}" width="12" height="12" fill="${COLORS[s] || '#777'}"/><text x="${L + pw + 38}" y="${T + 20 + i * 20}">${esc(s)}</text>\n`;
+  });
+  fs.writeFileSync(path.join(outDir, file), svgFrame(W, H, title, body));
+  return `benchmarks/${file}`;
+}
+
+// series: [{system, points: [{x, y}]}]; log y
+function lineChart(file, title, xLabel, yLabel, series, hline) {
+  const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
+  const ys = series.flatMap((s) => s.points.map((p) => p.y)).filter((y) => y > 0);
+  if (!xs.length || !ys.length) return null;
+  const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...ys, hline || Infinity))));
+  const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...ys, hline || 0))));
+  const W = 760, H = 380, L = 70, R = 150, T = 35, B = 50;
+  const pw = W - L - R, ph = H - T - B;
+  const X = (x) => L + (xs.length === 1 ? pw / 2 : (pw * xs.indexOf(x)) / (xs.length - 1));
+  const Y = (y) => T + ph - (ph * (Math.log10(Math.max(y, lo)) - Math.log10(lo))) / (Math.log10(hi) - Math.log10(lo));
+  let body = '';
+  for (let e = Math.log10(lo); e <= Math.log10(hi); e++) {
+    const y = Y(Math.pow(10, e));
+    body += `<line x1="${L}" x2="${L + pw}" y1="${y}" y2="${y}" stroke="#ddd"/><text x="${L - 6}" y="${y + 4}" text-anchor="end">${fmt(Math.pow(10, e), 3)}</text>\n`;
+  }
+  if (hline) {
+    body += `<line x1="${L}" x2="${L + pw}" y1="${Y(hline)}" y2="${Y(hline)}" stroke="#f90" stroke-dasharray="6 4"/><text x="${L + pw - 4}" y="${Y(hline) - 4}" text-anchor="end" fill="#c60">${hline} ms</text>\n`;
+  }
+  xs.forEach((x) => {
+    body += `<text x="${X(x)}" y="${T + ph + 18}" text-anchor="middle">${fmt(x)}</text>\n`;
+  });
+  series.sort((a, b) => ORDER.indexOf(a.system) - ORDER.indexOf(b.system)).forEach((s, i) => {
+    const c = COLORS[s.system] || '#777';
+    const pts = s.points.filter((p) => p.y > 0);
+    body += `<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.map((p) => `${X(p.x)},${Y(p.y)}`).join(' ')}"/>\n`;
+    pts.forEach((p) => {
+      body += `<circle cx="${X(p.x)}" cy="${Y(p.y)}" r="3" fill="${c}"><title>${esc(s.system)} ${p.x}: ${fmt(p.y, 2)}</title></circle>\n`;
+    });
+    body += `<rect x="${L + pw + 20}" y="${T + 10 + i * 20}" width="12" height="12" fill="${c}"/><text x="${L + pw + 38}" y="${T + 20 + i * 20}">${esc(s.system)}</text>\n`;
+  });
+  body += `<line x1="${L}" x2="${L}" y1="${T}" y2="${T + ph}" stroke="#333"/><line x1="${L}" x2="${L + pw}" y1="${T + ph}" y2="${T + ph}" stroke="#333"/>\n`;
+  body += `<text x="${L + pw / 2}" y="${H - 10}" text-anchor="middle">${esc(xLabel)}</text>\n`;
+  body += `<text transform="translate(16 ${T + ph / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>\n`;
+  fs.writeFileSync(path.join(outDir, file), svgFrame(W, H, title, body));
+  return `benchmarks/${file}`;
+}
+
+// ---- tables -----------------------------------------------------------------------------------------
+const md = [];
+const table = (head, rows) => {
+  md.push('| ' + head.join(' | ') + ' |');
+  md.push('|' + head.map(() => ' --- ').join('|') + '|');
+  rows.forEach((r) => md.push('| ' + r.join(' | ') + ' |'));
+  md.push('');
+};
+const ours = (rs) => rs.find((r) => OURS.has(r.system));
+const img = (p, alt) => p && md.push(`![${alt}](${p})`, '');
+
+function fanoutSection(scenario, heading) {
+  for (const size of sizes(scenario)) {
+    const rs = of(scenario, size);
+    if (!rs.length) continue;
+    md.push(`### ${heading}: ${fmt(size)} subscribers`, '');
+    const o = ours(rs);
+    const rows = [];
+    const rates = rs[0].steps.map((s) => s.rate);
+    rates.forEach((rate, k) => {
+      for (const r of rs) {
+        const s = r.steps[k];
+        const os = o && o.steps[k];
+        rows.push([fmt(rate), (OURS.has(r.system) ? '**' + r.system + '**' : r.system), fmt(s.deliveredPerSec, 0), fmt(s.p50ms, 1), fmt(s.p99ms, 1),
+          fmt(s.p999ms, 1), fmt(s.lost, 0), fmt(s.serverCpuPercent, 0) + ' %', fmt(s.serverCpuUsPerDelivery, 2),
+          OURS.has(r.system) ? '' : ratio(os && os.serverCpuUsPerDelivery, s.serverCpuUsPerDelivery),
+          OURS.has(r.system) ? '' : ratio(os && os.p99ms, s.p99ms), r.loadBefore]);
+      }
+    });
+    table(['msg/s', 'system', 'deliveries/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'lost', 'server CPU', 'CPU µs/delivery', 'µs ratio ours/peer', 'p99 ratio ours/peer', 'load avg before'], rows);
+    table(['system', 'highest rate with p99 < 100 ms and nothing lost (msg/s)', 'connect rate (conn/s)', 'unexpected closes'],
+      rs.map((r) => [r.system, fmt(r.highestRateP99Under100ms), fmt(r.connectRate, 0), `${r.unexpectedCloses} ${JSON.stringify(r.closeCodes)}`]));
+    img(lineChart(`${scenario}-${size}-p99.svg`, `${heading}, ${size} subscribers: p99 publish-to-receive latency`, 'broadcasts per second', 'p99 latency (ms, log)',
+      rs.map((r) => ({ system: r.system, points: r.steps.map((s) => ({ x: s.rate, y: s.p99ms })) })), 100), `${scenario} p99`);
+    img(barChart(`${scenario}-${size}-cpu.svg`, `${heading}, ${size} subscribers: server CPU per delivery`, 'µs of server CPU per delivery',
+      rates.map((rate, k) => ({ label: `${rate} msg/s`, values: rs.map((r) => ({ system: r.system, value: r.steps[k].serverCpuUsPerDelivery })) }))), `${scenario} cpu`);
+  }
+}
+
+md.push('<!-- generated by bench/report.js from ' + path.basename(path.resolve(dir)) + '; do not edit by hand -->', '');
+
+if (of('idle').length) {
+  md.push('### idle', '');
+  const rows = [];
+  for (const size of sizes('idle')) {
+    const rs = of('idle', size);
+    const o = ours(rs);
+    for (const r of rs) {
+      rows.push([fmt(size), OURS.has(r.system) ? '**' + r.system + '**' : r.system, `${fmt(r.opened, 0)}/${fmt(r.connections, 0)}`, fmt(r.connectRate, 0), fmt(r.serverRssLoadedKiB / 1024, 0),
+        fmt(r.rssPerConnectionKiB, 1), fmt(r.heapPerConnectionKiB, 1), OURS.has(r.system) ? '' : ratio(o && o.rssPerConnectionKiB, r.rssPerConnectionKiB),
+        OURS.has(r.system) ? '' : ratio(o && o.heapPerConnectionKiB, r.heapPerConnectionKiB), r.loadBefore]);
+    }
+  }
+  table(['connections', 'system', 'joined', 'connect rate (conn/s, incl. join)', 'server RSS MiB', 'RSS KiB/conn', 'heap KiB/conn (after GC)', 'RSS ratio ours/peer', 'heap ratio ours/peer', 'load avg before'], rows);
+  img(barChart('idle-rss.svg', 'idle: server RSS per joined connection', 'KiB per connection',
+    sizes('idle').map((size) => ({ label: `${fmt(size)} conns`, values: of('idle', size).map((r) => ({ system: r.system, value: r.rssPerConnectionKiB })) }))), 'idle rss');
+}
+
+if (of('fanout').length) fanoutSection('fanout', 'fanout');
+
+if (of('churn').length) {
+  md.push('### churn (over Redis)', '');
+  const rows = [];
+  for (const size of sizes('churn')) {
+    const rs = of('churn', size);
+    const o = ours(rs);
+    rs[0].steps.forEach((_, k) => {
+      for (const r of rs) {
+        const s = r.steps[k];
+        const os = o && o.steps[k];
+        rows.push([fmt(size), fmt(s.rate), OURS.has(r.system) ? '**' + r.system + '**' : r.system, fmt(s.opsPerSec, 0), fmt(s.joinsSeen, 0), fmt(s.joinsNotSeen, 0), fmt(s.p50ms, 1), fmt(s.p99ms, 1),
+          fmt(s.serverCpuUsPerOp, 0), OURS.has(r.system) ? '' : ratio(os && os.serverCpuUsPerOp, s.serverCpuUsPerOp),
+          OURS.has(r.system) ? '' : ratio(os && os.p99ms, s.p99ms), r.loadBefore]);
+      }
+    });
+  }
+  table(['churners', 'offered joins+leaves/s', 'system', 'completed/s', 'joins seen', 'joins not seen', 'p50 join→presence ms', 'p99 ms', 'server+Redis CPU µs/op', 'µs ratio ours/peer', 'p99 ratio ours/peer', 'load avg before'], rows);
+  const rs = of('churn');
+  img(lineChart('churn-p99.svg', 'churn: p99 join-to-presence latency', 'offered joins+leaves per second', 'p99 latency (ms, log)',
+    rs.map((r) => ({ system: r.system, points: r.steps.map((s) => ({ x: s.rate, y: s.p99ms })) })), 100), 'churn p99');
+}
+
+if (of('cursors').length) {
+  md.push('### cursors', '');
+  const rows = [];
+  for (const size of sizes('cursors')) {
+    const rs = of('cursors', size);
+    const o = ours(rs);
+    for (const r of rs) {
+      const s = r.steps[0];
+      const os = o && o.steps[0];
+      rows.push([fmt(size), OURS.has(r.system) ? '**' + r.system + '**' : r.system, fmt(s.updatesSentPerSec, 0), fmt(s.expected / 10, 0), fmt(s.deliveredPerSec, 0),
+        (100 * s.conflationSaved).toFixed(1) + ' %', fmt(s.p50ms, 1), fmt(s.p99ms, 1), fmt(s.serverCpuUsPerDelivery, 2),
+        OURS.has(r.system) ? '' : ratio(os && os.p99ms, s.p99ms), `${r.unexpectedCloses} ${JSON.stringify(r.closeCodes)}`, r.loadBefore]);
+    }
+  }
+  table(['members', 'system', 'updates sent/s', 'deliveries offered/s', 'delivered/s', 'not delivered (conflated or late)', 'p50 ms', 'p99 ms', 'CPU µs/delivery', 'p99 ratio ours/peer', 'closes', 'load avg before'], rows);
+  img(barChart('cursors-p99.svg', 'cursors: p99 latency of the updates delivered', 'p99 ms',
+    sizes('cursors').map((size) => ({ label: `${size} members`, values: of('cursors', size).map((r) => ({ system: r.system, value: r.steps[0].p99ms })) }))), 'cursors p99');
+}
+
+if (of('fanout-2nodes').length) fanoutSection('fanout-2nodes', 'fanout-2nodes');
+
+const doc = path.join(docs, 'benchmarks.md');
+const generated = md.join('\n');
+if (fs.existsSync(doc)) {
+  const text = fs.readFileSync(doc, 'utf8');
+  const a = text.indexOf('<!-- tables:start -->');
+  const b = text.indexOf('<!-- tables:end -->');
+  if (a >= 0 && b > a) {
+    fs.writeFileSync(doc, text.slice(0, a) + '<!-- tables:start -->\n' + generated + '\n' + text.slice(b));
+    console.log('updated ' + doc);
+  } else {
+    fs.writeFileSync(path.join(outDir, 'tables.md'), generated);
+    console.log('no markers in ' + doc + '; wrote ' + path.join(outDir, 'tables.md'));
+  }
+} else {
+  fs.writeFileSync(path.join(outDir, 'tables.md'), generated);
+  console.log('wrote ' + path.join(outDir, 'tables.md'));
+}

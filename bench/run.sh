@@ -1,0 +1,344 @@
+#!/usr/bin/env bash
+# Runs one benchmark scenario against Copresence and its peers, side by side, with one driver.
+#
+#   bench/run.sh SCENARIO [options]
+#
+# SCENARIO: idle | fanout | churn | cursors | fanout-2nodes
+#
+# Options (defaults depend on the scenario, see defaults() below):
+#   --systems a,b,...   systems under test: copresence copresence-2n vertx ws socketio socketio-redis socketio-2n
+#   --sizes n,m,...     connection counts (idle: connections; fanout: subscribers; churn: churners; cursors: members)
+#   --rates r1,r2,...   fanout: broadcasts/s stepped up; churn: joins+leaves/s; cursors: updates/s per member
+#   --step-seconds S    length of one rate step
+#   --procs N           driver processes (default: enough to stay under the 20,000 open files of a process)
+#   --out DIR           where the JSON goes (default bench/results/DATE)
+#   --smoke             tiny numbers, no waiting for a quiet machine: proves the scenario works, measures nothing
+#   --quiet-load L      wait until the 1-minute load average is under L before each run (default 1.0)
+#   --quiet-timeout S   ...but no longer than S seconds (default 120), then run anyway and say so in the JSON
+#
+# Servers (and Redis) run on CPU 0, the driver processes on CPU 1 (taskset). Java runs on
+# $BENCH_JAVA (default: Temurin 25 when present, else `java`). Everything this script starts, it stops.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH="$ROOT/bench"
+SCENARIO="${1:-}"
+[[ -n "$SCENARIO" ]] || { sed -n '2,22p' "$0"; exit 2; }
+shift
+
+SYSTEMS="" SIZES="" RATES="" STEP="" PROCS="" OUT="" SMOKE=0 QUIET_LOAD=1.0 QUIET_TIMEOUT=120
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --systems) SYSTEMS="$2"; shift 2 ;;
+    --sizes) SIZES="$2"; shift 2 ;;
+    --rates) RATES="$2"; shift 2 ;;
+    --step-seconds) STEP="$2"; shift 2 ;;
+    --procs) PROCS="$2"; shift 2 ;;
+    --out) OUT="$2"; shift 2 ;;
+    --smoke) SMOKE=1; shift ;;
+    --quiet-load) QUIET_LOAD="$2"; shift 2 ;;
+    --quiet-timeout) QUIET_TIMEOUT="$2"; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+log() { echo "[bench $(date -u +%H:%M:%S)] $*" >&2; }
+
+# ---- defaults per scenario -------------------------------------------------------------------------
+defaults() {
+  local systems sizes rates step
+  case "$SCENARIO" in
+    idle)          systems="copresence,vertx,ws,socketio"; sizes="5000,10000,19500"; rates="0"; step=1
+                   [[ $SMOKE = 1 ]] && sizes="40" ;;
+    fanout)        systems="copresence,vertx,ws,socketio"; sizes="1000,5000"; rates="10,50,100,200"; step=10
+                   [[ $SMOKE = 1 ]] && { sizes="20"; rates="20"; step=1; } ;;
+    churn)         systems="copresence-2n,socketio-2n"; sizes="200"; rates="100,200,400"; step=10
+                   [[ $SMOKE = 1 ]] && { sizes="20"; rates="20"; step=1; } ;;
+    cursors)       systems="copresence,vertx,ws,socketio"; sizes="200"; rates="20"; step=10
+                   [[ $SMOKE = 1 ]] && { sizes="10"; rates="5"; step=1; } ;;
+    fanout-2nodes) systems="copresence-2n,socketio-2n"; sizes="1000,5000"; rates="10,50,100,200"; step=10
+                   [[ $SMOKE = 1 ]] && { sizes="20"; rates="20"; step=1; } ;;
+    *) echo "unknown scenario $SCENARIO (idle, fanout, churn, cursors, fanout-2nodes)" >&2; exit 2 ;;
+  esac
+  SYSTEMS="${SYSTEMS:-$systems}"; SIZES="${SIZES:-$sizes}"; RATES="${RATES:-$rates}"; STEP="${STEP:-$step}"
+}
+defaults
+OUT="${OUT:-$BENCH/results/$(date -u +%Y%m%dT%H%M%SZ)}"
+mkdir -p "$OUT"
+WORK="$(mktemp -d /tmp/copresence-bench.XXXXXX)"
+
+# ---- tools ------------------------------------------------------------------------------------------
+if [[ -z "${BENCH_JAVA:-}" ]]; then
+  if [[ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]]; then BENCH_JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
+  else BENCH_JAVA="$(command -v java)"; fi
+fi
+JBIN="$(dirname "$BENCH_JAVA")"
+SERVER_CPU="${BENCH_SERVER_CPU:-0}"
+LOAD_CPU="${BENCH_LOAD_CPU:-1}"
+CLK_TCK="$(getconf CLK_TCK)"
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+mvnw() { # offline first (the cache is usually warm), then online
+  (cd "$1" && shift && { "$ROOT/mvnw" -B -q -o "$@" >/dev/null 2>&1 || "$ROOT/mvnw" -B -q "$@"; })
+}
+build() {
+  if [[ ! -f "$ROOT/target/quarkus-app/quarkus-run.jar" ]]; then
+    log "building Copresence (./mvnw package -DskipTests)"
+    mvnw "$ROOT" package -DskipTests
+  fi
+  for m in driver vertx-peer; do
+    if [[ ! -f "$BENCH/$m/target/bench-$m.jar" || -n "$(find "$BENCH/$m/src" "$BENCH/$m/pom.xml" -newer "$BENCH/$m/target/bench-$m.jar" 2>/dev/null)" ]]; then
+      log "building bench/$m"
+      mvnw "$BENCH/$m" package
+    fi
+  done
+  NODE_OK=0
+  if command -v node >/dev/null && command -v npm >/dev/null; then
+    if [[ ! -d "$BENCH/peers/node_modules/socket.io" || ! -d "$BENCH/peers/node_modules/ws" ]]; then
+      log "installing the Node peers (npm ci, pinned by bench/peers/package-lock.json)"
+      (cd "$BENCH/peers" && npm ci --no-audit --no-fund >/dev/null 2>&1) || log "npm ci failed: Node peers skipped"
+    fi
+    [[ -d "$BENCH/peers/node_modules/socket.io" && -d "$BENCH/peers/node_modules/ws" ]] && NODE_OK=1
+  fi
+}
+build
+
+# ---- processes --------------------------------------------------------------------------------------
+STARTED=()
+cleanup() {
+  local pid
+  for pid in "${STARTED[@]:-}"; do
+    [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true
+  done
+  sleep 0.5
+  for pid in "${STARTED[@]:-}"; do
+    [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null || true
+  done
+  STARTED=()
+}
+trap 'cleanup; rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
+
+stop_all() { # stop what this run started, and wait for each to be gone
+  local pid
+  for pid in "${STARTED[@]:-}"; do [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true; done
+  for pid in "${STARTED[@]:-}"; do
+    [[ -n "$pid" ]] || continue
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  STARTED=()
+}
+
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 9000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+}
+
+wait_port() {
+  local port="$1" pid="$2"
+  for _ in $(seq 300); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || { log "process $pid died before listening on $port"; return 1; }
+    sleep 0.1
+  done
+  log "nothing listens on $port"; return 1
+}
+
+start_redis() {
+  REDIS_PORT="$(free_port)"
+  taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+    --daemonize no --loglevel warning >"$WORK/redis.log" 2>&1 &
+  REDIS_PID=$!; STARTED+=("$REDIS_PID")
+  wait_port "$REDIS_PORT" "$REDIS_PID"
+}
+
+JAVA_SERVER_OPTS="${BENCH_SERVER_JAVA_OPTS:--Xmx2g}"
+start_copresence() { # $1 = redis url or empty
+  local port; port="$(free_port)"
+  env QUARKUS_HTTP_PORT="$port" ${1:+QUARKUS_REDIS_HOSTS=$1} QUARKUS_LOG_LEVEL=WARN \
+    taskset -c "$SERVER_CPU" "$BENCH_JAVA" $JAVA_SERVER_OPTS -jar "$ROOT/target/quarkus-app/quarkus-run.jar" \
+    >"$WORK/copresence-$port.log" 2>&1 &
+  local pid=$!; STARTED+=("$pid")
+  wait_port "$port" "$pid"
+  URLS+=("ws://127.0.0.1:$port/ws"); MEM_PIDS+=("$pid"); PORTS+=("$port")
+}
+start_vertx() {
+  local port; port="$(free_port)"
+  taskset -c "$SERVER_CPU" "$BENCH_JAVA" $JAVA_SERVER_OPTS -Dport="$port" -jar "$BENCH/vertx-peer/target/bench-vertx-peer.jar" \
+    >"$WORK/vertx-$port.log" 2>&1 &
+  local pid=$!; STARTED+=("$pid")
+  wait_port "$port" "$pid"
+  URLS+=("ws://127.0.0.1:$port/ws"); MEM_PIDS+=("$pid"); PORTS+=("$port")
+}
+start_node() { # $1 = script, $2 = redis url or empty
+  local port; port="$(free_port)"
+  env PORT="$port" ${2:+REDIS_URL=$2} taskset -c "$SERVER_CPU" node --expose-gc "$BENCH/peers/$1" \
+    >"$WORK/$1-$port.log" 2>&1 &
+  local pid=$!; STARTED+=("$pid")
+  wait_port "$port" "$pid"
+  URLS+=("ws://127.0.0.1:$port/ws"); MEM_PIDS+=("$pid"); PORTS+=("$port")
+}
+
+# start_system NAME: sets URLS, PROTO, MEM_PIDS (server processes), CPU_PIDS (those + Redis), KIND
+start_system() {
+  URLS=(); MEM_PIDS=(); PORTS=(); CPU_PIDS=(); REDIS_PID=""
+  case "$1" in
+    copresence)     PROTO=copresence; KIND=jvm; start_copresence "" ;;
+    copresence-2n)  PROTO=copresence; KIND=jvm; start_redis
+                    start_copresence "redis://127.0.0.1:$REDIS_PORT"; start_copresence "redis://127.0.0.1:$REDIS_PORT" ;;
+    vertx)          PROTO=raw; KIND=jvm; start_vertx ;;
+    ws)             PROTO=raw; KIND=node; start_node ws-peer.js "" ;;
+    socketio)       PROTO=socketio; KIND=node; start_node socketio-peer.js "" ;;
+    socketio-redis) PROTO=socketio; KIND=node; start_redis; start_node socketio-peer.js "redis://127.0.0.1:$REDIS_PORT" ;;
+    socketio-2n)    PROTO=socketio; KIND=node; start_redis
+                    start_node socketio-peer.js "redis://127.0.0.1:$REDIS_PORT"; start_node socketio-peer.js "redis://127.0.0.1:$REDIS_PORT" ;;
+    *) log "unknown system $1"; return 1 ;;
+  esac
+  CPU_PIDS=("${MEM_PIDS[@]}"); [[ -n "$REDIS_PID" ]] && CPU_PIDS+=("$REDIS_PID")
+  sleep 1
+}
+
+is_node_system() { [[ "$1" == ws || "$1" == socketio* ]]; }
+
+# ---- measurement helpers ----------------------------------------------------------------------------
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+wait_quiet() {
+  [[ $SMOKE = 1 ]] && return 0
+  local waited=0
+  while awk -v l="$QUIET_LOAD" '{exit !($1 >= l)}' /proc/loadavg; do
+    if (( waited >= QUIET_TIMEOUT )); then log "machine not quiet after ${QUIET_TIMEOUT}s (load $(loadavg)): running anyway"; return 0; fi
+    sleep 5; waited=$((waited + 5))
+  done
+}
+
+rss_kb() { local t=0 pid; for pid in "$@"; do t=$((t + $(awk '/^VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null || echo 0))); done; echo "$t"; }
+
+heap_kb() { # used heap after a full GC, summed over the server processes (KiB)
+  local t=0 pid port i=0 v
+  for pid in "${MEM_PIDS[@]}"; do
+    port="${PORTS[$i]}"; i=$((i + 1))
+    if [[ "$KIND" = jvm ]]; then
+      "$JBIN/jcmd" "$pid" GC.run >/dev/null 2>&1 || true
+      v="$("$JBIN/jstat" -gc "$pid" 2>/dev/null | awk 'NR==1{for(i=1;i<=NF;i++)h[$i]=i} NR==2{printf "%d", $h["S0U"]+$h["S1U"]+$h["EU"]+$h["OU"]}')"
+    else
+      v="$(curl -s "http://127.0.0.1:$port/stats" | sed -n 's/.*"heapUsed":\([0-9]*\).*/\1/p')"
+      v=$(( ${v:-0} / 1024 ))
+    fi
+    t=$((t + ${v:-0}))
+  done
+  echo "$t"
+}
+
+DRIVER_OPTS="${BENCH_DRIVER_JAVA_OPTS:--Xmx1g -XX:+UseSerialGC}"
+# run_driver NPROCS ARGS...: one driver process per share, all on the load CPU; waits for them
+run_drivers() {
+  local n="$1"; shift
+  local pids=() i
+  for ((i = 0; i < n; i++)); do
+    taskset -c "$LOAD_CPU" "$BENCH_JAVA" $DRIVER_OPTS -jar "$BENCH/driver/target/bench-driver.jar" run \
+      --proc "$i" --procs "$n" --barrier "$BARRIER" --out "$WORK/part-$i.json" "$@" \
+      >"$WORK/driver-$i.log" 2>&1 &
+    pids+=($!); STARTED+=($!)
+  done
+  DRIVER_PIDS=("${pids[@]}")
+}
+
+wait_drivers() {
+  local pid rc=0
+  for pid in "${DRIVER_PIDS[@]}"; do wait "$pid" || rc=$?; done
+  return $rc
+}
+
+json_escape() { sed 's/\\/\\\\/g; s/"/\\"/g'; }
+
+# ---- one run ----------------------------------------------------------------------------------------
+# run_one SYSTEM SIZE: writes $OUT/$SCENARIO-$SYSTEM-$SIZE.json
+run_one() {
+  local system="$1" size="$2"
+  local result="$OUT/$SCENARIO-$system-$size.json"
+  if is_node_system "$system" && [[ $NODE_OK != 1 ]]; then
+    log "skipping $system: Node peers not installed"
+    printf '{"scenario":"%s","system":"%s","size":%s,"skipped":"Node peers not installed"}\n' "$SCENARIO" "$system" "$size" >"$result"
+    return 0
+  fi
+  wait_quiet
+  local load_before; load_before="$(loadavg)"
+  BARRIER="$WORK/barrier-$system-$size"; rm -rf "$BARRIER"; mkdir -p "$BARRIER"
+  rm -f "$WORK"/part-*.json
+  start_system "$system"
+  local urls; urls="$(IFS=,; echo "${URLS[*]}")"
+  local cpu_pids; cpu_pids="$(IFS=,; echo "${CPU_PIDS[*]}")"
+  local procs="$PROCS"
+  [[ -n "$procs" ]] || procs=$(( (size + 8999) / 9000 ))
+  local per=$(( (size + procs - 1) / procs ))
+  local scen="$SCENARIO" extra=()
+  [[ "$SCENARIO" == fanout-2nodes ]] && scen=fanout
+  local max_rate; max_rate="$(tr , '\n' <<<"$RATES" | sort -g | tail -1)"
+  case "$scen" in
+    # Copresence limits a connection to 100 messages/s: one publisher per 50 broadcasts/s
+    fanout) extra=(--publishers "$(awk -v r="$max_rate" 'BEGIN{p=int((r+49)/50); print p<1?1:p}')") ;;
+    churn) extra=(--docs 10 --watchers 2) ;;
+  esac
+  local rss0 heap0; rss0="$(rss_kb "${MEM_PIDS[@]}")"
+  [[ "$SCENARIO" == idle ]] && heap0="$(heap_kb)"
+  log "$SCENARIO / $system / $size: $procs driver process(es), load $load_before"
+  run_drivers "$procs" --scenario "$scen" --proto "$PROTO" --urls "$urls" --conns "$per" --total-conns $((per * procs)) \
+    --rates "$RATES" --step-seconds "$STEP" --server-pids "$cpu_pids" "${extra[@]}" \
+    $([[ $SMOKE = 1 ]] && echo "--drain-seconds 1 --go-delay-ms 200")
+  local meta="$WORK/meta.json" ok=1
+  if [[ "$SCENARIO" == idle ]]; then
+    # wait until every driver process has joined all of its connections, let the server settle, measure
+    local t=0
+    while (( $(find "$BARRIER" -name 'ready.*' | wc -l) < procs )); do
+      sleep 0.5; t=$((t + 1))
+      local alive=0 pid; for pid in "${DRIVER_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+      if [[ $alive = 0 || $t -gt 1200 ]]; then log "drivers did not get ready"; ok=0; break; fi
+    done
+    sleep $([[ $SMOKE = 1 ]] && echo 1 || echo 5)
+    local rss1 heap1; rss1="$(rss_kb "${MEM_PIDS[@]}")"; heap1="$(heap_kb)"; rss1b="$(rss_kb "${MEM_PIDS[@]}")"
+    touch "$BARRIER/done"
+    wait_drivers || ok=0
+    printf '{"system":"%s","size":%s,"loadBefore":"%s","loadAfter":"%s","java":"%s","serverRssBeforeKiB":%s,"serverRssLoadedKiB":%s,"serverRssAfterGcKiB":%s,"serverHeapBeforeKiB":%s,"serverHeapLoadedKiB":%s,"rssPerConnectionKiB":%s,"heapPerConnectionKiB":%s,"smoke":%s}\n' \
+      "$system" "$size" "$load_before" "$(loadavg)" "$("$BENCH_JAVA" -version 2>&1 | head -1 | json_escape)" \
+      "$rss0" "$rss1" "$rss1b" "$heap0" "$heap1" \
+      "$(awk -v a="$rss0" -v b="$rss1" -v n="$size" 'BEGIN{printf "%.2f", (b-a)/n}')" \
+      "$(awk -v a="$heap0" -v b="$heap1" -v n="$size" 'BEGIN{printf "%.2f", (b-a)/n}')" \
+      "$([[ $SMOKE = 1 ]] && echo true || echo false)" >"$meta"
+  else
+    wait_drivers || ok=0
+    printf '{"system":"%s","size":%s,"loadBefore":"%s","loadAfter":"%s","java":"%s","smoke":%s}\n' \
+      "$system" "$size" "$load_before" "$(loadavg)" "$("$BENCH_JAVA" -version 2>&1 | head -1 | json_escape)" \
+      "$([[ $SMOKE = 1 ]] && echo true || echo false)" >"$meta"
+  fi
+  stop_all
+  local parts; parts="$(ls "$WORK"/part-*.json 2>/dev/null | paste -sd, -)"
+  if [[ -z "$parts" || $ok != 1 ]]; then
+    log "run failed: $SCENARIO / $system / $size (driver logs follow)"
+    tail -n 20 "$WORK"/driver-*.log "$WORK"/*.log >&2 || true
+    printf '{"scenario":"%s","system":"%s","size":%s,"failed":true}\n' "$SCENARIO" "$system" "$size" >"$result"
+    return 1
+  fi
+  "$BENCH_JAVA" -jar "$BENCH/driver/target/bench-driver.jar" merge --in "$parts" --meta "$meta" \
+    --out "$result" --clk-tck "$CLK_TCK" --step-seconds "$STEP"
+  # the scenario name as asked (fanout-2nodes runs the fanout driver)
+  sed -i "s/\"scenario\" : \"fanout\"/\"scenario\" : \"$SCENARIO\"/" "$result"
+  log "wrote $result"
+}
+
+# ---- main -------------------------------------------------------------------------------------------
+log "scenario $SCENARIO; systems $SYSTEMS; sizes $SIZES; rates $RATES; step ${STEP}s; java $BENCH_JAVA; out $OUT"
+FAILED=0
+IFS=, read -ra SYS_LIST <<<"$SYSTEMS"
+IFS=, read -ra SIZE_LIST <<<"$SIZES"
+for size in "${SIZE_LIST[@]}"; do
+  for system in "${SYS_LIST[@]}"; do
+    run_one "$system" "$size" || FAILED=1
+  done
+done
+echo "$OUT"
+exit $FAILED

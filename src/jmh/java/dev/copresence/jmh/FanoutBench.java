@@ -1,0 +1,65 @@
+package dev.copresence.jmh;
+
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.infra.Blackhole;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.copresence.flow.OutboundQueue;
+import dev.copresence.protocol.Codec;
+import dev.copresence.protocol.ServerMessage;
+
+/**
+ * Fan-out of one event to N local connections, as DocumentHub does it: the frame is encoded once
+ * and the same String offered to every member's queue. {@code encodeEach} is the cost the design
+ * avoids (one encoding per member), for comparison. Reported per event: divide by N for per delivery.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class FanoutBench {
+    @Param({ "100", "1000", "5000" })
+    int members;
+
+    OutboundQueue[] queues;
+    ServerMessage.Broadcast event;
+
+    @Setup
+    public void setup() {
+        queues = new OutboundQueue[members];
+        for (int i = 0; i < members; i++) {
+            queues[i] = new OutboundQueue(new OutboundQueueBench.Sink(OutboundQueueBench.DONE), OutboundQueue.Listener.NONE,
+                    1 << 20, 4096, 16);
+        }
+        JsonNode data = Codec.readTreeOrNull("{\"bt\":123456789012345,\"bk\":1,\"bs\":42}");
+        event = new ServerMessage.Broadcast("notes-42", "m-1ux76l3b4ydhs", data, null);
+    }
+
+    @Benchmark
+    public int encodeOnce() {
+        String frame = Codec.withOffset(Codec.durablePrefix(event), "1795315542067-17");
+        int ok = 0;
+        for (OutboundQueue q : queues) {
+            if (q.offer(frame, null)) {
+                ok++;
+            }
+        }
+        return ok;
+    }
+
+    @Benchmark
+    public void encodeEach(Blackhole bh) {
+        for (OutboundQueue q : queues) {
+            bh.consume(q.offer(Codec.withOffset(Codec.durablePrefix(event), "1795315542067-17"), null));
+        }
+    }
+}
