@@ -1,13 +1,16 @@
 package dev.copresence.channel;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.ObservesAsync;
 import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
+import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -47,6 +50,18 @@ public final class Upkeep {
                 .merge(8)
                 .collect().last()
                 .replaceWithVoid();
+    }
+
+    /**
+     * The lease is taken before the node serves anyone: a node that dies before its first scheduled
+     * heartbeat would otherwise be unknown to the others, and its users would stay online.
+     */
+    void onStart(@Observes StartupEvent event) {
+        try {
+            heartbeat().await().atMost(Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            LOG.warnf("first heartbeat failed (%s); the scheduled ones will retry", e.getMessage());
+        }
     }
 
     /**
