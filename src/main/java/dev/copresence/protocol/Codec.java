@@ -99,6 +99,22 @@ public final class Codec {
         return prefix + offset + "\"}";
     }
 
+    /** A JSON array of public member objects, as {@code joined} and {@code members} write them. */
+    public static String encodeMembers(java.util.List<Member> members) {
+        return write(g -> {
+            g.writeStartArray();
+            for (Member member : members) {
+                Encoder.writeMember(g, member, false);
+            }
+            g.writeEndArray();
+        });
+    }
+
+    /** A string as a JSON string literal. */
+    public static String quote(String text) {
+        return MAPPER.getNodeFactory().textNode(text).toString();
+    }
+
     /** A member as stored in a registry: the public object plus the node that holds it. */
     public static String encodeStoredMember(Member member) {
         return write(g -> Encoder.writeMember(g, member, true));

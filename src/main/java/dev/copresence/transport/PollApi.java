@@ -13,8 +13,6 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.smallrye.mutiny.Uni;
 
@@ -134,15 +132,8 @@ public class PollApi {
     }
 
     private static Response notResumed(Snapshot snapshot) {
-        ObjectNode json = Codec.mapper().createObjectNode();
-        json.putArray("events");
-        json.put("offset", snapshot.offset());
-        json.put("resumed", false);
-        ArrayNode members = json.putArray("members");
-        // The member objects exactly as the members event writes them.
-        Codec.readTreeOrNull(Codec.encode(new ServerMessage.Members("-", snapshot.members(), snapshot.offset())))
-                .get("members").forEach(members::add);
-        return ok(json.toString());
+        return ok("{\"events\":[],\"offset\":" + Codec.quote(snapshot.offset()) + ",\"resumed\":false,\"members\":"
+                + Codec.encodeMembers(snapshot.members()) + "}");
     }
 
     /** Frames are already JSON: they go into the answer as they are. */
@@ -151,7 +142,7 @@ public class PollApi {
         for (int i = 0; i < frames.size(); i++) {
             json.append(i == 0 ? "" : ",").append(frames.get(i));
         }
-        json.append("],\"offset\":").append(offset == null ? "null" : Codec.mapper().getNodeFactory().textNode(offset).toString())
+        json.append("],\"offset\":").append(offset == null ? "null" : Codec.quote(offset))
                 .append(",\"resumed\":true}");
         return ok(json.toString());
     }
