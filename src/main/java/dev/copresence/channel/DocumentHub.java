@@ -8,10 +8,11 @@ import io.smallrye.mutiny.Uni;
 
 import dev.copresence.engine.DocEvent;
 import dev.copresence.engine.Offsets;
+import dev.copresence.flow.Frame;
 
 /**
- * The members of one document held by this node. An event is encoded once, upstream; the hub hands
- * the same frame to each local member's queue.
+ * The members of one document held by this node. An event is encoded once, upstream, and to UTF-8
+ * once, here; the hub hands the same frame to each local member's queue.
  */
 final class DocumentHub {
     final String doc;
@@ -38,14 +39,15 @@ final class DocumentHub {
         if (event.kind() == DocEvent.Kind.SIGNAL) {
             LocalMember target = members.get(event.target());
             if (target != null) {
-                target.deliver(event, null);
+                target.deliver(event, new Frame(event.frame()), null);
             }
             return;
         }
         Object key = conflationKey(doc, event);
+        Frame frame = new Frame(event.frame());
         if (!event.kind().durable()) {
             for (LocalMember member : members.values()) {
-                member.deliver(event, key);
+                member.deliver(event, frame, key);
             }
             observers.forEach(o -> o.deliver(event));
             return;
@@ -56,7 +58,7 @@ final class DocumentHub {
             }
             lastOffset = event.offset();
             for (LocalMember member : members.values()) {
-                member.deliver(event, key);
+                member.deliver(event, frame, key);
             }
             observers.forEach(o -> o.deliver(event));
         }

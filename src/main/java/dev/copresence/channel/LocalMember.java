@@ -5,6 +5,7 @@ import java.util.List;
 
 import dev.copresence.engine.DocEvent;
 import dev.copresence.engine.Offsets;
+import dev.copresence.flow.Frame;
 import dev.copresence.protocol.Member;
 
 /**
@@ -39,7 +40,7 @@ final class LocalMember {
         return pending == null;
     }
 
-    synchronized void deliver(DocEvent event, Object conflationKey) {
+    synchronized void deliver(DocEvent event, Frame frame, Object conflationKey) {
         if (pending != null) {
             if (pending.size() >= MAX_PENDING) {
                 session.close(1013, "slow consumer: too many events during join");
@@ -48,10 +49,10 @@ final class LocalMember {
             pending.add(event);
             return;
         }
-        send(event, conflationKey);
+        send(event, frame, conflationKey);
     }
 
-    private void send(DocEvent event, Object conflationKey) {
+    private void send(DocEvent event, Frame frame, Object conflationKey) {
         switch (event.kind()) {
             case DURABLE_TO_OTHERS:
                 if (id().equals(event.origin())) {
@@ -60,18 +61,18 @@ final class LocalMember {
                 // fall through
             case DURABLE_TO_ALL:
                 if (Offsets.compare(event.offset(), joinedOffset) > 0) {
-                    session.sendFrame(event.frame(), null);
+                    session.sendFrame(frame, null);
                 }
                 return;
             case UPDATE:
             case TYPING:
                 if (!id().equals(event.origin())) {
-                    session.sendFrame(event.frame(), conflationKey);
+                    session.sendFrame(frame, conflationKey);
                 }
                 return;
             case SIGNAL:
                 if (id().equals(event.target())) {
-                    session.sendFrame(event.frame(), null);
+                    session.sendFrame(frame, null);
                 }
                 return;
             default:
@@ -86,11 +87,11 @@ final class LocalMember {
     synchronized void activate(String offset, List<String> replayed, String joinedFrame) {
         joinedOffset = offset;
         session.out().offerBacklog(replayed);
-        session.sendFrame(joinedFrame, null);
+        session.out().offer(joinedFrame);
         List<DocEvent> held = pending;
         pending = null;
         for (DocEvent event : held) {
-            send(event, DocumentHub.conflationKey(doc, event));
+            send(event, new Frame(event.frame()), DocumentHub.conflationKey(doc, event));
         }
     }
 }

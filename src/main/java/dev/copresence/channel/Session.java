@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import dev.copresence.flow.Frame;
 import dev.copresence.flow.InboundQueue;
 import dev.copresence.flow.OutboundQueue;
 import dev.copresence.flow.RateLimiter;
@@ -101,10 +102,10 @@ public final class Session {
     }
 
     public void send(ServerMessage message) {
-        out.offer(Codec.encode(message), null);
+        out.offer(Codec.encode(message));
     }
 
-    void sendFrame(String frame, Object key) {
+    void sendFrame(Frame frame, Object key) {
         out.offer(frame, key);
     }
 

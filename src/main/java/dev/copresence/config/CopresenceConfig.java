@@ -125,9 +125,12 @@ public interface CopresenceConfig {
         @WithDefault("4096")
         int maxFrames();
 
-        /** Writes handed to the socket and not yet flushed, per connection. */
-        @WithDefault("16")
-        int writesInFlight();
+        /**
+         * Bytes a connection's socket may hold unsent before frames wait in the outbound queue, where
+         * ephemeral ones can still be replaced by newer ones.
+         */
+        @WithDefault("65536")
+        int socketBuffer();
     }
 
     interface Sse {

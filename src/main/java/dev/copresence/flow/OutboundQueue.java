@@ -5,28 +5,44 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
-
-import io.smallrye.mutiny.Uni;
 
 /**
  * The bounded queue in front of one connection's socket. websockets-next never checks a full write
  * queue, so this is what bounds a node's memory per connection:
  * <ul>
- * <li>at most {@code maxBytes} (characters of encoded frames, queued or being written) and
- * {@code maxFrames} frames; past either the connection is closed with 1013 ("try again later"), so a
- * durable event is never dropped silently: the client resumes from its last offset;</li>
+ * <li>at most {@code maxBytes} (characters of encoded frames) and {@code maxFrames} frames wait here;
+ * past either the connection is closed with 1013 ("try again later"), so a durable event is never
+ * dropped silently: the client resumes from its last offset;</li>
  * <li>ephemeral frames carry a key (document, member, kind): a newer one replaces the queued older
  * one in place, so a cursor storm costs a slow reader one frame per member;</li>
- * <li>at most {@code window} writes in flight; the queue drains as writes complete.</li>
+ * <li>frames leave the queue only while the socket is {@linkplain Sink#writable() writable} (its own
+ * buffer is bounded too); the rest wait here, where they can still be conflated.</li>
  * </ul>
- * {@link #offer} never blocks and may be called from any thread. Writes are issued by one thread at
- * a time, in queue order (a work-in-progress counter, as in Reactive Streams operators).
+ * {@link #offer} never blocks and may be called from any thread. Writing happens on the socket's own
+ * thread, in a drain task: every frame queued by then is written, then flushed once, so a burst of
+ * events costs one system call per connection rather than one per frame, and a fan-out from another
+ * thread costs one task per connection rather than one per frame.
  */
 public final class OutboundQueue {
-    /** Where frames go: the socket, and how to close it. */
+    /** The socket: its thread, its own buffer, and how to close it. */
     public interface Sink {
-        Uni<Void> write(String frame);
+        /** Runs a task on the socket's thread, after the tasks already given to it. */
+        void execute(Runnable task);
+
+        /** False once the socket is closing or closed: nothing more can be written. */
+        boolean open();
+
+        /** False while the socket holds as much unsent data as it may: the queue keeps the rest. */
+        boolean writable();
+
+        /** Writes a frame, sent at the next {@link #flush}. On the socket's thread only. */
+        void write(Frame frame);
+
+        /** On the socket's thread only. */
+        void flush();
+
+        /** Runs {@code then} on the socket's thread once what was written so far has left, or failed. */
+        void whenFlushed(Runnable then);
 
         void close(int code, String reason);
     }
@@ -51,16 +67,12 @@ public final class OutboundQueue {
     public static final int SLOW_CONSUMER = 1013;
 
     private static final class Item {
-        String frame;
+        Frame frame;
         final Object key;
-        /** A replayed history, taken one frame at a time as writes complete: it may exceed the bound. */
+        /** A replayed history, taken one frame at a time while the socket takes it: it may exceed the bound. */
         final Iterator<String> backlog;
 
-        Item(String frame, Object key) {
-            this(frame, key, null);
-        }
-
-        Item(String frame, Object key, Iterator<String> backlog) {
+        Item(Frame frame, Object key, Iterator<String> backlog) {
             this.frame = frame;
             this.key = key;
             this.backlog = backlog;
@@ -71,20 +83,29 @@ public final class OutboundQueue {
     private final Listener listener;
     private final int maxBytes;
     private final int maxFrames;
-    private final int window;
-    private final ArrayDeque<Item> queue = new ArrayDeque<>();
-    private final Map<Object, Item> queuedByKey = new HashMap<>();
-    private final AtomicInteger wip = new AtomicInteger();
+    private final Runnable drainTask = this::drain;
+    private final ArrayDeque<Item> queue = new ArrayDeque<>(4);
+    /** Created on the first keyed frame: most connections never queue one. */
+    private Map<Object, Item> queuedByKey;
     private long bytes;
-    private int inFlight;
+    /** A drain task is given to the socket's thread, or waits for the socket to take more. */
+    private boolean draining;
+    /** No more offers: the connection is closing or gone. */
     private boolean closed;
+    /** A close asked for once the frames queued before it are written (0: none). */
+    private int closeCode;
+    private String closeReason;
 
-    public OutboundQueue(Sink sink, Listener listener, int maxBytes, int maxFrames, int window) {
+    public OutboundQueue(Sink sink, Listener listener, int maxBytes, int maxFrames) {
         this.sink = sink;
         this.listener = listener;
         this.maxBytes = maxBytes;
         this.maxFrames = maxFrames;
-        this.window = window;
+    }
+
+    /** Queues a frame that must arrive (an answer, a durable event). */
+    public boolean offer(String frame) {
+        return offer(new Frame(frame), null);
     }
 
     /**
@@ -93,27 +114,33 @@ public final class OutboundQueue {
      * @param key null for a frame that must arrive (durable events, answers); else the conflation key
      * @return false when the queue is closed, or the frame did not fit and the connection is being closed
      */
-    public boolean offer(String frame, Object key) {
+    public boolean offer(Frame frame, Object key) {
         boolean overflow = false;
+        boolean schedule = false;
         synchronized (this) {
             if (closed) {
                 return false;
             }
-            Item queued = key == null ? null : queuedByKey.get(key);
+            Item queued = key == null || queuedByKey == null ? null : queuedByKey.get(key);
             if (queued != null && bytes + frame.length() - queued.frame.length() <= maxBytes) {
                 bytes += frame.length() - queued.frame.length();
                 queued.frame = frame;
                 listener.conflated();
-            } else if (queued != null || bytes + frame.length() > maxBytes || queue.size() + inFlight >= maxFrames) {
+            } else if (queued != null || bytes + frame.length() > maxBytes || queue.size() >= maxFrames) {
                 overflow = true;
                 discardLocked();
             } else {
-                Item item = new Item(frame, key);
+                Item item = new Item(frame, key, null);
                 queue.addLast(item);
                 bytes += frame.length();
                 if (key != null) {
+                    if (queuedByKey == null) {
+                        queuedByKey = new HashMap<>();
+                    }
                     queuedByKey.put(key, item);
                 }
+                schedule = !draining;
+                draining = true;
             }
         }
         if (overflow) {
@@ -121,76 +148,114 @@ public final class OutboundQueue {
             sink.close(SLOW_CONSUMER, "slow consumer: send buffer full");
             return false;
         }
-        drain();
+        if (schedule) {
+            sink.execute(drainTask);
+        }
         return true;
     }
 
     /**
-     * Queues a replayed history. It is written at the pace of the socket, one frame at a time, so a
-     * resume longer than the send buffer does not count as a slow consumer; what is offered after it
-     * waits behind it (and that, as usual, must fit).
+     * Queues a replayed history. It is written at the pace of the socket, so a resume longer than the
+     * send buffer does not count as a slow consumer; what is offered after it waits behind it (and
+     * that, as usual, must fit).
      */
     public boolean offerBacklog(List<String> frames) {
         if (frames.isEmpty()) {
             return true;
         }
+        boolean schedule;
         synchronized (this) {
             if (closed) {
                 return false;
             }
             queue.addLast(new Item(null, null, frames.iterator()));
+            schedule = !draining;
+            draining = true;
         }
-        drain();
+        if (schedule) {
+            sink.execute(drainTask);
+        }
         return true;
     }
 
-    private void drain() {
-        if (wip.getAndIncrement() != 0) {
-            return;
-        }
-        int missed = 1;
-        do {
-            Item item;
-            while ((item = next()) != null) {
-                String frame = item.frame;
-                sink.write(frame).subscribe().with(ok -> written(frame), failure -> {
-                    written(frame);
-                    discard();
-                });
+    /**
+     * Closes the connection once the frames queued before this call are written, so that an error
+     * explaining the close arrives before it; nothing offered afterwards is sent. (A slow consumer is
+     * closed at once instead: its queue is what is too long.)
+     */
+    public void close(int code, String reason) {
+        boolean schedule;
+        synchronized (this) {
+            if (closed) {
+                return;
             }
-            missed = wip.addAndGet(-missed);
-        } while (missed != 0);
+            closed = true;
+            closeCode = code;
+            closeReason = reason;
+            schedule = !draining;
+            draining = true;
+        }
+        if (schedule) {
+            sink.execute(drainTask);
+        }
     }
 
-    private synchronized Item next() {
-        if (closed || inFlight >= window || queue.isEmpty()) {
-            return null;
+    /** On the socket's thread: writes what the socket takes, flushes once, and waits for it if it is full. */
+    private void drain() {
+        boolean wrote = false;
+        boolean full = false;
+        int closing = 0;
+        String reason = null;
+        while (true) {
+            Frame frame;
+            synchronized (this) {
+                if (queue.isEmpty() || !sink.open()) {
+                    draining = false;
+                    closing = closeCode;
+                    reason = closeReason;
+                    if (closing != 0 || !sink.open()) {
+                        discardLocked();
+                    }
+                    break;
+                }
+                // a closing queue is bounded and about to go: the socket takes all of it
+                if (closeCode == 0 && !sink.writable()) {
+                    full = true; // still draining: the socket calls back once it has sent what it holds
+                    break;
+                }
+                frame = next();
+            }
+            if (frame != null) {
+                sink.write(frame);
+                wrote = true;
+            }
         }
+        if (wrote) {
+            sink.flush();
+        }
+        if (full) {
+            sink.whenFlushed(drainTask);
+        } else if (closing != 0) {
+            sink.close(closing, reason);
+        }
+    }
+
+    /** The head's next frame (null when the head was an exhausted backlog, now removed). */
+    private Frame next() {
         Item head = queue.peekFirst();
         if (head.backlog != null) {
             if (!head.backlog.hasNext()) {
                 queue.pollFirst();
-                return next();
+                return null;
             }
-            String frame = head.backlog.next();
-            bytes += frame.length();
-            inFlight++;
-            return new Item(frame, null);
+            return new Frame(head.backlog.next());
         }
-        Item item = queue.pollFirst();
-        if (item.key != null) {
-            queuedByKey.remove(item.key);
+        queue.pollFirst();
+        if (head.key != null) {
+            queuedByKey.remove(head.key);
         }
-        inFlight++;
-        return item;
-    }
-
-    private void written(String frame) {
-        synchronized (this) {
-            inFlight--;
-            bytes -= frame.length();
-        }
-        drain();
+        bytes -= head.frame.length();
+        return head.frame;
     }
 
     /** Drops whatever is queued: the connection is gone. */
@@ -200,13 +265,10 @@ public final class OutboundQueue {
 
     private void discardLocked() {
         closed = true;
-        for (Item item : queue) {
-            if (item.frame != null) {
-                bytes -= item.frame.length();
-            }
-        }
+        closeCode = 0;
         queue.clear();
-        queuedByKey.clear();
+        queuedByKey = null;
+        bytes = 0;
     }
 
     /** Frames queued and not yet handed to the socket. */
@@ -214,7 +276,7 @@ public final class OutboundQueue {
         return queue.size();
     }
 
-    /** Characters queued or being written. */
+    /** Characters queued and not yet handed to the socket. */
     public synchronized long bytes() {
         return bytes;
     }

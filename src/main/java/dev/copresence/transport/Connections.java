@@ -52,12 +52,18 @@ public final class Connections {
 
     /** Opens a session; on the bound endpoint it also joins the document (resuming with {@code since}). */
     Uni<Void> open(WebSocketConnection connection, String boundDoc) {
-        OutboundQueue out = new OutboundQueue(new SocketSink(connection, metrics), metrics,
-                config.limits().sendBuffer(), config.outbound().maxFrames(), config.outbound().writesInFlight());
-        Session session = new Session(connection.id(), boundDoc, out,
-                (code, reason) -> close(connection, code, reason),
+        ConnectionBase tcp = connection.userData().get(UpgradeChecks.TCP);
+        if (tcp == null) { // every HTTP/1.1 upgrade has one: this is a Vert.x change the tests would catch
+            LOG.errorf("connection %s: no TCP connection found below the WebSocket; closing it", connection.id());
+            close(connection, 1011, "internal error");
+            return Uni.createFrom().voidItem();
+        }
+        OutboundQueue out = new OutboundQueue(new SocketSink(connection, tcp, metrics, config.outbound().socketBuffer()),
+                metrics, config.limits().sendBuffer(), config.outbound().maxFrames());
+        // a close goes through the queue: what was queued before it (the error that explains it) is sent first
+        Session session = new Session(connection.id(), boundDoc, out, out::close,
                 new RateLimiter(config.limits().rate(), config.limits().burst()),
-                new InboundQueue(reader(connection), config.limits().inboundPending()));
+                new InboundQueue(reader(tcp), config.limits().inboundPending()));
         sessions.put(connection.id(), session);
         sockets.put(connection.id(), connection);
         UserRef user = connection.userData().get(UpgradeChecks.USER);
@@ -83,11 +89,7 @@ public final class Connections {
         return Uni.createFrom().voidItem();
     }
 
-    private static InboundQueue.Reader reader(WebSocketConnection connection) {
-        ConnectionBase tcp = connection.userData().get(UpgradeChecks.TCP);
-        if (tcp == null) {
-            return InboundQueue.Reader.NONE;
-        }
+    private static InboundQueue.Reader reader(ConnectionBase tcp) {
         return new InboundQueue.Reader() {
             @Override
             public void pause() {

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 
+import dev.copresence.flow.Frame;
 import dev.copresence.flow.OutboundQueue;
 import dev.copresence.protocol.ClientMessage;
 
@@ -13,7 +14,6 @@ import dev.copresence.protocol.ClientMessage;
 @Singleton
 public final class SocketMetrics implements OutboundQueue.Listener {
     private final MeterRegistry registry;
-    private static final String TYPE_PREFIX = "{\"type\":\"";
     private final java.util.Map<String, Counter> out = new java.util.concurrent.ConcurrentHashMap<>();
     private final Counter conflated;
     private final Counter slowConsumers;
@@ -42,11 +42,8 @@ public final class SocketMetrics implements OutboundQueue.Listener {
         registry.counter("copresence.messages.in", "type", typeOf(message)).increment();
     }
 
-    /** Every frame starts with its type ({@code {"type":"…"}), as the codec and the Lua scripts write it. */
-    void sent(String frame) {
-        String type = frame.startsWith(TYPE_PREFIX) ? frame.substring(TYPE_PREFIX.length(),
-                Math.max(TYPE_PREFIX.length(), frame.indexOf('"', TYPE_PREFIX.length()))) : "other";
-        out.computeIfAbsent(type, t -> Counter.builder("copresence.messages.out").tag("type", t)
+    void sent(Frame frame) {
+        out.computeIfAbsent(frame.type(), t -> Counter.builder("copresence.messages.out").tag("type", t)
                 .description("Frames written to sockets").register(registry)).increment();
     }
 

@@ -21,7 +21,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
-import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
 
 import net.jqwik.api.Arbitraries;
@@ -37,6 +36,7 @@ import dev.copresence.config.CopresenceConfig;
 import dev.copresence.engine.Engine;
 import dev.copresence.engine.memory.MemoryEngine;
 import dev.copresence.flow.InboundQueue;
+import dev.copresence.flow.Frame;
 import dev.copresence.flow.OutboundQueue;
 import dev.copresence.flow.RateLimiter;
 import dev.copresence.protocol.ClientMessage;
@@ -74,17 +74,40 @@ class RandomFramesPropertyTest {
         handler = new CommandHandler(engine, hubs, membership, copresence, vertx);
         OutboundQueue out = new OutboundQueue(new OutboundQueue.Sink() {
             @Override
-            public Uni<Void> write(String frame) {
+            public void execute(Runnable task) {
+                task.run();
+            }
+
+            @Override
+            public boolean open() {
+                return true;
+            }
+
+            @Override
+            public boolean writable() {
+                return true;
+            }
+
+            @Override
+            public void write(Frame frame) {
                 synchronized (sent) {
-                    sent.add(frame);
+                    sent.add(frame.text());
                 }
-                return Uni.createFrom().voidItem();
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void whenFlushed(Runnable then) {
+                then.run();
             }
 
             @Override
             public void close(int code, String reason) {
             }
-        }, OutboundQueue.Listener.NONE, Integer.MAX_VALUE, Integer.MAX_VALUE, 1);
+        }, OutboundQueue.Listener.NONE, Integer.MAX_VALUE, Integer.MAX_VALUE);
         session = new Session("s-prop", null, out, (code, reason) -> {
         }, new RateLimiter(1_000_000, 1_000_000), new InboundQueue(InboundQueue.Reader.NONE, 32));
     }

@@ -1,0 +1,51 @@
+package dev.copresence.flow;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One encoded text frame. An event goes to many connections: it is encoded to JSON once, upstream,
+ * and to UTF-8 once, here, and every socket is handed the same bytes.
+ */
+public final class Frame {
+    private static final String TYPE_PREFIX = "{\"type\":\"";
+
+    private final String text;
+    private final byte[] utf8;
+    /** The message type, for metrics; computed on first use (a String is safe to publish racily). */
+    private String type;
+
+    public Frame(String text) {
+        this.text = text;
+        this.utf8 = text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    public String text() {
+        return text;
+    }
+
+    /** The frame's UTF-8 bytes; shared, never to be modified. */
+    public byte[] utf8() {
+        return utf8;
+    }
+
+    /** What the outbound bounds count: characters, as the frame was encoded. */
+    public int length() {
+        return text.length();
+    }
+
+    /** The message's {@code type}: every frame starts with it, as the codec and the Lua scripts write it. */
+    public String type() {
+        String t = type;
+        if (t == null) {
+            int end = text.startsWith(TYPE_PREFIX) ? text.indexOf('"', TYPE_PREFIX.length()) : -1;
+            t = end < 0 ? "other" : text.substring(TYPE_PREFIX.length(), end);
+            type = t;
+        }
+        return t;
+    }
+
+    @Override
+    public String toString() {
+        return text;
+    }
+}
