@@ -426,33 +426,26 @@ public final class Driver {
             var resp = ar.result();
             SseParser parser = new SseParser(data -> onText(c, data));
             resp.handler(parser::feed);
-            Runnable gone = () -> {
-                if (!c.open) {
-                    return;
-                }
-                c.open = false;
-                if (!stopping) {
-                    unexpectedCloses++;
-                }
-            };
             // the server ends a stream whose reader fell too far behind (copresence.sse.buffer)
-            resp.endHandler(v -> {
-                if (c.open) {
-                    closeCodes.merge("sse-end", 1, Integer::sum);
-                }
-                gone.run();
-            });
-            resp.exceptionHandler(e -> {
-                if (c.open) {
-                    closeCodes.merge(stopping ? "-1" : "sse-error", 1, Integer::sum);
-                }
-                gone.run();
-            });
+            resp.endHandler(v -> sseGone(c, "sse-end"));
+            resp.exceptionHandler(e -> sseGone(c, "sse-error"));
             c.open = true;
             openCount++;
             observingCount++;
             connectedOne();
         });
+    }
+
+    /** An event stream stopped: counted like a WebSocket close, its reason in place of a close code. */
+    void sseGone(Conn c, String reason) {
+        if (!c.open) {
+            return; // already counted
+        }
+        c.open = false;
+        closeCodes.merge(reason, 1, Integer::sum);
+        if (!stopping) {
+            unexpectedCloses++;
+        }
     }
 
     /** The connection is ready for application messages. */
