@@ -162,9 +162,9 @@ function fanoutSection(scenario, heading, observers = false) {
     table(['system', 'highest rate with p99 < 100 ms and nothing lost (msg/s)', 'connect rate (conn/s)', 'unexpected closes'],
       rs.map((r) => [r.system, fmt(r.highestRateP99Under100ms), fmt(r.connectRate, 0), `${r.unexpectedCloses} ${JSON.stringify(r.closeCodes)}`]));
     img(lineChart(`${key(size)}-p99.svg`, `${heading}, ${size} ${who}: p99 publish-to-receive latency`, 'broadcasts per second', 'p99 latency (ms, log)',
-      rs.map((r) => ({ system: r.system, points: r.steps.map((s) => ({ x: s.rate, y: s.p99ms })) })), 100), `${key(size)} p99`);
+      rs.map((r) => ({ system: r.system, points: r.steps.map((s) => ({ x: s.rate, y: s.p99ms })) })), 100), `${observers ? key(size) : scenario} p99`);
     img(barChart(`${key(size)}-cpu.svg`, `${heading}, ${size} ${who}: server CPU per delivery`, 'µs of server CPU per delivery',
-      rates.map((rate, k) => ({ label: `${rate} msg/s`, values: rs.map((r) => ({ system: r.system, value: r.steps[k].serverCpuUsPerDelivery })) }))), `${key(size)} cpu`);
+      rates.map((rate, k) => ({ label: `${rate} msg/s`, values: rs.map((r) => ({ system: r.system, value: r.steps[k].serverCpuUsPerDelivery })) }))), `${observers ? key(size) : scenario} cpu`);
   }
 }
 
