@@ -34,11 +34,13 @@ const fmt = (v, d = 1) => (v === undefined || v === null || Number.isNaN(v) ? '�
 const ratio = (ours, peer) => (ours > 0 && peer > 0 ? (ours / peer).toFixed(2) : '–');
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
-function of(scenario, size) {
-  return results.filter((r) => r.scenario === scenario && (size === undefined || r.size === size)).sort(bySystem);
+// observers: the fanout runs whose subscribers observed the document instead of joining it
+// (bench/run.sh --observers); they are tables of their own, never mixed with the member runs.
+function of(scenario, size, observers = false) {
+  return results.filter((r) => r.scenario === scenario && !!r.observers === observers && (size === undefined || r.size === size)).sort(bySystem);
 }
-function sizes(scenario) {
-  return [...new Set(of(scenario).map((r) => r.size))].sort((a, b) => a - b);
+function sizes(scenario, observers = false) {
+  return [...new Set(of(scenario, undefined, observers).map((r) => r.size))].sort((a, b) => a - b);
 }
 
 // ---- SVG --------------------------------------------------------------------------------------------
@@ -134,11 +136,15 @@ const table = (head, rows) => {
 const ours = (rs) => rs.find((r) => OURS.has(r.system));
 const img = (p, alt) => p && md.push(`![${alt}](${p})`, '');
 
-function fanoutSection(scenario, heading) {
-  for (const size of sizes(scenario)) {
-    const rs = of(scenario, size);
+function fanoutSection(scenario, heading, observers = false) {
+  // file names: fanout-5000-observers-p99.svg next to fanout-1000-p99.svg
+  const key = (size) => `${scenario}-${size}${observers ? '-observers' : ''}`;
+  const who = observers ? 'observers' : 'subscribers';
+  for (const size of sizes(scenario, observers)) {
+    const rs = of(scenario, size, observers);
     if (!rs.length) continue;
-    md.push(`### ${heading}: ${fmt(size)} subscribers`, '');
+    md.push(observers ? `### ${heading}: ${fmt(size)} observers (SSE for Copresence, silent room join for the peers)`
+      : `### ${heading}: ${fmt(size)} subscribers`, '');
     const o = ours(rs);
     const rows = [];
     const rates = rs[0].steps.map((s) => s.rate);
@@ -155,10 +161,10 @@ function fanoutSection(scenario, heading) {
     table(['msg/s', 'system', 'deliveries/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'lost', 'server CPU', 'CPU µs/delivery', 'µs ratio ours/peer', 'p99 ratio ours/peer', 'load avg before'], rows);
     table(['system', 'highest rate with p99 < 100 ms and nothing lost (msg/s)', 'connect rate (conn/s)', 'unexpected closes'],
       rs.map((r) => [r.system, fmt(r.highestRateP99Under100ms), fmt(r.connectRate, 0), `${r.unexpectedCloses} ${JSON.stringify(r.closeCodes)}`]));
-    img(lineChart(`${scenario}-${size}-p99.svg`, `${heading}, ${size} subscribers: p99 publish-to-receive latency`, 'broadcasts per second', 'p99 latency (ms, log)',
-      rs.map((r) => ({ system: r.system, points: r.steps.map((s) => ({ x: s.rate, y: s.p99ms })) })), 100), `${scenario} p99`);
-    img(barChart(`${scenario}-${size}-cpu.svg`, `${heading}, ${size} subscribers: server CPU per delivery`, 'µs of server CPU per delivery',
-      rates.map((rate, k) => ({ label: `${rate} msg/s`, values: rs.map((r) => ({ system: r.system, value: r.steps[k].serverCpuUsPerDelivery })) }))), `${scenario} cpu`);
+    img(lineChart(`${key(size)}-p99.svg`, `${heading}, ${size} ${who}: p99 publish-to-receive latency`, 'broadcasts per second', 'p99 latency (ms, log)',
+      rs.map((r) => ({ system: r.system, points: r.steps.map((s) => ({ x: s.rate, y: s.p99ms })) })), 100), `${observers ? key(size) : scenario} p99`);
+    img(barChart(`${key(size)}-cpu.svg`, `${heading}, ${size} ${who}: server CPU per delivery`, 'µs of server CPU per delivery',
+      rates.map((rate, k) => ({ label: `${rate} msg/s`, values: rs.map((r) => ({ system: r.system, value: r.steps[k].serverCpuUsPerDelivery })) }))), `${observers ? key(size) : scenario} cpu`);
   }
 }
 
@@ -182,6 +188,7 @@ if (of('idle').length) {
 }
 
 if (of('fanout').length) fanoutSection('fanout', 'fanout');
+if (of('fanout', undefined, true).length) fanoutSection('fanout', 'fanout', true);
 
 if (of('churn').length) {
   md.push('### churn (over Redis)', '');
@@ -225,6 +232,7 @@ if (of('cursors').length) {
 }
 
 if (of('fanout-2nodes').length) fanoutSection('fanout-2nodes', 'fanout-2nodes');
+if (of('fanout-2nodes', undefined, true).length) fanoutSection('fanout-2nodes', 'fanout-2nodes', true);
 
 const doc = path.join(docs, 'benchmarks.md');
 const generated = md.join('\n');

@@ -11,6 +11,9 @@
 #   --rates r1,r2,...   fanout: broadcasts/s stepped up; churn: joins+leaves/s; cursors: updates/s per member
 #   --step-seconds S    length of one rate step
 #   --procs N           driver processes (default: enough to stay under the 20,000 open files of a process)
+#   --observers         fanout, fanout-2nodes: the subscribers observe the document instead of joining it
+#                       (Copresence: SSE /sse/documents/fan; peers: a silent room join). Results go to
+#                       SCENARIO-observers-SYSTEM-SIZE.json with "observers": true
 #   --out DIR           where the JSON goes (default bench/results/DATE)
 #   --smoke             tiny numbers, no waiting for a quiet machine: proves the scenario works, measures nothing
 #   --quiet-load L      wait until the 1-minute load average is under L before each run (default 1.0)
@@ -23,10 +26,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 SCENARIO="${1:-}"
-[[ -n "$SCENARIO" ]] || { sed -n '2,22p' "$0"; exit 2; }
+[[ -n "$SCENARIO" ]] || { sed -n '2,24p' "$0"; exit 2; }
 shift
 
-SYSTEMS="" SIZES="" RATES="" STEP="" PROCS="" OUT="" SMOKE=0 QUIET_LOAD=1.0 QUIET_TIMEOUT=120
+SYSTEMS="" SIZES="" RATES="" STEP="" PROCS="" OUT="" SMOKE=0 OBSERVERS=0 QUIET_LOAD=1.0 QUIET_TIMEOUT=120
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --systems) SYSTEMS="$2"; shift 2 ;;
@@ -36,6 +39,7 @@ while [[ $# -gt 0 ]]; do
     --procs) PROCS="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --smoke) SMOKE=1; shift ;;
+    --observers) OBSERVERS=1; shift ;;
     --quiet-load) QUIET_LOAD="$2"; shift 2 ;;
     --quiet-timeout) QUIET_TIMEOUT="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -63,6 +67,9 @@ defaults() {
   SYSTEMS="${SYSTEMS:-$systems}"; SIZES="${SIZES:-$sizes}"; RATES="${RATES:-$rates}"; STEP="${STEP:-$step}"
 }
 defaults
+if [[ $OBSERVERS = 1 && "$SCENARIO" != fanout && "$SCENARIO" != fanout-2nodes ]]; then
+  echo "--observers is for fanout and fanout-2nodes only" >&2; exit 2
+fi
 OUT="${OUT:-$BENCH/results/$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$OUT"
 WORK="$(mktemp -d /tmp/copresence-bench.XXXXXX)"
@@ -260,10 +267,12 @@ json_escape() { sed 's/\\/\\\\/g; s/"/\\"/g'; }
 # run_one SYSTEM SIZE: writes $OUT/$SCENARIO-$SYSTEM-$SIZE.json
 run_one() {
   local system="$1" size="$2"
-  local result="$OUT/$SCENARIO-$system-$size.json"
+  # observer runs get their own file: a results directory can hold both kinds at one size
+  local result="$OUT/$SCENARIO$([[ $OBSERVERS = 1 ]] && echo -observers)-$system-$size.json"
   if is_node_system "$system" && [[ $NODE_OK != 1 ]]; then
     log "skipping $system: Node peers not installed"
-    printf '{"scenario":"%s","system":"%s","size":%s,"skipped":"Node peers not installed"}\n' "$SCENARIO" "$system" "$size" >"$result"
+    printf '{"scenario":"%s","system":"%s","size":%s,"observers":%s,"skipped":"Node peers not installed"}\n' "$SCENARIO" "$system" "$size" \
+      "$([[ $OBSERVERS = 1 ]] && echo true || echo false)" >"$result"
     return 0
   fi
   wait_quiet
@@ -281,12 +290,13 @@ run_one() {
   local max_rate; max_rate="$(tr , '\n' <<<"$RATES" | sort -g | tail -1)"
   case "$scen" in
     # Copresence limits a connection to 100 messages/s: one publisher per 50 broadcasts/s
-    fanout) extra=(--publishers "$(awk -v r="$max_rate" 'BEGIN{p=int((r+49)/50); print p<1?1:p}')") ;;
+    fanout) extra=(--publishers "$(awk -v r="$max_rate" 'BEGIN{p=int((r+49)/50); print p<1?1:p}')")
+            if [[ $OBSERVERS = 1 ]]; then extra+=(--observers); fi ;;
     churn) extra=(--docs 10 --watchers 2) ;;
   esac
   local rss0 heap0; rss0="$(rss_kb "${MEM_PIDS[@]}")"
   [[ "$SCENARIO" == idle ]] && heap0="$(heap_kb)"
-  log "$SCENARIO / $system / $size: $procs driver process(es), load $load_before"
+  log "$SCENARIO$([[ $OBSERVERS = 1 ]] && echo ' (observers)') / $system / $size: $procs driver process(es), load $load_before"
   run_drivers "$procs" --scenario "$scen" --proto "$PROTO" --urls "$urls" --conns "$per" --total-conns $((per * procs)) \
     --rates "$RATES" --step-seconds "$STEP" --server-pids "$cpu_pids" "${extra[@]}" \
     $([[ $SMOKE = 1 ]] && echo "--drain-seconds 1 --go-delay-ms 200")
@@ -320,7 +330,8 @@ run_one() {
   if [[ -z "$parts" || $ok != 1 ]]; then
     log "run failed: $SCENARIO / $system / $size (driver logs follow)"
     tail -n 20 "$WORK"/driver-*.log "$WORK"/*.log >&2 || true
-    printf '{"scenario":"%s","system":"%s","size":%s,"failed":true}\n' "$SCENARIO" "$system" "$size" >"$result"
+    printf '{"scenario":"%s","system":"%s","size":%s,"observers":%s,"failed":true}\n' "$SCENARIO" "$system" "$size" \
+      "$([[ $OBSERVERS = 1 ]] && echo true || echo false)" >"$result"
     return 1
   fi
   "$BENCH_JAVA" -jar "$BENCH/driver/target/bench-driver.jar" merge --in "$parts" --meta "$meta" \
@@ -331,7 +342,7 @@ run_one() {
 }
 
 # ---- main -------------------------------------------------------------------------------------------
-log "scenario $SCENARIO; systems $SYSTEMS; sizes $SIZES; rates $RATES; step ${STEP}s; java $BENCH_JAVA; out $OUT"
+log "scenario $SCENARIO$([[ $OBSERVERS = 1 ]] && echo ' with observers'); systems $SYSTEMS; sizes $SIZES; rates $RATES; step ${STEP}s; java $BENCH_JAVA; out $OUT"
 FAILED=0
 IFS=, read -ra SYS_LIST <<<"$SYSTEMS"
 IFS=, read -ra SIZE_LIST <<<"$SIZES"

@@ -1,10 +1,29 @@
 'use strict';
-// The work every peer of the benchmark does, and no more: rooms of members with a state.
-// No registry, no log, no offsets, no limits: plain maps in one process.
+// The work every peer of the benchmark does, and no more: rooms of members with a state, and
+// observers (sockets that get what the room is sent without being members: the peers' stand-in for
+// Copresence's SSE observer). No registry, no log, no offsets, no limits: plain maps in one process.
 
 class Rooms {
   constructor() {
     this.rooms = new Map(); // doc -> Map(memberId -> member)
+    this.observers = new Map(); // doc -> Set(socket)
+  }
+
+  // Silent: nobody is told, and the observer gets no member list.
+  observe(doc, socket) {
+    let set = this.observers.get(doc);
+    if (!set) {
+      set = new Set();
+      this.observers.set(doc, set);
+    }
+    set.add(socket);
+  }
+
+  unobserve(doc, socket) {
+    const set = this.observers.get(doc);
+    if (!set) return;
+    set.delete(socket);
+    if (set.size === 0) this.observers.delete(doc);
   }
 
   join(doc, member) {

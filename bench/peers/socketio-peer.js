@@ -1,7 +1,10 @@
 'use strict';
 // Socket.IO 4, the most common choice for this job; with REDIS_URL set, the Redis adapter joins the
 // processes into one cluster (socket.to(room) reaches the sockets of every process). Same work as
-// the other peers: join a room with a state, leave, update, broadcast to the room.
+// the other peers: join a room with a state, leave, update, broadcast to the room. `observe` (a
+// benchmark extension) joins the Socket.IO room only: the socket gets what the room is sent, but is
+// no member (nobody is told, no member list); answered with an `ack` event. Socket.IO itself takes
+// the socket out of its rooms when it disconnects.
 // WebSocket transport only: the driver speaks Engine.IO 4 framing (0 open, 40 connect, 42 event).
 const http = require('http');
 const { Server } = require('socket.io');
@@ -48,6 +51,12 @@ async function main() {
       const members = rooms.join(doc, self).map((m) => ({ id: m.id, user: { id: m.user }, state: m.states.get(doc) }));
       socket.emit('joined', { doc, self: self.id, members });
       socket.to(doc).emit('presence', { doc, event: 'join', member: pub(doc) });
+    });
+    socket.on('observe', (msg) => {
+      const doc = msg && msg.doc;
+      if (typeof doc !== 'string') return;
+      socket.join(doc);
+      socket.emit('ack', { id: msg.id });
     });
     socket.on('leave', (msg) => {
       leave(msg && msg.doc, 'left');

@@ -1,7 +1,9 @@
 'use strict';
 // A raw `ws` broadcast server: what a hand-written Node server reaches. Same JSON shapes as
 // Copresence protocol v1 (join/leave/update/broadcast -> joined/presence/broadcast/ack), so the
-// one benchmark driver speaks to it. Each frame to a room is encoded once.
+// one benchmark driver speaks to it. Each frame to a room is encoded once. `observe` (a benchmark
+// extension, not Copresence protocol) puts the socket in a room without making it a member: it gets
+// everything the members get, nobody is told, and it is answered with an `ack`.
 const http = require('http');
 const { WebSocketServer } = require('ws');
 const { Rooms, mergeState, stats } = require('./rooms');
@@ -22,9 +24,16 @@ const wss = new WebSocketServer({ server, perMessageDeflate: false, maxPayload: 
 
 function toOthers(doc, self, frame) {
   const room = rooms.rooms.get(doc);
-  if (!room) return;
-  for (const m of room.values()) {
-    if (m !== self && m.ws.readyState === 1) m.ws.send(frame);
+  if (room) {
+    for (const m of room.values()) {
+      if (m !== self && m.ws.readyState === 1) m.ws.send(frame);
+    }
+  }
+  const observers = rooms.observers.get(doc);
+  if (observers) {
+    for (const ws of observers) {
+      if (ws.readyState === 1) ws.send(frame);
+    }
   }
 }
 
@@ -35,6 +44,7 @@ function publicMember(m, doc) {
 wss.on('connection', (ws, req) => {
   const q = new URL(req.url, 'http://x').searchParams;
   const self = { id: 'm' + (++ids), user: q.get('user') || 'anon' + ids, ws, states: new Map() };
+  const observing = new Set(); // docs this socket observes
 
   const leave = (doc, reason) => {
     if (!rooms.leave(doc, self.id)) return;
@@ -71,6 +81,12 @@ wss.on('connection', (ws, req) => {
         toOthers(doc, self, JSON.stringify({ type: 'presence', doc, event: 'update', member: publicMember(self, doc) }));
         break;
       }
+      case 'observe':
+        if (typeof doc !== 'string') break;
+        observing.add(doc);
+        rooms.observe(doc, ws);
+        ws.send(JSON.stringify({ type: 'ack', id: msg.id }));
+        break;
       case 'broadcast':
         toOthers(doc, self, JSON.stringify({ type: 'broadcast', doc, from: self.id, data: msg.data }));
         break;
@@ -80,6 +96,7 @@ wss.on('connection', (ws, req) => {
   });
   ws.on('close', () => {
     for (const doc of [...self.states.keys()]) leave(doc, 'closed');
+    for (const doc of observing) rooms.unobserve(doc, ws);
   });
   ws.on('error', () => {});
 });

@@ -26,14 +26,24 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * Every benchmark scenario, run with tiny numbers ({@code bench/run.sh SCENARIO --smoke}) against
- * every system, so that the benchmark suite cannot rot. It checks that each run completes and that
+ * every system, so that the benchmark suite cannot rot; fanout also in observer mode
+ * ({@code --observers}: SSE for Copresence, a silent room join for the peers). It checks that each run completes and that
  * its JSON is sane (connections opened, deliveries made, nothing lost at this load), never timings.
  * Copresence and the raw Vert.x peer must always run; the Node peers are skipped, with the reason,
  * when npm could not install them. Skip the whole suite with {@code -Dbench.smoke.skip=true}.
  */
 class BenchSmokeIT {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final List<String> SCENARIOS = List.of("idle", "fanout", "churn", "cursors", "fanout-2nodes");
+    /** One smoke run: its name (and output directory), the run.sh scenario, and extra options. */
+    record Run(String name, String scenario, List<String> options) {
+        boolean observers() {
+            return options.contains("--observers");
+        }
+    }
+
+    static final List<Run> RUNS = List.of(new Run("idle", "idle", List.of()), new Run("fanout", "fanout", List.of()),
+            new Run("fanout-observers", "fanout", List.of("--observers")), new Run("churn", "churn", List.of()),
+            new Run("cursors", "cursors", List.of()), new Run("fanout-2nodes", "fanout-2nodes", List.of()));
     static final Set<String> NODE_SYSTEMS = Set.of("ws", "socketio", "socketio-redis", "socketio-2n");
 
     @TestFactory
@@ -43,12 +53,15 @@ class BenchSmokeIT {
         Assumptions.assumeTrue(Files.exists(root.resolve("target/quarkus-app/quarkus-run.jar")),
                 "target/quarkus-app/quarkus-run.jar is missing: run through `./mvnw verify`");
         List<DynamicNode> nodes = new ArrayList<>();
-        for (String scenario : SCENARIOS) {
-            Path out = root.resolve("target/bench-smoke/" + scenario);
+        for (Run run : RUNS) {
+            String scenario = run.scenario();
+            Path out = root.resolve("target/bench-smoke/" + run.name());
             deleteTree(out);
             Files.createDirectories(out);
             Path log = out.resolve("run.log");
-            Process p = new ProcessBuilder("bash", "bench/run.sh", scenario, "--smoke", "--out", out.toString())
+            List<String> command = new ArrayList<>(List.of("bash", "bench/run.sh", scenario, "--smoke", "--out", out.toString()));
+            command.addAll(run.options());
+            Process p = new ProcessBuilder(command)
                     .directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             boolean done = p.waitFor(240, TimeUnit.SECONDS);
             if (!done) {
@@ -58,25 +71,26 @@ class BenchSmokeIT {
             int exit = done ? p.exitValue() : -1;
             List<DynamicNode> tests = new ArrayList<>();
             tests.add(DynamicTest.dynamicTest("run.sh exits 0", () -> assertEquals(0, exit,
-                    "bench/run.sh " + scenario + " --smoke failed; its log:\n" + Files.readString(log))));
+                    String.join(" ", command.subList(1, command.size())) + " failed; its log:\n" + Files.readString(log))));
             File[] results = out.toFile().listFiles((d, n) -> n.endsWith(".json"));
             List<String> systems = new ArrayList<>();
             for (File f : results == null ? new File[0] : results) {
                 JsonNode j = JSON.readTree(f);
                 String system = j.path("system").asText();
                 systems.add(system);
-                tests.add(DynamicTest.dynamicTest(system, () -> check(scenario, system, j, log)));
+                tests.add(DynamicTest.dynamicTest(system, () -> check(run, system, j, log)));
             }
             List<String> must = scenario.equals("churn") || scenario.equals("fanout-2nodes") ? List.of("copresence-2n")
                     : List.of("copresence", "vertx");
             tests.add(DynamicTest.dynamicTest("Copresence and Vert.x ran", () -> assertTrue(systems.containsAll(must),
                     "ran " + systems + ", expected at least " + must)));
-            nodes.add(DynamicContainer.dynamicContainer(scenario, tests));
+            nodes.add(DynamicContainer.dynamicContainer(run.name(), tests));
         }
         return nodes.stream();
     }
 
-    static void check(String scenario, String system, JsonNode j, Path log) throws IOException {
+    static void check(Run run, String system, JsonNode j, Path log) throws IOException {
+        String scenario = run.scenario();
         if (j.has("skipped")) {
             if (NODE_SYSTEMS.contains(system)) {
                 Assumptions.abort(system + " skipped: " + j.get("skipped").asText()
@@ -86,6 +100,12 @@ class BenchSmokeIT {
         }
         assertFalse(j.path("failed").asBoolean(false), () -> system + " failed; log:\n" + read(log));
         assertEquals(scenario, j.path("scenario").asText());
+        assertEquals(run.observers(), j.path("observers").asBoolean(false), "\"observers\" in the JSON");
+        if (run.observers()) {
+            // every subscriber got in as an observer (the SSE stream answered, or the peer acked)
+            assertTrue(j.path("subscribers").asLong() > 0, "no subscriber");
+            assertEquals(j.path("subscribers").asLong(), j.path("observing").asLong(), "subscribers not observing");
+        }
         assertTrue(j.path("opened").asLong() > 0, "no connection opened");
         assertEquals(j.path("connections").asLong(), j.path("opened").asLong(), "connections not opened");
         assertEquals(0, j.path("connectFailures").asLong(), "connect failures");

@@ -19,6 +19,12 @@ import org.HdrHistogram.Histogram;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -34,6 +40,11 @@ import io.vertx.core.json.JsonObject;
  * peers) or Socket.IO's WebSocket framing ({@code socketio}), and plays one scenario. Several
  * processes meet at a file barrier ({@code --barrier DIR}); process 0 is the leader (publishers,
  * watchers, server CPU samples). Each process writes its own JSON with its histograms encoded.
+ *
+ * <p>With {@code --observers}, the fanout subscribers are observers instead of members: Copresence's
+ * read-only Server-Sent Events stream ({@code GET /sse/documents/fan}), or the peers' {@code observe}
+ * message (a silent room join, answered with an {@code ack}). Joining N members costs every system
+ * N²/2 presence events; observing costs N, which is what lets one document reach 5,000 subscribers.
  *
  * <p>{@code merge}: adds up the JSON of every process into one result.
  *
@@ -99,6 +110,7 @@ public final class Driver {
     final long holdSeconds;
     final int payloadBytes;
     final long goDelayMs;
+    final boolean observers;
 
     Driver(Map<String, String> o) {
         scenario = o.getOrDefault("scenario", "fanout");
@@ -128,19 +140,26 @@ public final class Driver {
         holdSeconds = Long.parseLong(o.getOrDefault("hold-seconds", "600"));
         payloadBytes = Integer.parseInt(o.getOrDefault("payload", "0"));
         goDelayMs = Long.parseLong(o.getOrDefault("go-delay-ms", "1000"));
+        observers = Boolean.parseBoolean(o.getOrDefault("observers", "false"));
+        if (observers && !scenario.equals("fanout")) {
+            throw new IllegalArgumentException("--observers is for the fanout scenario only");
+        }
     }
 
     // ---- state ----------------------------------------------------------------------------------
 
     Vertx vertx;
     WebSocketClient client;
+    HttpClient http; // Copresence observers: one SSE stream per connection
     final List<Conn> all = new ArrayList<>();
     int joinedCount;
+    int observingCount;
     int expectedJoins;
     long connectStartNs;
     long connectEndNs;
     int connectFailures;
-    final Map<Integer, Integer> closeCodes = new TreeMap<>();
+    /** WebSocket close codes (-1: none), and "sse-end" / "sse-error" for event streams that stopped. */
+    final Map<String, Integer> closeCodes = new TreeMap<>();
     int unexpectedCloses;
     int errors;
     final Map<String, Integer> errorCodes = new TreeMap<>();
@@ -174,21 +193,29 @@ public final class Driver {
         final String user;
         final String doc;
         final String url;
+        final boolean observer; // subscribed without being a member (see --observers)
         WebSocket ws;
+        HttpClientRequest sse; // Copresence observers, instead of ws
         boolean open;
         boolean joined;
         boolean joinPending;
+        boolean observePending;
         boolean leavePending;
         long seq;
         long nextDueNs;
         int idCounter;
 
         Conn(int index, Role role, String user, String doc, String url) {
+            this(index, role, user, doc, url, false);
+        }
+
+        Conn(int index, Role role, String user, String doc, String url, boolean observer) {
             this.index = index;
             this.role = role;
             this.user = user;
             this.doc = doc;
             this.url = url;
+            this.observer = observer;
         }
 
         void send(String text) {
@@ -215,6 +242,20 @@ public final class Driver {
             leavePending = true;
             emit("leave", "\"doc\":\"" + doc + "\",\"id\":" + (++idCounter));
         }
+
+        /** The peers' silent room join; the id makes the ack say the socket is in the room. */
+        void observe() {
+            observePending = true;
+            emit("observe", "\"doc\":\"" + doc + "\",\"id\":" + (++idCounter));
+        }
+
+        void close() {
+            if (ws != null) {
+                ws.close();
+            } else if (sse != null) {
+                sse.connection().close(); // one stream per HTTP/1.1 connection: this ends it
+            }
+        }
     }
 
     // ---- run ------------------------------------------------------------------------------------
@@ -227,6 +268,12 @@ public final class Driver {
                 .setConnectTimeout(30_000)
                 .setMaxFrameSize(1 << 20)
                 .setMaxMessageSize(1 << 22));
+        if (observers && proto == Proto.COPRESENCE) {
+            // an event stream holds its HTTP/1.1 connection for good: one connection per observer
+            // (the default pool is 5 per host, and the rest would wait forever)
+            http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(30_000).setKeepAlive(true),
+                    new PoolOptions().setHttp1MaxSize(Math.max(1, totalConns + 16)));
+        }
         steps = new Step[rates.length];
         for (int i = 0; i < rates.length; i++) {
             steps[i] = new Step(i, rates[i]);
@@ -250,7 +297,7 @@ public final class Driver {
             case "fanout" -> {
                 for (int i = 0; i < conns; i++) {
                     int g = base + i;
-                    all.add(new Conn(g, Role.SUB, "s" + g, "fan", urls.get(g % urls.size())));
+                    all.add(new Conn(g, Role.SUB, "s" + g, "fan", urls.get(g % urls.size()), observers));
                 }
                 if (leader) {
                     for (int p = 0; p < publishers; p++) {
@@ -304,6 +351,10 @@ public final class Driver {
     }
 
     void open(Conn c) {
+        if (c.observer && proto == Proto.COPRESENCE) {
+            openSse(c);
+            return;
+        }
         java.net.URI uri = java.net.URI.create(c.url);
         String path = uri.getRawPath();
         String q = "user=" + c.user + "&name=" + c.user;
@@ -334,7 +385,7 @@ public final class Driver {
             ws.closeHandler(v -> {
                 c.open = false;
                 Short code = ws.closeStatusCode();
-                closeCodes.merge(code == null ? -1 : (int) code, 1, Integer::sum);
+                closeCodes.merge(String.valueOf(code == null ? -1 : (int) code), 1, Integer::sum);
                 if (!stopping) {
                     unexpectedCloses++;
                 }
@@ -345,10 +396,66 @@ public final class Driver {
         });
     }
 
+    /**
+     * A Copresence observer: {@code GET /sse/documents/{doc}} on the node of the WebSocket URL. It counts
+     * as connected when the 200 arrives: the server sends its headers once the stream is subscribed,
+     * so no broadcast after that is missed. Each event's {@code data} is the JSON of the WebSocket
+     * frame, and goes down the same receive path, so latency and lost are counted the same way.
+     */
+    void openSse(Conn c) {
+        java.net.URI uri = java.net.URI.create(c.url);
+        RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET).setHost(uri.getHost()).setPort(uri.getPort())
+                .setURI("/sse/documents/" + c.doc).addHeader("Accept", "text/event-stream");
+        http.request(o).compose(req -> {
+            c.sse = req;
+            return req.send();
+        }).onComplete(ar -> {
+            if (ar.failed() || ar.result().statusCode() != 200) {
+                connectFailures++;
+                inFlight--;
+                if (connectFailures <= 5) {
+                    System.err.println("SSE connect failed: " + (ar.failed() ? ar.cause() : "HTTP " + ar.result().statusCode()));
+                }
+                if (ar.succeeded()) {
+                    c.close();
+                }
+                checkConnected();
+                pump();
+                return;
+            }
+            var resp = ar.result();
+            SseParser parser = new SseParser(data -> onText(c, data));
+            resp.handler(parser::feed);
+            // the server ends a stream whose reader fell too far behind (copresence.sse.buffer)
+            resp.endHandler(v -> sseGone(c, "sse-end"));
+            resp.exceptionHandler(e -> sseGone(c, "sse-error"));
+            c.open = true;
+            openCount++;
+            observingCount++;
+            connectedOne();
+        });
+    }
+
+    /** An event stream stopped: counted like a WebSocket close, its reason in place of a close code. */
+    void sseGone(Conn c, String reason) {
+        if (!c.open) {
+            return; // already counted
+        }
+        c.open = false;
+        closeCodes.merge(reason, 1, Integer::sum);
+        if (!stopping) {
+            unexpectedCloses++;
+        }
+    }
+
     /** The connection is ready for application messages. */
     void afterOpen(Conn c) {
         if (c.role == Role.CHURN) {
             connectedOne();
+            return;
+        }
+        if (c.observer) {
+            c.observe();
             return;
         }
         String state = switch (scenario) {
@@ -440,6 +547,12 @@ public final class Driver {
     }
 
     void onAck(Conn c) {
+        if (c.observePending) {
+            c.observePending = false;
+            observingCount++;
+            connectedOne();
+            return;
+        }
         if (c.role == Role.CHURN && c.leavePending) {
             c.leavePending = false;
             c.joined = false;
@@ -765,7 +878,7 @@ public final class Driver {
         stopping = true;
         for (Conn c : all) {
             if (c.open) {
-                c.ws.close();
+                c.close();
             }
         }
         vertx.setTimer(500, t -> finished.countDown());
@@ -775,11 +888,12 @@ public final class Driver {
         JsonObject j = new JsonObject();
         j.put("scenario", scenario).put("proto", proto.name().toLowerCase(Locale.ROOT)).put("proc", proc)
                 .put("procs", procs).put("connections", all.size()).put("opened", openCount)
-                .put("joined", joinedCount).put("connectFailures", connectFailures)
+                .put("joined", joinedCount).put("observers", observers).put("observing", observingCount)
+                .put("connectFailures", connectFailures)
                 .put("connectSeconds", (connectEndNs - connectStartNs) / 1e9)
                 .put("unexpectedCloses", unexpectedCloses).put("errors", errors);
         JsonObject cc = new JsonObject();
-        closeCodes.forEach((k, v) -> cc.put(String.valueOf(k), v));
+        closeCodes.forEach(cc::put);
         j.put("closeCodes", cc);
         JsonObject ec = new JsonObject();
         errorCodes.forEach(ec::put);
@@ -845,13 +959,14 @@ public final class Driver {
             JsonObject r = meta.copy();
             JsonObject first = parts.get(0);
             r.put("scenario", first.getString("scenario")).put("proto", first.getString("proto"))
-                    .put("driverProcesses", parts.size());
+                    .put("observers", first.getBoolean("observers", false)).put("driverProcesses", parts.size());
             long conns = 0;
             long opened = 0;
             long failures = 0;
             long unexpected = 0;
             long errors = 0;
             long subscribers = 0;
+            long observing = 0;
             double connectSeconds = 0;
             Map<String, Long> closeCodes = new TreeMap<>();
             Map<String, Long> errorCodes = new TreeMap<>();
@@ -862,13 +977,14 @@ public final class Driver {
                 unexpected += p.getLong("unexpectedCloses");
                 errors += p.getLong("errors");
                 subscribers += p.getLong("subscribers");
+                observing += p.getLong("observing", 0L);
                 connectSeconds = Math.max(connectSeconds, p.getDouble("connectSeconds"));
                 p.getJsonObject("closeCodes").forEach(e -> closeCodes.merge(e.getKey(), ((Number) e.getValue()).longValue(), Long::sum));
                 p.getJsonObject("errorCodes").forEach(e -> errorCodes.merge(e.getKey(), ((Number) e.getValue()).longValue(), Long::sum));
             }
             r.put("connections", conns).put("opened", opened).put("connectFailures", failures)
                     .put("unexpectedCloses", unexpected).put("errors", errors).put("subscribers", subscribers)
-                    .put("connectSeconds", round(connectSeconds, 2))
+                    .put("observing", observing).put("connectSeconds", round(connectSeconds, 2))
                     .put("connectRate", connectSeconds > 0 ? Math.round(opened / connectSeconds) : 0);
             JsonObject cc = new JsonObject();
             closeCodes.forEach(cc::put);

@@ -2,9 +2,12 @@ package dev.copresence.bench.peer;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -21,7 +24,10 @@ import io.vertx.core.json.JsonObject;
  *
  * <p>Messages are the JSON shapes of Copresence protocol v1 ({@code join}, {@code leave},
  * {@code update}, {@code broadcast}; {@code joined}, {@code presence}, {@code broadcast}, {@code ack}),
- * so the same driver speaks to it.
+ * so the same driver speaks to it. {@code observe} (a benchmark extension, not Copresence protocol)
+ * puts the socket in a room without making it a member, the stand-in for Copresence's SSE observer:
+ * it gets everything the members get, nobody is told, it gets no member list, and it is answered
+ * with an {@code ack}.
  */
 public final class VertxPeer {
 
@@ -44,6 +50,7 @@ public final class VertxPeer {
     }
 
     static final Map<String, Map<String, Member>> rooms = new HashMap<>();
+    static final Map<String, Set<ServerWebSocket>> observers = new HashMap<>();
     static long ids;
 
     public static void main(String[] args) {
@@ -64,6 +71,7 @@ public final class VertxPeer {
     static void onSocket(ServerWebSocket ws) {
         String user = ws.query() == null ? null : query(ws.query(), "user");
         Member self = new Member("m" + (++ids), user == null ? "anon" + ids : user, ws);
+        Set<String> observing = new HashSet<>(); // docs this socket observes
         ws.textMessageHandler(text -> {
             JsonObject msg;
             try {
@@ -93,6 +101,13 @@ public final class VertxPeer {
                                 .put("event", "update").put("member", self.json(doc)).encode());
                     }
                 }
+                case "observe" -> {
+                    if (doc != null) {
+                        observing.add(doc);
+                        observers.computeIfAbsent(doc, d -> new LinkedHashSet<>()).add(ws);
+                        ws.writeTextMessage(new JsonObject().put("type", "ack").put("id", msg.getValue("id")).encode());
+                    }
+                }
                 case "broadcast" -> toOthers(self, doc, new JsonObject().put("type", "broadcast").put("doc", doc)
                         .put("from", self.id).put("data", msg.getValue("data")).encode());
                 default -> ws.writeTextMessage("{\"type\":\"error\",\"code\":\"unknown_type\"}");
@@ -101,6 +116,12 @@ public final class VertxPeer {
         ws.closeHandler(v -> {
             for (String doc : new ArrayList<>(self.states.keySet())) {
                 leave(self, doc, "closed");
+            }
+            for (String doc : observing) {
+                Set<ServerWebSocket> set = observers.get(doc);
+                if (set != null && set.remove(ws) && set.isEmpty()) {
+                    observers.remove(doc);
+                }
             }
         });
     }
@@ -133,15 +154,22 @@ public final class VertxPeer {
         toOthers(self, doc, frame);
     }
 
-    /** The frame is encoded once and the same string written to every other member. */
+    /** The frame is encoded once and the same string written to every other member and every observer. */
     static void toOthers(Member self, String doc, String frame) {
         Map<String, Member> room = rooms.get(doc);
-        if (room == null) {
-            return;
+        if (room != null) {
+            for (Member m : room.values()) {
+                if (m != self && !m.ws.isClosed()) {
+                    m.ws.writeTextMessage(frame);
+                }
+            }
         }
-        for (Member m : room.values()) {
-            if (m != self && !m.ws.isClosed()) {
-                m.ws.writeTextMessage(frame);
+        Set<ServerWebSocket> watching = observers.get(doc);
+        if (watching != null) {
+            for (ServerWebSocket ws : watching) {
+                if (!ws.isClosed()) {
+                    ws.writeTextMessage(frame);
+                }
             }
         }
     }
