@@ -49,7 +49,7 @@ final class DocumentHub {
             for (LocalMember member : members.values()) {
                 member.deliver(event, frame, key);
             }
-            observers.forEach(o -> o.deliver(event));
+            observers.forEach(o -> o.deliver(event, frame));
             return;
         }
         synchronized (this) {
@@ -60,7 +60,7 @@ final class DocumentHub {
             for (LocalMember member : members.values()) {
                 member.deliver(event, frame, key);
             }
-            observers.forEach(o -> o.deliver(event));
+            observers.forEach(o -> o.deliver(event, frame));
         }
     }
 

@@ -2,10 +2,11 @@ package dev.copresence.channel;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 import dev.copresence.engine.DocEvent;
 import dev.copresence.engine.Offsets;
+import dev.copresence.flow.Frame;
 
 /**
  * A read-only observer of one document (an SSE stream or a long poll), not a member: it gets every
@@ -16,7 +17,7 @@ import dev.copresence.engine.Offsets;
  */
 public final class Observer {
     final String doc;
-    private final Consumer<DocEvent> sink;
+    private final BiConsumer<DocEvent, Frame> sink;
     private final Runnable overflow;
     /** Durable events at or before this offset are already known to the reader. */
     private String seen;
@@ -24,11 +25,12 @@ public final class Observer {
     private boolean closed;
 
     /**
-     * @param sink receives the events in order, on the engine's thread; must not block
+     * @param sink receives the events in order, each with its frame (shared by every reader of the
+     *        event: encoded once), on the engine's thread; must not block
      * @param overflow called (once) when more than {@link LocalMember#MAX_PENDING} events arrive before
      *        {@link #activate}: the reader cannot follow and should end
      */
-    public Observer(String doc, Consumer<DocEvent> sink, Runnable overflow) {
+    public Observer(String doc, BiConsumer<DocEvent, Frame> sink, Runnable overflow) {
         this.doc = doc;
         this.sink = sink;
         this.overflow = overflow;
@@ -38,7 +40,7 @@ public final class Observer {
         return doc;
     }
 
-    synchronized void deliver(DocEvent event) {
+    synchronized void deliver(DocEvent event, Frame frame) {
         if (closed || event.kind() == DocEvent.Kind.SIGNAL) {
             return;
         }
@@ -52,17 +54,17 @@ public final class Observer {
             pending.add(event);
             return;
         }
-        pass(event);
+        pass(event, frame);
     }
 
-    private void pass(DocEvent event) {
+    private void pass(DocEvent event, Frame frame) {
         if (event.kind().durable()) {
             if (seen != null && Offsets.compare(event.offset(), seen) <= 0) {
                 return;
             }
             seen = event.offset();
         }
-        sink.accept(event);
+        sink.accept(event, frame);
     }
 
     /**
@@ -76,7 +78,7 @@ public final class Observer {
         seen = offset;
         List<DocEvent> held = pending;
         pending = null;
-        held.forEach(this::pass);
+        held.forEach(event -> pass(event, new Frame(event.frame())));
     }
 
     /** No more events reach the sink (the reader went away). */

@@ -1,6 +1,7 @@
 package dev.copresence.flow;
 
 import java.nio.charset.StandardCharsets;
+import java.util.function.Function;
 
 /**
  * One encoded text frame. An event goes to many connections: it is encoded to JSON once, upstream,
@@ -13,6 +14,8 @@ public final class Frame {
     private final byte[] utf8;
     /** The message type, for metrics; computed on first use (a String is safe to publish racily). */
     private String type;
+    /** The same event for another transport (an SSE event), made on first use (final fields: safe to publish racily). */
+    private Frame derived;
 
     public Frame(String text) {
         this.text = text;
@@ -42,6 +45,19 @@ public final class Frame {
             type = t;
         }
         return t;
+    }
+
+    /**
+     * The same event encoded for another transport, made once however many streams need it. A frame
+     * has one such encoding (Server-Sent Events); every caller must ask for the same one.
+     */
+    public Frame derived(Function<Frame, Frame> encoding) {
+        Frame d = derived;
+        if (d == null) {
+            d = encoding.apply(this);
+            derived = d;
+        }
+        return d;
     }
 
     @Override

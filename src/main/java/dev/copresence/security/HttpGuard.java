@@ -26,30 +26,48 @@ public class HttpGuard {
         this.access = access;
     }
 
+    /** Why a request is refused: the HTTP status and the protocol's error. */
+    public record Refusal(int status, ErrorCode code, String message) {
+        /** The body: the protocol's error object. */
+        public String json() {
+            return Codec.encode(new ServerMessage.Error(null, code.wire(), message));
+        }
+    }
+
     @ServerRequestFilter(preMatching = true)
     public Optional<Response> guard(ContainerRequestContext request) {
-        String path = request.getUriInfo().getPath();
+        return check(access, request.getUriInfo().getPath(), request.getHeaderString("Origin"),
+                request.getHeaderString("Authorization"),
+                request.getUriInfo().getQueryParameters().getFirst("access_token"))
+                .map(r -> Response.status(r.status()).type(MediaType.APPLICATION_JSON).entity(r.json()).build());
+    }
+
+    /**
+     * The checks, for this filter and for the routes that JAX-RS does not serve (the document event
+     * stream is written straight to Vert.x: transport/SseDocuments).
+     */
+    public static Optional<Refusal> check(Access access, String path, String origin, String authorization,
+            String accessToken) {
         boolean api = path.startsWith("/api");
         if (!api && !path.startsWith("/sse") && !path.startsWith("/poll")) {
             return Optional.empty();
         }
-        if (!access.originAllowed(request.getHeaderString("Origin"))) {
-            return Optional.of(refuse(403, ErrorCode.FORBIDDEN, "origin not allowed"));
+        if (!access.originAllowed(origin)) {
+            return Optional.of(new Refusal(403, ErrorCode.FORBIDDEN, "origin not allowed"));
         }
-        if (api && !access.serverApiAllowed(request.getHeaderString("Authorization"))) {
-            return Optional.of(refuse(401, ErrorCode.UNAUTHORIZED,
+        if (api && !access.serverApiAllowed(authorization)) {
+            return Optional.of(new Refusal(401, ErrorCode.UNAUTHORIZED,
                     "the server API needs Authorization: Bearer <copresence.auth.api-key>"));
         }
         if (!api && access.jwtMode()) {
-            String token = Access.bearer(request.getHeaderString("Authorization"));
-            Tokens.Grant grant = access.verify(token != null ? token
-                    : request.getUriInfo().getQueryParameters().getFirst("access_token"));
+            String token = Access.bearer(authorization);
+            Tokens.Grant grant = access.verify(token != null ? token : accessToken);
             if (grant == null) {
-                return Optional.of(refuse(401, ErrorCode.UNAUTHORIZED, "a valid token is required"));
+                return Optional.of(new Refusal(401, ErrorCode.UNAUTHORIZED, "a valid token is required"));
             }
             String doc = documentOf(path);
             if (doc != null && !grant.docs().allows(doc)) {
-                return Optional.of(refuse(403, ErrorCode.FORBIDDEN, "this token does not allow document " + doc));
+                return Optional.of(new Refusal(403, ErrorCode.FORBIDDEN, "this token does not allow document " + doc));
             }
         }
         return Optional.empty();
@@ -64,11 +82,5 @@ public class HttpGuard {
         String rest = path.substring(at + "/documents/".length());
         int slash = rest.indexOf('/');
         return slash < 0 ? rest : rest.substring(0, slash);
-    }
-
-
-    private static Response refuse(int status, ErrorCode code, String message) {
-        return Response.status(status).type(MediaType.APPLICATION_JSON)
-                .entity(Codec.encode(new ServerMessage.Error(null, code.wire(), message))).build();
     }
 }

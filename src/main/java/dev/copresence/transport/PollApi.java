@@ -101,7 +101,7 @@ public class PollApi {
         // Where the answer after a timeout resumes from: the last offset known when the wait began.
         AtomicReference<String> from = new AtomicReference<>(since);
         return Uni.createFrom().<Response>emitter(emitter -> {
-            Observer observer = new Observer(doc, event -> {
+            Observer observer = new Observer(doc, (event, frame) -> {
                 if (event.kind().durable()) {
                     emitter.complete(answer(List.of(event.frame()), event.offset()));
                 }

@@ -123,7 +123,7 @@ class JwtSecurityTest {
     }
 
     @Test
-    void theReadOnlyFeedsNeedATokenThatAllowsTheDocument() {
+    void theReadOnlyFeedsNeedATokenThatAllowsTheDocument() throws Exception {
         String doc = doc("team-a:");
         String poll = "/poll/documents/" + doc + "?since=1-1&timeout=0";
         given().get(poll).then().statusCode(401).body("code", org.hamcrest.Matchers.equalTo("unauthorized"));
@@ -131,6 +131,25 @@ class JwtSecurityTest {
                 .statusCode(403).body("code", org.hamcrest.Matchers.equalTo("forbidden"));
         given().get(poll + "&access_token=" + TestTokens.token("bob", null, "[\"team-a:*\"]", 600)).then().statusCode(200);
         given().header("Authorization", "Bearer " + TestTokens.token("bob", null, null, 600)).get(poll).then().statusCode(200);
+
+        String sse = "/sse/documents/" + doc;
+        assertEquals(401, sseStatus(sse, Map.of()));
+        assertEquals(403, sseStatus(sse + "?access_token=" + TestTokens.token("bob", null, "[\"team-b:*\"]", 600), Map.of()));
+        String allowed = TestTokens.token("bob", null, "[\"team-a:*\"]", 600);
+        assertEquals(403, sseStatus(sse + "?access_token=" + allowed, Map.of("Origin", "https://evil.example")));
+        assertEquals(200, sseStatus(sse + "?access_token=" + allowed, Map.of("Origin", "https://app.example")));
+        assertEquals(200, sseStatus(sse, Map.of("Authorization", "Bearer " + allowed)));
+    }
+
+    /** The status of an event stream's answer (its body is left unread: the stream never ends by itself). */
+    private int sseStatus(String path, Map<String, String> headers) throws Exception {
+        java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + path.substring(1)))
+                .timeout(java.time.Duration.ofSeconds(10));
+        headers.forEach(request::header);
+        java.net.http.HttpResponse<java.io.InputStream> response = java.net.http.HttpClient.newHttpClient()
+                .send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+        response.body().close();
+        return response.statusCode();
     }
 
     @Test
