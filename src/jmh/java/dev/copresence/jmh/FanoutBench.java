@@ -14,14 +14,16 @@ import org.openjdk.jmh.infra.Blackhole;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.copresence.flow.Frame;
 import dev.copresence.flow.OutboundQueue;
 import dev.copresence.protocol.Codec;
 import dev.copresence.protocol.ServerMessage;
 
 /**
  * Fan-out of one event to N local connections, as DocumentHub does it: the frame is encoded once
- * and the same String offered to every member's queue. {@code encodeEach} is the cost the design
- * avoids (one encoding per member), for comparison. Reported per event: divide by N for per delivery.
+ * (JSON, then UTF-8) and the same Frame offered to every member's queue, each written to a socket
+ * that takes it at once. {@code encodeEach} is the cost the design avoids (one encoding per member),
+ * for comparison. Reported per event: divide by N for per delivery.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -37,8 +39,7 @@ public class FanoutBench {
     public void setup() {
         queues = new OutboundQueue[members];
         for (int i = 0; i < members; i++) {
-            queues[i] = new OutboundQueue(new OutboundQueueBench.Sink(OutboundQueueBench.DONE), OutboundQueue.Listener.NONE,
-                    1 << 20, 4096, 16);
+            queues[i] = new OutboundQueue(new OutboundQueueBench.Sink(true), OutboundQueue.Listener.NONE, 1 << 20, 4096);
         }
         JsonNode data = Codec.readTreeOrNull("{\"bt\":123456789012345,\"bk\":1,\"bs\":42}");
         event = new ServerMessage.Broadcast("notes-42", "m-1ux76l3b4ydhs", data, null);
@@ -46,7 +47,7 @@ public class FanoutBench {
 
     @Benchmark
     public int encodeOnce() {
-        String frame = Codec.withOffset(Codec.durablePrefix(event), "1795315542067-17");
+        Frame frame = new Frame(Codec.withOffset(Codec.durablePrefix(event), "1795315542067-17"));
         int ok = 0;
         for (OutboundQueue q : queues) {
             if (q.offer(frame, null)) {
@@ -59,7 +60,7 @@ public class FanoutBench {
     @Benchmark
     public void encodeEach(Blackhole bh) {
         for (OutboundQueue q : queues) {
-            bh.consume(q.offer(Codec.withOffset(Codec.durablePrefix(event), "1795315542067-17"), null));
+            bh.consume(q.offer(new Frame(Codec.withOffset(Codec.durablePrefix(event), "1795315542067-17")), null));
         }
     }
 }

@@ -10,31 +10,55 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
+import dev.copresence.flow.Frame;
 import dev.copresence.flow.OutboundQueue;
-import io.smallrye.mutiny.Uni;
 
 /**
- * One connection's outbound queue: a frame offered to a socket that writes at once (the common
- * case), and a cursor storm into a socket that does not drain (every offer conflates).
+ * One connection's outbound queue: a frame offered to a socket that takes everything (the common
+ * case: queue, drain task, write, flush), and a cursor storm into a socket that takes nothing (every
+ * offer conflates).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class OutboundQueueBench {
-    static final String FRAME = "{\"type\":\"broadcast\",\"doc\":\"notes-42\",\"from\":\"m-1ux76l3b4ydhs\",\"data\":{\"bt\":1,\"bk\":1,\"bs\":42},\"offset\":\"1795315542067-17\"}";
-    static final Uni<Void> DONE = Uni.createFrom().voidItem();
-    static final Uni<Void> NEVER = Uni.createFrom().nothing();
+    static final Frame FRAME = new Frame("{\"type\":\"broadcast\",\"doc\":\"notes-42\",\"from\":\"m-1ux76l3b4ydhs\",\"data\":{\"bt\":1,\"bk\":1,\"bs\":42},\"offset\":\"1795315542067-17\"}");
 
+    /** A socket on the caller's thread: tasks run at once; it is writable or not, and never calls back. */
     static final class Sink implements OutboundQueue.Sink {
-        final Uni<Void> result;
+        final boolean writable;
+        long written;
 
-        Sink(Uni<Void> result) {
-            this.result = result;
+        Sink(boolean writable) {
+            this.writable = writable;
         }
 
         @Override
-        public Uni<Void> write(String frame) {
-            return result;
+        public void execute(Runnable task) {
+            task.run();
+        }
+
+        @Override
+        public boolean open() {
+            return true;
+        }
+
+        @Override
+        public boolean writable() {
+            return writable;
+        }
+
+        @Override
+        public void write(Frame frame) {
+            written += frame.utf8().length;
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void whenFlushed(Runnable then) {
         }
 
         @Override
@@ -46,29 +70,29 @@ public class OutboundQueueBench {
     OutboundQueue writing;
     OutboundQueue stalled;
     Object[] keys;
-    String[] updates;
+    Frame[] updates;
     int i;
 
     @Setup
     public void setup() {
-        writing = new OutboundQueue(new Sink(DONE), OutboundQueue.Listener.NONE, 1 << 20, 4096, 16);
-        stalled = new OutboundQueue(new Sink(NEVER), OutboundQueue.Listener.NONE, 1 << 20, 4096, 16);
+        writing = new OutboundQueue(new Sink(true), OutboundQueue.Listener.NONE, 1 << 20, 4096);
+        stalled = new OutboundQueue(new Sink(false), OutboundQueue.Listener.NONE, 1 << 20, 4096);
         keys = new Object[200]; // 200 members moving their cursors
-        updates = new String[200];
+        updates = new Frame[200];
         for (int m = 0; m < keys.length; m++) {
             keys[m] = "notes-42/m-" + m + "/update";
-            updates[m] = "{\"type\":\"presence\",\"doc\":\"notes-42\",\"event\":\"update\",\"member\":{\"id\":\"m-" + m
-                    + "\",\"user\":{\"id\":\"u" + m + "\",\"name\":\"U\"},\"state\":{\"x\":1,\"y\":2},\"typing\":false,\"joinedAt\":1}}";
+            updates[m] = new Frame("{\"type\":\"presence\",\"doc\":\"notes-42\",\"event\":\"update\",\"member\":{\"id\":\"m-" + m
+                    + "\",\"user\":{\"id\":\"u" + m + "\",\"name\":\"U\"},\"state\":{\"x\":1,\"y\":2},\"typing\":false,\"joinedAt\":1}}");
         }
     }
 
-    /** Durable frame, socket writes at once: queue, hand to the socket, complete. */
+    /** Durable frame, socket takes it at once: queue, drain, write, flush. */
     @Benchmark
     public boolean offerAndWrite() {
         return writing.offer(FRAME, null);
     }
 
-    /** Ephemeral frame into a stalled socket: after the first 216, each offer replaces a queued one. */
+    /** Ephemeral frame into a full socket: after the first 200, each offer replaces a queued one. */
     @Benchmark
     public boolean offerConflated() {
         int m = i++ % keys.length;

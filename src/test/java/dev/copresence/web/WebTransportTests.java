@@ -229,6 +229,46 @@ public abstract class WebTransportTests {
         assertEquals("members", stream.next().event());
     }
 
+    /**
+     * A reader that stops reading must not make the server hold its events without bound: once its
+     * socket and its queue are full the stream is ended (its EventSource reconnects with
+     * Last-Event-ID), while a reader that keeps up is served.
+     */
+    @Test
+    void aStreamWhoseReaderStopsReadingIsEndedAndOthersAreServed() throws Exception {
+        String doc = doc();
+        try (java.net.Socket stalled = new java.net.Socket(base.getHost(), base.getPort())) {
+            stalled.getOutputStream().write(("GET /sse/documents/" + doc + " HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Accept: text/event-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            SseClient healthy = sse("/sse/documents/" + doc);
+            healthy.next("members");
+            String data = "\"" + "x".repeat(30_000) + "\"";
+            int published = 600; // 18 MB: more than the kernel's socket buffers and the 1 MiB send buffer
+            for (int i = 0; i < published; i++) {
+                broadcast(doc, data);
+                assertEquals("broadcast", healthy.next().event(), "the reader that keeps up gets event " + i);
+            }
+            // now read what the stalled reader was sent: its stream must have been ended before the last event
+            stalled.setSoTimeout(20_000);
+            java.io.InputStream in = stalled.getInputStream();
+            byte[] buffer = new byte[1 << 16];
+            StringBuilder tail = new StringBuilder();
+            long events = 0;
+            boolean ended = false;
+            for (int n; !ended && (n = in.read(buffer)) > 0;) {
+                String chunk = new String(buffer, 0, n, StandardCharsets.ISO_8859_1);
+                events += chunk.split("event: broadcast", -1).length - 1;
+                tail.append(chunk);
+                if (tail.length() > 64) {
+                    tail.delete(0, tail.length() - 64);
+                }
+                ended = tail.toString().endsWith("\r\n0\r\n\r\n");
+            }
+            assertTrue(ended, "the stalled stream ends with HTTP's last chunk");
+            assertTrue(events < published, "it was ended before all " + published + " events: it got " + events);
+        }
+    }
+
     @Test
     void aCommentLineKeepsAnIdleStreamOpen() {
         SseClient stream = sse("/sse/documents/" + doc());
