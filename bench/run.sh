@@ -15,12 +15,16 @@
 #                       (Copresence: SSE /sse/documents/fan; peers: a silent room join). Results go to
 #                       SCENARIO-observers-SYSTEM-SIZE.json with "observers": true
 #   --out DIR           where the JSON goes (default bench/results/DATE)
+#   --warmup-steps N    steps run first at the first rate and left out of the results (default 1; 0 with --smoke
+#                       and for idle): each system's JIT and pools warm up before anything is measured
 #   --smoke             tiny numbers, no waiting for a quiet machine: proves the scenario works, measures nothing
 #   --quiet-load L      wait until the 1-minute load average is under L before each run (default 1.0)
 #   --quiet-timeout S   ...but no longer than S seconds (default 120), then run anyway and say so in the JSON
 #
 # Servers (and Redis) run on CPU 0, the driver processes on CPU 1 (taskset). Java runs on
 # $BENCH_JAVA (default: Temurin 25 when present, else `java`). Everything this script starts, it stops.
+# BENCH_COPRESENCE_JAR runs another build of Copresence (an older commit's, for a before/after);
+# otherwise target/quarkus-app is (re)built when src/main or the pom is newer.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,7 +33,7 @@ SCENARIO="${1:-}"
 [[ -n "$SCENARIO" ]] || { sed -n '2,24p' "$0"; exit 2; }
 shift
 
-SYSTEMS="" SIZES="" RATES="" STEP="" PROCS="" OUT="" SMOKE=0 OBSERVERS=0 QUIET_LOAD=1.0 QUIET_TIMEOUT=120
+SYSTEMS="" SIZES="" RATES="" STEP="" PROCS="" OUT="" SMOKE=0 WARMUP="" OBSERVERS=0 QUIET_LOAD=1.0 QUIET_TIMEOUT=120
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --systems) SYSTEMS="$2"; shift 2 ;;
@@ -39,6 +43,7 @@ while [[ $# -gt 0 ]]; do
     --procs) PROCS="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --smoke) SMOKE=1; shift ;;
+    --warmup-steps) WARMUP="$2"; shift 2 ;;
     --observers) OBSERVERS=1; shift ;;
     --quiet-load) QUIET_LOAD="$2"; shift 2 ;;
     --quiet-timeout) QUIET_TIMEOUT="$2"; shift 2 ;;
@@ -65,6 +70,9 @@ defaults() {
     *) echo "unknown scenario $SCENARIO (idle, fanout, churn, cursors, fanout-2nodes)" >&2; exit 2 ;;
   esac
   SYSTEMS="${SYSTEMS:-$systems}"; SIZES="${SIZES:-$sizes}"; RATES="${RATES:-$rates}"; STEP="${STEP:-$step}"
+  if [[ -z "$WARMUP" ]]; then
+    if [[ $SMOKE = 1 || "$SCENARIO" == idle ]]; then WARMUP=0; else WARMUP=1; fi
+  fi
 }
 defaults
 if [[ $OBSERVERS = 1 && "$SCENARIO" != fanout && "$SCENARIO" != fanout-2nodes ]]; then
@@ -89,7 +97,10 @@ mvnw() { # offline first (the cache is usually warm), then online
   (cd "$1" && shift && { "$ROOT/mvnw" -B -q -o "$@" >/dev/null 2>&1 || "$ROOT/mvnw" -B -q "$@"; })
 }
 build() {
-  if [[ ! -f "$ROOT/target/quarkus-app/quarkus-run.jar" ]]; then
+  local jar="$ROOT/target/quarkus-app/quarkus-run.jar"
+  if [[ -n "${BENCH_COPRESENCE_JAR:-}" ]]; then
+    log "Copresence from $BENCH_COPRESENCE_JAR (BENCH_COPRESENCE_JAR)"
+  elif [[ ! -f "$jar" || -n "$(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$jar" 2>/dev/null | head -1)" ]]; then
     log "building Copresence (./mvnw package -DskipTests)"
     mvnw "$ROOT" package -DskipTests
   fi
@@ -167,7 +178,7 @@ JAVA_SERVER_OPTS="${BENCH_SERVER_JAVA_OPTS:--Xmx2g}"
 start_copresence() { # $1 = redis url or empty
   local port; port="$(free_port)"
   env QUARKUS_HTTP_PORT="$port" ${1:+QUARKUS_REDIS_HOSTS=$1} QUARKUS_LOG_LEVEL=WARN \
-    taskset -c "$SERVER_CPU" "$BENCH_JAVA" $JAVA_SERVER_OPTS -jar "$ROOT/target/quarkus-app/quarkus-run.jar" \
+    taskset -c "$SERVER_CPU" "$BENCH_JAVA" $JAVA_SERVER_OPTS -jar "${BENCH_COPRESENCE_JAR:-$ROOT/target/quarkus-app/quarkus-run.jar}" \
     >"$WORK/copresence-$port.log" 2>&1 &
   local pid=$!; STARTED+=("$pid")
   wait_port "$port" "$pid"
@@ -263,6 +274,13 @@ wait_drivers() {
 
 json_escape() { sed 's/\\/\\\\/g; s/"/\\"/g'; }
 
+# the rates the driver plays: WARMUP steps at the first rate, then the measured ones
+warmup_rates() {
+  local first="${RATES%%,*}" r="$RATES" i
+  for ((i = 0; i < WARMUP; i++)); do r="$first,$r"; done
+  echo "$r"
+}
+
 # ---- one run ----------------------------------------------------------------------------------------
 # run_one SYSTEM SIZE: writes $OUT/$SCENARIO-$SYSTEM-$SIZE.json
 run_one() {
@@ -298,7 +316,7 @@ run_one() {
   [[ "$SCENARIO" == idle ]] && heap0="$(heap_kb)"
   log "$SCENARIO$([[ $OBSERVERS = 1 ]] && echo ' (observers)') / $system / $size: $procs driver process(es), load $load_before"
   run_drivers "$procs" --scenario "$scen" --proto "$PROTO" --urls "$urls" --conns "$per" --total-conns $((per * procs)) \
-    --rates "$RATES" --step-seconds "$STEP" --server-pids "$cpu_pids" "${extra[@]}" \
+    --rates "$(warmup_rates)" --step-seconds "$STEP" --server-pids "$cpu_pids" "${extra[@]}" \
     $([[ $SMOKE = 1 ]] && echo "--drain-seconds 1 --go-delay-ms 200")
   local meta="$WORK/meta.json" ok=1
   if [[ "$SCENARIO" == idle ]]; then
@@ -334,7 +352,7 @@ run_one() {
       "$([[ $OBSERVERS = 1 ]] && echo true || echo false)" >"$result"
     return 1
   fi
-  "$BENCH_JAVA" -jar "$BENCH/driver/target/bench-driver.jar" merge --in "$parts" --meta "$meta" \
+  "$BENCH_JAVA" -jar "$BENCH/driver/target/bench-driver.jar" merge --in "$parts" --meta "$meta" --warmup-steps "$WARMUP" \
     --out "$result" --clk-tck "$CLK_TCK" --step-seconds "$STEP"
   # the scenario name as asked (fanout-2nodes runs the fanout driver)
   sed -i "s/\"scenario\" : \"fanout\"/\"scenario\" : \"$SCENARIO\"/" "$result"

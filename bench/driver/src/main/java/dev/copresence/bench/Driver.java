@@ -994,6 +994,9 @@ public final class Driver {
             r.put("errorCodes", ec);
             String scenario = first.getString("scenario");
             JsonArray steps = new JsonArray();
+            // leading steps that only warm the systems up (JIT, pools): kept apart, never reported as results
+            int warmupSteps = Integer.parseInt(o.getOrDefault("warmup-steps", "0"));
+            JsonArray warmup = new JsonArray();
             int n = first.getJsonArray("steps").size();
             long totalPeers = o.containsKey("members") ? Long.parseLong(o.get("members")) : subscribers;
             for (int k = 0; k < n; k++) {
@@ -1049,8 +1052,9 @@ public final class Driver {
                                 round(cpuSeconds * 1e6 / deliveries, 2));
                     }
                 }
-                steps.add(so);
+                (k < warmupSteps ? warmup : steps).add(so);
             }
+            r.put("warmup", warmup);
             r.put("steps", steps);
             if (scenario.equals("fanout")) {
                 double best = 0;
