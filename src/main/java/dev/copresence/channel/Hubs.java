@@ -160,6 +160,15 @@ public final class Hubs implements EngineListener {
         return hub.subscribed().onFailure().invoke(t -> resubscribeLater(hub));
     }
 
+    /** Read-only observers (event streams, long polls) held by this node. */
+    public int observers() {
+        int n = 0;
+        for (DocumentHub hub : hubs.values()) {
+            n += hub.observers.size();
+        }
+        return n;
+    }
+
     /** Removes an observer; the last one out (members included) unsubscribes the document. */
     public void unobserve(Observer observer) {
         observer.close();

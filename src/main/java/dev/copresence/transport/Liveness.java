@@ -33,6 +33,8 @@ public final class Liveness {
                 .register(registry);
         Gauge.builder("copresence.documents", hubs, Hubs::documents).description("Documents with members here")
                 .register(registry);
+        Gauge.builder("copresence.observers", hubs, Hubs::observers).description("Event streams and long polls following a document here")
+                .register(registry);
         Gauge.builder("copresence.members", hubs, Hubs::members).description("Members held by this node")
                 .register(registry);
     }

@@ -93,11 +93,14 @@ public final class SseDocuments {
         Observer observer = new Observer(doc, (event, frame) -> out.offer(frame.derived(f -> event(event, f)), null),
                 () -> out.close(OutboundQueue.SLOW_CONSUMER, "slow reader"));
         long heartbeat = vertx.setPeriodic(Math.max(1, config.sse().heartbeat().toMillis()), id -> out.offer(HEARTBEAT, null));
-        response.closeHandler(v -> {
+        // the reader went away, or the server ended the stream (a slow reader) on a connection kept alive
+        Runnable gone = () -> {
             vertx.cancelTimer(heartbeat);
             hubs.unobserve(observer);
             out.discard();
-        });
+        };
+        response.closeHandler(v -> gone.run());
+        response.endHandler(v -> gone.run());
         response.setChunked(true)
                 .putHeader("Content-Type", "text/event-stream")
                 .putHeader("Cache-Control", "no-cache")
@@ -108,9 +111,7 @@ public final class SseDocuments {
                     opening.frames().forEach(frame -> out.offer(frame, null));
                     observer.activate(opening.offset());
                 }, failure -> {
-                    vertx.cancelTimer(heartbeat);
-                    hubs.unobserve(observer);
-                    out.discard();
+                    gone.run();
                     refuse(response, new HttpGuard.Refusal(503, ErrorCode.INTERNAL, "the registry is unavailable"));
                 });
     }

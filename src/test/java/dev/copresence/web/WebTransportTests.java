@@ -102,6 +102,16 @@ public abstract class WebTransportTests {
         return json(response.body()).get("offset").asText();
     }
 
+    /** The node's copresence_observers gauge. */
+    private double observers() {
+        for (String line : get("/q/metrics").body().split("\n")) {
+            if (line.startsWith("copresence_observers")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        throw new AssertionError("no copresence_observers gauge");
+    }
+
     private static JsonNode join(WsClient client, String doc) {
         client.send("{\"type\":\"join\",\"id\":1,\"doc\":\"" + doc + "\"}");
         return client.next("joined");
@@ -237,6 +247,7 @@ public abstract class WebTransportTests {
     @Test
     void aStreamWhoseReaderStopsReadingIsEndedAndOthersAreServed() throws Exception {
         String doc = doc();
+        double observersBefore = observers();
         try (java.net.Socket stalled = new java.net.Socket(base.getHost(), base.getPort())) {
             stalled.getOutputStream().write(("GET /sse/documents/" + doc + " HTTP/1.1\r\nHost: localhost\r\n"
                     + "Accept: text/event-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -266,6 +277,10 @@ public abstract class WebTransportTests {
             }
             assertTrue(ended, "the stalled stream ends with HTTP's last chunk");
             assertTrue(events < published, "it was ended before all " + published + " events: it got " + events);
+            healthy.close();
+            // the stalled reader's connection is still open (kept alive): its ended stream must not linger
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                    .until(() -> observers() == observersBefore);
         }
     }
 
