@@ -12,6 +12,7 @@ import org.openjdk.jmh.annotations.State;
 
 import dev.copresence.flow.Frame;
 import dev.copresence.flow.OutboundQueue;
+import dev.copresence.flow.TakeAllSink;
 
 /**
  * One connection's outbound queue: a frame offered to a socket that takes everything (the common
@@ -24,15 +25,8 @@ import dev.copresence.flow.OutboundQueue;
 public class OutboundQueueBench {
     static final Frame FRAME = new Frame("{\"type\":\"broadcast\",\"doc\":\"notes-42\",\"from\":\"m-1ux76l3b4ydhs\",\"data\":{\"bt\":1,\"bk\":1,\"bs\":42},\"offset\":\"1795315542067-17\"}");
 
-    /** A socket on the caller's thread: tasks run at once; it is writable or not, and never calls back. */
-    static final class Sink implements OutboundQueue.Sink {
-        final boolean writable;
-        long written;
-
-        Sink(boolean writable) {
-            this.writable = writable;
-        }
-
+    /** A socket that never takes anything more: every frame stays queued. */
+    static final class Stalled implements OutboundQueue.Sink {
         @Override
         public void execute(Runnable task) {
             task.run();
@@ -45,12 +39,12 @@ public class OutboundQueueBench {
 
         @Override
         public boolean writable() {
-            return writable;
+            return false;
         }
 
         @Override
         public void write(Frame frame) {
-            written += frame.utf8().length;
+            throw new IllegalStateException("a stalled socket is never written to");
         }
 
         @Override
@@ -67,6 +61,8 @@ public class OutboundQueueBench {
         }
     }
 
+    /** Bytes handed to the socket that takes everything: consumed, so the JIT cannot drop the writes. */
+    long written;
     OutboundQueue writing;
     OutboundQueue stalled;
     Object[] keys;
@@ -75,8 +71,9 @@ public class OutboundQueueBench {
 
     @Setup
     public void setup() {
-        writing = new OutboundQueue(new Sink(true), OutboundQueue.Listener.NONE, 1 << 20, 4096);
-        stalled = new OutboundQueue(new Sink(false), OutboundQueue.Listener.NONE, 1 << 20, 4096);
+        writing = new OutboundQueue(new TakeAllSink(frame -> written += frame.utf8().length), OutboundQueue.Listener.NONE,
+                1 << 20, 4096);
+        stalled = new OutboundQueue(new Stalled(), OutboundQueue.Listener.NONE, 1 << 20, 4096);
         keys = new Object[200]; // 200 members moving their cursors
         updates = new Frame[200];
         for (int m = 0; m < keys.length; m++) {

@@ -4,6 +4,8 @@ import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Singleton;
 
+import io.quarkus.runtime.Startup;
+
 import io.quarkus.scheduler.Scheduled;
 
 import io.micrometer.core.instrument.Gauge;
@@ -16,8 +18,10 @@ import dev.copresence.config.CopresenceConfig;
 /**
  * Once a second: closes connections that went silent (nothing at all received, pongs to the
  * server's pings included, for the idle timeout: 4408) or whose token expired (4401), and samples
- * the outbound queues for metrics.
+ * the outbound queues for metrics. Created at start-up: its gauges must be there for the first scrape,
+ * not only after the scheduler's first run.
  */
+@Startup
 @Singleton
 public final class Liveness {
     private final Connections connections;

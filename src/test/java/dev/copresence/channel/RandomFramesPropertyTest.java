@@ -36,8 +36,8 @@ import dev.copresence.config.CopresenceConfig;
 import dev.copresence.engine.Engine;
 import dev.copresence.engine.memory.MemoryEngine;
 import dev.copresence.flow.InboundQueue;
-import dev.copresence.flow.Frame;
 import dev.copresence.flow.OutboundQueue;
+import dev.copresence.flow.TakeAllSink;
 import dev.copresence.flow.RateLimiter;
 import dev.copresence.protocol.ClientMessage;
 import dev.copresence.protocol.Codec;
@@ -72,42 +72,11 @@ class RandomFramesPropertyTest {
         hubs.listen();
         membership = new Membership(engine, hubs, copresence, new Access(copresence, new Tokens(null)));
         handler = new CommandHandler(engine, hubs, membership, copresence, vertx);
-        OutboundQueue out = new OutboundQueue(new OutboundQueue.Sink() {
-            @Override
-            public void execute(Runnable task) {
-                task.run();
+        OutboundQueue out = new OutboundQueue(new TakeAllSink(frame -> {
+            synchronized (sent) {
+                sent.add(frame.text());
             }
-
-            @Override
-            public boolean open() {
-                return true;
-            }
-
-            @Override
-            public boolean writable() {
-                return true;
-            }
-
-            @Override
-            public void write(Frame frame) {
-                synchronized (sent) {
-                    sent.add(frame.text());
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void whenFlushed(Runnable then) {
-                then.run();
-            }
-
-            @Override
-            public void close(int code, String reason) {
-            }
-        }, OutboundQueue.Listener.NONE, Integer.MAX_VALUE, Integer.MAX_VALUE);
+        }), OutboundQueue.Listener.NONE, Integer.MAX_VALUE, Integer.MAX_VALUE);
         session = new Session("s-prop", null, out, (code, reason) -> {
         }, new RateLimiter(1_000_000, 1_000_000), new InboundQueue(InboundQueue.Reader.NONE, 32));
     }

@@ -208,41 +208,7 @@ class OutboundQueueTest {
     @Test
     void aSinkThatCompletesAtOnceGetsEverythingInOrder() {
         List<String> written = new ArrayList<>();
-        OutboundQueue q = new OutboundQueue(new OutboundQueue.Sink() {
-            @Override
-            public void execute(Runnable task) {
-                task.run();
-            }
-
-            @Override
-            public boolean open() {
-                return true;
-            }
-
-            @Override
-            public boolean writable() {
-                return true;
-            }
-
-            @Override
-            public void write(Frame frame) {
-                written.add(frame.text());
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void whenFlushed(Runnable then) {
-                then.run();
-            }
-
-            @Override
-            public void close(int code, String reason) {
-                throw new AssertionError("closed with " + code);
-            }
-        }, counts, 100, 10);
+        OutboundQueue q = new OutboundQueue(new TakeAllSink(frame -> written.add(frame.text())), counts, 100, 10);
         for (int i = 0; i < 50; i++) {
             assertTrue(offer(q, "f" + i, i % 2 == 0 ? null : "k"));
         }
