@@ -34,13 +34,13 @@ public final class Liveness {
         this.metrics = metrics;
         this.idleNanos = config.idleTimeout().toNanos();
         Gauge.builder("copresence.connections", connections, Connections::count).description("Open connections")
-                .register(registry);
+                .strongReference(true).register(registry);
         Gauge.builder("copresence.documents", hubs, Hubs::documents).description("Documents with members here")
-                .register(registry);
+                .strongReference(true).register(registry);
         Gauge.builder("copresence.observers", hubs, Hubs::observers).description("Event streams and long polls following a document here")
-                .register(registry);
+                .strongReference(true).register(registry);
         Gauge.builder("copresence.members", hubs, Hubs::members).description("Members held by this node")
-                .register(registry);
+                .strongReference(true).register(registry);
     }
 
     @Scheduled(every = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)

@@ -102,14 +102,24 @@ public abstract class WebTransportTests {
         return json(response.body()).get("offset").asText();
     }
 
-    /** The node's copresence_observers gauge. */
+    /** The node's copresence_observers gauge (a freshly started node may take a moment to publish it). */
     private double observers() {
-        for (String line : get("/q/metrics").body().split("\n")) {
+        double[] value = new double[1];
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
+            value[0] = observersNow();
+            return true;
+        });
+        return value[0];
+    }
+
+    private double observersNow() {
+        String body = get("/q/metrics").body();
+        for (String line : body.split("\n")) {
             if (line.startsWith("copresence_observers")) {
                 return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
             }
         }
-        throw new AssertionError("no copresence_observers gauge");
+        throw new AssertionError("no copresence_observers gauge in:\n" + body.lines().filter(l -> l.startsWith("copresence")).toList());
     }
 
     private static JsonNode join(WsClient client, String doc) {
