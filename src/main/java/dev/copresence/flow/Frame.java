@@ -3,13 +3,13 @@ package dev.copresence.flow;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
 
+import dev.copresence.protocol.Codec;
+
 /**
  * One encoded text frame. An event goes to many connections: it is encoded to JSON once, upstream,
  * and to UTF-8 once, here, and every socket is handed the same bytes.
  */
 public final class Frame {
-    private static final String TYPE_PREFIX = "{\"type\":\"";
-
     private final String text;
     private final byte[] utf8;
     /** The message type, for metrics; computed on first use (a String is safe to publish racily). */
@@ -36,12 +36,11 @@ public final class Frame {
         return text.length();
     }
 
-    /** The message's {@code type}: every frame starts with it, as the codec and the Lua scripts write it. */
+    /** The message's {@code type} ({@link Codec#type}), read once however many sockets it goes to. */
     public String type() {
         String t = type;
         if (t == null) {
-            int end = text.startsWith(TYPE_PREFIX) ? text.indexOf('"', TYPE_PREFIX.length()) : -1;
-            t = end < 0 ? "other" : text.substring(TYPE_PREFIX.length(), end);
+            t = Codec.type(text);
             type = t;
         }
         return t;

@@ -139,8 +139,7 @@ public final class OutboundQueue {
                     }
                     queuedByKey.put(key, item);
                 }
-                schedule = !draining;
-                draining = true;
+                schedule = startDraining();
             }
         }
         if (overflow) {
@@ -169,8 +168,7 @@ public final class OutboundQueue {
                 return false;
             }
             queue.addLast(new Item(null, null, frames.iterator()));
-            schedule = !draining;
-            draining = true;
+            schedule = startDraining();
         }
         if (schedule) {
             sink.execute(drainTask);
@@ -192,12 +190,18 @@ public final class OutboundQueue {
             closed = true;
             closeCode = code;
             closeReason = reason;
-            schedule = !draining;
-            draining = true;
+            schedule = startDraining();
         }
         if (schedule) {
             sink.execute(drainTask);
         }
+    }
+
+    /** True when no drain is under way: the caller gives one to the socket's thread. Under the lock. */
+    private boolean startDraining() {
+        boolean start = !draining;
+        draining = true;
+        return start;
     }
 
     /** On the socket's thread: writes what the socket takes, flushes once, and waits for it if it is full. */
@@ -209,11 +213,12 @@ public final class OutboundQueue {
         while (true) {
             Frame frame;
             synchronized (this) {
-                if (queue.isEmpty() || !sink.open()) {
+                boolean open = sink.open();
+                if (queue.isEmpty() || !open) {
                     draining = false;
                     closing = closeCode;
                     reason = closeReason;
-                    if (closing != 0 || !sink.open()) {
+                    if (closing != 0 || !open) {
                         discardLocked();
                     }
                     break;

@@ -24,6 +24,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 public final class Codec {
     /** Deeper JSON than this is refused: it costs stack and is never needed for presence state. */
     public static final int MAX_DEPTH = 64;
+    private static final String TYPE_PREFIX = "{\"type\":\"";
 
     private static final JsonFactory FACTORY = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
@@ -108,6 +109,21 @@ public final class Codec {
             }
             g.writeEndArray();
         });
+    }
+
+    /**
+     * An encoded frame's {@code type}: the encoder and the Lua scripts write it first, so no parse is
+     * needed; a frame that does not start with it is parsed; {@code message} when it has none.
+     */
+    public static String type(String frame) {
+        if (frame.startsWith(TYPE_PREFIX)) {
+            int end = frame.indexOf('"', TYPE_PREFIX.length());
+            if (end > 0) {
+                return frame.substring(TYPE_PREFIX.length(), end);
+            }
+        }
+        JsonNode json = readTreeOrNull(frame);
+        return json == null || !json.hasNonNull("type") ? "message" : json.get("type").asText();
     }
 
     /** A string as a JSON string literal. */

@@ -2,23 +2,17 @@ package dev.copresence.transport;
 
 import jakarta.ws.rs.WebApplicationException;
 
-import dev.copresence.protocol.ErrorCode;
 import dev.copresence.protocol.ProtocolException;
-import dev.copresence.security.Access;
 
-/** Checks shared by the read-only HTTP transports; a refusal carries the protocol's error object. */
+/**
+ * Checks shared by the read-only HTTP transports; a refusal carries the protocol's error object.
+ * (Origins and tokens are checked before any of them, for every /sse and /poll path: HttpGuard.)
+ */
 final class HttpChecks {
     /** Longer than any offset either engine issues. */
     static final int MAX_OFFSET_LENGTH = 128;
 
     private HttpChecks() {
-    }
-
-    /** A browser from an origin that is not allowed gets 403, as on the WebSocket upgrade. */
-    static void origin(Access access, String origin) {
-        if (!access.originAllowed(origin)) {
-            throw refuse(new ProtocolException(ErrorCode.FORBIDDEN, "origin " + origin + " is not allowed"));
-        }
     }
 
     /** An offset from the client, or null when it sent none; the engine decides if it can resume from it. */
@@ -27,7 +21,7 @@ final class HttpChecks {
             return null;
         }
         if (value.length() > MAX_OFFSET_LENGTH) {
-            throw refuse(ProtocolException.badRequest(name + " must be an offset the server gave"));
+            throw ProtocolException.badRequest(name + " must be an offset the server gave");
         }
         return value;
     }

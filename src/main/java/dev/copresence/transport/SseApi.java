@@ -3,7 +3,6 @@ package dev.copresence.transport;
 import java.util.List;
 
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
@@ -16,7 +15,6 @@ import org.jboss.resteasy.reactive.RestStreamElementType;
 
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.subscription.BackPressureFailure;
-import io.smallrye.mutiny.subscription.MultiEmitter;
 import io.vertx.core.Vertx;
 
 import dev.copresence.channel.Hubs;
@@ -27,7 +25,6 @@ import dev.copresence.engine.UserStatus;
 import dev.copresence.protocol.Codec;
 import dev.copresence.protocol.ProtocolException;
 import dev.copresence.protocol.ServerMessage;
-import dev.copresence.security.Access;
 
 /**
  * Server-Sent Events of some users' online status ({@code /sse/status}). The stream is subscribed
@@ -39,15 +36,13 @@ import dev.copresence.security.Access;
 public class SseApi {
     private final Engine engine;
     private final Hubs hubs;
-    private final Access access;
     private final Vertx vertx;
     private final long heartbeatMillis;
     private final int buffer;
 
-    public SseApi(Engine engine, Hubs hubs, Access access, Vertx vertx, CopresenceConfig config) {
+    public SseApi(Engine engine, Hubs hubs, Vertx vertx, CopresenceConfig config) {
         this.engine = engine;
         this.hubs = hubs;
-        this.access = access;
         this.vertx = vertx;
         this.heartbeatMillis = Math.max(1, config.sse().heartbeat().toMillis());
         this.buffer = config.sse().buffer();
@@ -57,36 +52,24 @@ public class SseApi {
     @Path("/status")
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @RestStreamElementType(MediaType.TEXT_PLAIN)
-    public Multi<OutboundSseEvent> status(@QueryParam("users") String users, @HeaderParam("Origin") String origin,
-            @Context Sse sse) {
-        HttpChecks.origin(access, origin);
+    public Multi<OutboundSseEvent> status(@QueryParam("users") String users, @Context Sse sse) {
         List<String> ids;
         try {
             ids = RestApi.parseUsers(users);
         } catch (ProtocolException e) {
             throw HttpChecks.refuse(e);
         }
-        return bounded(sse, emitter -> {
-            StatusObserver observer = new StatusObserver(ids, s -> emitter.emit(status(sse, s)));
-            emitter.onTermination(() -> hubs.unobserveStatus(observer));
-            hubs.observeStatus(observer);
-            engine.registry().status(ids).subscribe().with(observer::activate, emitter::fail);
-        });
-    }
-
-    private interface Opener {
-        void open(MultiEmitter<? super OutboundSseEvent> emitter);
-    }
-
-    /**
-     * One stream: its events, a heartbeat comment, and a bound on what waits for a slow reader. Past the
-     * bound the stream completes instead of failing: for the reader it is a reconnect, not an error.
-     */
-    private Multi<OutboundSseEvent> bounded(Sse sse, Opener opener) {
+        // events, a heartbeat comment, and a bound on what waits for a slow reader; past the bound the
+        // stream completes instead of failing: for the reader it is a reconnect, not an error
         return Multi.createFrom().<OutboundSseEvent>emitter(emitter -> {
             long timer = vertx.setPeriodic(heartbeatMillis, id -> emitter.emit(sse.newEventBuilder().comment("heartbeat").build()));
-            emitter.onTermination(() -> vertx.cancelTimer(timer));
-            opener.open(emitter);
+            StatusObserver observer = new StatusObserver(ids, s -> emitter.emit(status(sse, s)));
+            emitter.onTermination(() -> {
+                vertx.cancelTimer(timer);
+                hubs.unobserveStatus(observer);
+            });
+            hubs.observeStatus(observer);
+            engine.registry().status(ids).subscribe().with(observer::activate, emitter::fail);
         }, buffer).onFailure(BackPressureFailure.class).recoverWithCompletion();
     }
 

@@ -6,6 +6,8 @@ import java.util.Optional;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
@@ -71,18 +73,14 @@ public final class SseDocuments {
             return;
         }
         String header = request.getHeader("Last-Event-ID");
-        String since = header != null && !header.isEmpty() ? header : request.getParam("lastEventId");
+        String since;
         try {
             Ids.requireDoc(doc);
-            if (since != null && since.length() > HttpChecks.MAX_OFFSET_LENGTH) {
-                throw ProtocolException.badRequest("Last-Event-ID must be an offset the server gave");
-            }
+            since = HttpChecks.offset(header != null && !header.isEmpty() ? header : request.getParam("lastEventId"),
+                    "Last-Event-ID");
         } catch (ProtocolException e) {
             refuse(request.response(), new HttpGuard.Refusal(400, e.code(), e.getMessage()));
             return;
-        }
-        if (since != null && since.isEmpty()) {
-            since = null;
         }
         stream(request.response(), new SseSink(request), doc, since);
     }
@@ -132,9 +130,15 @@ public final class SseDocuments {
                 return engine.registry().snapshot(doc).map(snapshot -> members(doc, snapshot));
             }
             List<Frame> frames = replay.frames().stream()
-                    .map(frame -> event(EventFrames.type(frame), EventFrames.offset(frame), frame)).toList();
+                    .map(frame -> event(Codec.type(frame), offsetOf(frame), frame)).toList();
             return Uni.createFrom().item(new Opening(frames, replay.offset()));
         });
+    }
+
+    /** The offset of a replayed frame: replays carry frames only, their offset is inside. */
+    private static String offsetOf(String frame) {
+        JsonNode json = Codec.readTreeOrNull(frame);
+        return json == null || !json.hasNonNull("offset") ? null : json.get("offset").asText();
     }
 
     private static Opening members(String doc, Snapshot snapshot) {
