@@ -755,6 +755,24 @@ public final class Driver {
         return ",\"pad\":\"" + "x".repeat(payloadBytes) + "\"";
     }
 
+    /** The current time and step, to a scenario's loop. */
+    interface Tick {
+        void run(long now, int k);
+    }
+
+    /** Runs {@code tick} every {@code millis} ms until the measured steps are over. */
+    void eachTick(long millis, Tick tick) {
+        vertx.setPeriodic(millis, id -> {
+            long now = System.nanoTime();
+            int k = currentStep(now);
+            if (!running || k >= steps.length) {
+                vertx.cancelTimer(id);
+                return;
+            }
+            tick.run(now, k);
+        });
+    }
+
     void publishLoop() {
         List<Conn> pubs = all.stream().filter(c -> c.role == Role.PUB).toList();
         String pad = padding();
@@ -762,13 +780,7 @@ public final class Driver {
         long[] stepStart = {goNs};
         int[] stepIndex = {0};
         int[] rr = {0};
-        vertx.setPeriodic(1, id -> {
-            long now = System.nanoTime();
-            int k = currentStep(now);
-            if (!running || k >= steps.length) {
-                vertx.cancelTimer(id);
-                return;
-            }
+        eachTick(1, (now, k) -> {
             if (k != stepIndex[0]) {
                 stepIndex[0] = k;
                 stepStart[0] = goNs + k * stepNs();
@@ -800,13 +812,7 @@ public final class Driver {
         int churners = churnOut.size();
         double[] credit = {0};
         long[] last = {System.nanoTime()};
-        vertx.setPeriodic(1, id -> {
-            long now = System.nanoTime();
-            int k = currentStep(now);
-            if (!running || k >= steps.length) {
-                vertx.cancelTimer(id);
-                return;
-            }
+        eachTick(1, (now, k) -> {
             credit[0] += (now - last[0]) / 1e9 * steps[k].rate / procs;
             last[0] = now;
             credit[0] = Math.min(credit[0], Math.max(1, steps[k].rate / procs)); // no burst past a second's worth
@@ -845,13 +851,7 @@ public final class Driver {
         for (Conn c : members) {
             c.nextDueNs = now0 + (long) (Math.random() * 1e9 / Math.max(1, steps[0].rate));
         }
-        vertx.setPeriodic(2, id -> {
-            long now = System.nanoTime();
-            int k = currentStep(now);
-            if (!running || k >= steps.length) {
-                vertx.cancelTimer(id);
-                return;
-            }
+        eachTick(2, (now, k) -> {
             Step s = steps[k];
             long period = (long) (1e9 / s.rate);
             for (Conn c : members) {
