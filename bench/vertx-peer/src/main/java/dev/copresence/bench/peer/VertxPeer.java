@@ -55,13 +55,16 @@ public final class VertxPeer {
 
     public static void main(String[] args) {
         int port = Integer.parseInt(System.getProperty("port", args.length > 0 ? args[0] : "8090"));
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+        // the transport Copresence runs on (epoll on Linux), unless -Dnative=false asks for NIO
+        boolean nativeTransport = Boolean.parseBoolean(System.getProperty("native", "true"));
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setPreferNativeTransport(nativeTransport));
         vertx.createHttpServer(new HttpServerOptions().setPort(port).setHost("127.0.0.1").setTcpNoDelay(true)
                 .setMaxWebSocketMessageSize(1 << 20))
                 .webSocketHandler(VertxPeer::onSocket)
                 .requestHandler(req -> req.response().end("vertx-peer\n"))
                 .listen()
-                .onSuccess(s -> System.out.println("vertx-peer listening on " + s.actualPort()))
+                .onSuccess(s -> System.out.println("vertx-peer listening on " + s.actualPort()
+                        + (vertx.isNativeTransportEnabled() ? " (epoll)" : " (nio)")))
                 .onFailure(e -> {
                     e.printStackTrace();
                     System.exit(1);
