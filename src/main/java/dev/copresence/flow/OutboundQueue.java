@@ -26,8 +26,14 @@ import java.util.Map;
 public final class OutboundQueue {
     /** The socket: its thread, its own buffer, and how to close it. */
     public interface Sink {
-        /** Runs a task on the socket's thread, after the tasks already given to it. */
+        /**
+         * Runs a task on the socket's thread: at once when called there, else after what that thread
+         * has to do already. The queue gives it one drain at a time.
+         */
         void execute(Runnable task);
+
+        /** True on the socket's own thread, where {@link #write} and {@link #flush} may be called. */
+        boolean onSocketThread();
 
         /** False once the socket is closing or closed: nothing more can be written. */
         boolean open();
@@ -85,6 +91,8 @@ public final class OutboundQueue {
     private final int maxFrames;
     private final Runnable drainTask = this::drain;
     private final ArrayDeque<Item> queue = new ArrayDeque<>(4);
+    /** {@code queue.size()}, kept here: a fan-out asks it of every connection, and this object is at hand. */
+    private int depth;
     /** Created on the first keyed frame: most connections never queue one. */
     private Map<Object, Item> queuedByKey;
     private long bytes;
@@ -117,30 +125,30 @@ public final class OutboundQueue {
     public boolean offer(Frame frame, Object key) {
         boolean overflow = false;
         boolean schedule = false;
+        boolean alone = false;
         synchronized (this) {
             if (closed) {
                 return false;
             }
             Item queued = key == null || queuedByKey == null ? null : queuedByKey.get(key);
-            if (queued != null && bytes + frame.length() - queued.frame.length() <= maxBytes) {
+            if (depth == 0 && !draining && frame.length() <= maxBytes && sink.onSocketThread()) {
+                draining = true; // the common case of a fan-out: nothing waits, so the frame need not either
+                alone = true;
+            } else if (queued != null && bytes + frame.length() - queued.frame.length() <= maxBytes) {
                 bytes += frame.length() - queued.frame.length();
                 queued.frame = frame;
                 listener.conflated();
-            } else if (queued != null || bytes + frame.length() > maxBytes || queue.size() >= maxFrames) {
+            } else if (queued != null || bytes + frame.length() > maxBytes || depth >= maxFrames) {
                 overflow = true;
                 discardLocked();
             } else {
-                Item item = new Item(frame, key, null);
-                queue.addLast(item);
-                bytes += frame.length();
-                if (key != null) {
-                    if (queuedByKey == null) {
-                        queuedByKey = new HashMap<>();
-                    }
-                    queuedByKey.put(key, item);
-                }
+                enqueueLocked(frame, key);
                 schedule = startDraining();
             }
+        }
+        if (alone) {
+            writeAlone(frame, key);
+            return true;
         }
         if (overflow) {
             listener.overflowed();
@@ -151,6 +159,44 @@ public final class OutboundQueue {
             sink.execute(drainTask);
         }
         return true;
+    }
+
+    private void enqueueLocked(Frame frame, Object key) {
+        Item item = new Item(frame, key, null);
+        queue.addLast(item);
+        depth++;
+        bytes += frame.length();
+        if (key != null) {
+            if (queuedByKey == null) {
+                queuedByKey = new HashMap<>();
+            }
+            queuedByKey.put(key, item);
+        }
+    }
+
+    /**
+     * On the socket's thread, with nothing queued and the drain taken: the frame goes to the socket at
+     * once, without an item or a task. Whatever was offered or asked from elsewhere meanwhile waited for
+     * the drain, which now takes it.
+     */
+    private void writeAlone(Frame frame, Object key) {
+        if (sink.open() && sink.writable()) {
+            sink.write(frame);
+            sink.flush();
+            synchronized (this) {
+                if (depth == 0 && closeCode == 0) {
+                    draining = false;
+                    return;
+                }
+            }
+        } else {
+            synchronized (this) {
+                if (!closed) {
+                    enqueueLocked(frame, key); // it fits: the queue was empty and the frame within the bound
+                }
+            }
+        }
+        drain();
     }
 
     /**
@@ -168,6 +214,7 @@ public final class OutboundQueue {
                 return false;
             }
             queue.addLast(new Item(null, null, frames.iterator()));
+            depth++;
             schedule = startDraining();
         }
         if (schedule) {
@@ -210,11 +257,13 @@ public final class OutboundQueue {
         boolean full = false;
         int closing = 0;
         String reason = null;
+        // Asked once a drain: the socket's state changes on its own thread, where this task runs, so it
+        // cannot close mid-drain (a close asked from elsewhere runs after it). Per frame, it cost locks per delivery.
+        boolean open = sink.open();
         while (true) {
             Frame frame;
             synchronized (this) {
-                boolean open = sink.open();
-                if (queue.isEmpty() || !open) {
+                if (depth == 0 || !open) {
                     draining = false;
                     closing = closeCode;
                     reason = closeReason;
@@ -251,11 +300,13 @@ public final class OutboundQueue {
         if (head.backlog != null) {
             if (!head.backlog.hasNext()) {
                 queue.pollFirst();
+                depth--;
                 return null;
             }
             return new Frame(head.backlog.next());
         }
         queue.pollFirst();
+        depth--;
         if (head.key != null) {
             queuedByKey.remove(head.key);
         }
@@ -272,13 +323,14 @@ public final class OutboundQueue {
         closed = true;
         closeCode = 0;
         queue.clear();
+        depth = 0;
         queuedByKey = null;
         bytes = 0;
     }
 
     /** Frames queued and not yet handed to the socket. */
     public synchronized int depth() {
-        return queue.size();
+        return depth;
     }
 
     /** Characters queued and not yet handed to the socket. */

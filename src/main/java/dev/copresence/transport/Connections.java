@@ -189,7 +189,13 @@ public final class Connections {
     void failed(WebSocketConnection connection, Throwable failure) {
         String message = failure.getMessage();
         if (failure instanceof IllegalStateException && message != null && message.contains("max message size")) {
-            close(connection, 1009, "message over " + config.limits().messageSize() + " bytes");
+            Session session = sessions.get(connection.id());
+            String reason = "message over " + config.limits().messageSize() + " bytes";
+            if (session != null) {
+                session.close(1009, reason); // through its queue: nothing is written after the close frame
+            } else {
+                close(connection, 1009, reason);
+            }
             return;
         }
         LOG.debugf("connection %s: %s", connection.id(), failure.toString());
@@ -203,8 +209,12 @@ public final class Connections {
         }
     }
 
-    /** Closes every connection and completes once the close frames are written (for the drain). */
+    /**
+     * Closes every connection and completes once the close frames are written (for the drain). What
+     * is still queued is dropped, so that nothing follows a close frame: the client resumes elsewhere.
+     */
     Uni<Void> closeAll(int code, String reason) {
+        sessions.values().forEach(session -> session.out().discard());
         List<Uni<Void>> closes = new java.util.ArrayList<>();
         for (WebSocketConnection connection : sockets.values()) {
             if (connection.isOpen()) {

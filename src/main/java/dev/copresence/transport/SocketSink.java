@@ -6,7 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.VoidChannelPromise;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.vertx.core.net.impl.ConnectionBase;
@@ -18,12 +18,15 @@ import dev.copresence.flow.OutboundQueue;
  * An outbound queue's way to one WebSocket: straight to its Netty channel, below websockets-next.
  * {@code sendText} would encode the text again for every socket, complete a future per frame through
  * Mutiny, and flush each frame with its own system call; a fan-out to thousands of sockets is
- * dominated by exactly that. Here the frame's bytes are shared, writes are not flushed until the
- * queue has written all it holds, and the channel's own bounded buffer (its write-buffer water
- * marks) says when to stop.
+ * dominated by exactly that. Here each frame is already a whole WebSocket frame, the same bytes for
+ * every socket, written below the channel's frame encoder (and its idle handler, which would make a
+ * promise per write): nothing is encoded or allocated per socket but the buffer's wrapper. Writes
+ * are not flushed until the queue has written all it holds, and the channel's own bounded buffer
+ * (its write-buffer water marks) says when to stop.
  */
 final class SocketSink implements OutboundQueue.Sink {
     private final WebSocketConnection connection;
+    /** Where frames enter the pipeline: below the frame encoder, above TLS where there is TLS. */
     private final ChannelHandlerContext context;
     private final Channel channel;
     /** Writes report nothing back: a failure closes the channel, and the connection's close handler runs. */
@@ -32,21 +35,42 @@ final class SocketSink implements OutboundQueue.Sink {
 
     SocketSink(WebSocketConnection connection, ConnectionBase tcp, SocketMetrics metrics, int socketBuffer) {
         this.connection = connection;
-        this.context = tcp.channelHandlerContext();
-        this.channel = context.channel();
+        this.channel = tcp.channelHandlerContext().channel();
+        ChannelHandlerContext encoder = channel.pipeline().context(WebSocketFrameEncoder.class);
+        // without one (not seen on Vert.x 4.5) the frame's bytes pass every handler: an encoder lets bytes through
+        this.context = encoder != null ? encoder : tcp.channelHandlerContext();
         this.noCompletion = new VoidChannelPromise(channel, false);
         this.metrics = metrics;
         channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(socketBuffer / 2, socketBuffer));
     }
 
+    /**
+     * On the socket's own thread the task runs at once: a fan-out from a member's event loop then
+     * writes to the sockets of that loop as it goes, without a task per socket. The queue gives at
+     * most one drain at a time, so nothing it gave earlier is overtaken.
+     */
     @Override
     public void execute(Runnable task) {
-        channel.eventLoop().execute(task);
+        if (onSocketThread()) {
+            task.run();
+        } else {
+            channel.eventLoop().execute(task);
+        }
     }
 
     @Override
+    public boolean onSocketThread() {
+        return channel.eventLoop().inEventLoop();
+    }
+
+    /**
+     * Every close the server asks for goes through the queue (which then writes nothing more), and a
+     * close Netty or Vert.x make on their own (a protocol error, a client's close frame) ends the TCP
+     * connection right after its frame: the channel's state is enough, and costs no lock per delivery.
+     */
+    @Override
     public boolean open() {
-        return channel.isActive() && !connection.isClosed();
+        return channel.isActive();
     }
 
     @Override
@@ -57,7 +81,7 @@ final class SocketSink implements OutboundQueue.Sink {
     @Override
     public void write(Frame frame) {
         metrics.sent(frame);
-        context.write(new TextWebSocketFrame(true, 0, Unpooled.wrappedBuffer(frame.utf8())), noCompletion);
+        context.write(Unpooled.wrappedBuffer(frame.webSocketFrame()), noCompletion);
     }
 
     @Override
@@ -67,7 +91,7 @@ final class SocketSink implements OutboundQueue.Sink {
 
     @Override
     public void whenFlushed(Runnable then) {
-        // An empty buffer passes the frame encoders untouched; its write completes after every earlier one.
+        // An empty buffer completes after every earlier write.
         context.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(done -> then.run());
     }
 

@@ -1,10 +1,12 @@
 package dev.copresence.transport;
 
+import io.netty.channel.EventLoop;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.impl.ContextInternal;
 
 import dev.copresence.flow.Frame;
 import dev.copresence.flow.OutboundQueue;
@@ -16,16 +18,28 @@ import dev.copresence.flow.OutboundQueue;
 final class SseSink implements OutboundQueue.Sink {
     private final HttpServerResponse response;
     private final Context context;
+    private final EventLoop loop;
     private Buffer chunk;
 
     SseSink(HttpServerRequest request) {
         this.response = request.response();
         this.context = Vertx.currentContext();
+        this.loop = ((ContextInternal) context).nettyEventLoop();
+    }
+
+    /** On the stream's own event loop the task runs at once (a fan-out from there needs no task per stream). */
+    @Override
+    public void execute(Runnable task) {
+        if (onSocketThread()) {
+            task.run();
+        } else {
+            context.runOnContext(v -> task.run());
+        }
     }
 
     @Override
-    public void execute(Runnable task) {
-        context.runOnContext(v -> task.run());
+    public boolean onSocketThread() {
+        return loop.inEventLoop();
     }
 
     @Override
@@ -41,9 +55,9 @@ final class SseSink implements OutboundQueue.Sink {
     @Override
     public void write(Frame frame) {
         if (chunk == null) {
-            chunk = Buffer.buffer(frame.utf8().length);
+            chunk = Buffer.buffer(frame.payloadLength());
         }
-        chunk.appendBytes(frame.utf8());
+        chunk.appendBytes(frame.webSocketFrame(), frame.payloadOffset(), frame.payloadLength());
     }
 
     @Override

@@ -20,6 +20,11 @@ public final class TakeAllSink implements OutboundQueue.Sink {
     }
 
     @Override
+    public boolean onSocketThread() {
+        return true;
+    }
+
+    @Override
     public boolean open() {
         return true;
     }
