@@ -21,7 +21,10 @@ final class LocalMember {
     final Session session;
     final String doc;
     volatile Member member;
-    private String joinedOffset;
+    /** The member's id (it never changes) and its hash: most events are not this member's, which the hash tells without reading either string. */
+    private final String id;
+    private final int idHash;
+    private Offsets.Position joinedAt;
     private List<DocEvent> pending = new ArrayList<>();
     long typingGeneration;
 
@@ -29,10 +32,17 @@ final class LocalMember {
         this.session = session;
         this.doc = doc;
         this.member = member;
+        this.id = member.id();
+        this.idHash = id.hashCode();
     }
 
     String id() {
-        return member.id();
+        return id;
+    }
+
+    /** True when {@code memberId} is this member's id; asked for every member an event goes to. */
+    private boolean is(String memberId) {
+        return memberId != null && memberId.hashCode() == idHash && id.equals(memberId);
     }
 
     /** True once {@code joined} was sent (the registry has the member). */
@@ -55,23 +65,23 @@ final class LocalMember {
     private void send(DocEvent event, Frame frame, Object conflationKey) {
         switch (event.kind()) {
             case DURABLE_TO_OTHERS:
-                if (id().equals(event.origin())) {
+                if (is(event.origin())) {
                     return;
                 }
                 // fall through
             case DURABLE_TO_ALL:
-                if (Offsets.compare(event.offset(), joinedOffset) > 0) {
+                if (joinedAt == null || joinedAt.before(event.offset())) {
                     session.sendFrame(frame, null);
                 }
                 return;
             case UPDATE:
             case TYPING:
-                if (!id().equals(event.origin())) {
+                if (!is(event.origin())) {
                     session.sendFrame(frame, conflationKey);
                 }
                 return;
             case SIGNAL:
-                if (id().equals(event.target())) {
+                if (is(event.target())) {
                     session.sendFrame(frame, null);
                 }
                 return;
@@ -85,7 +95,7 @@ final class LocalMember {
      * meanwhile and is newer than the join.
      */
     synchronized void activate(String offset, List<String> replayed, String joinedFrame) {
-        joinedOffset = offset;
+        joinedAt = offset == null ? null : Offsets.Position.of(offset); // null: nothing before the join
         session.out().offerBacklog(replayed);
         session.out().offer(joinedFrame);
         List<DocEvent> held = pending;

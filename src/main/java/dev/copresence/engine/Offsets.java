@@ -10,9 +10,44 @@ public final class Offsets {
     }
 
     public static int compare(String x, String y) {
-        int dx = x.indexOf('-');
-        int dy = y.indexOf('-');
-        int first = Long.compare(Long.parseLong(x.substring(0, dx)), Long.parseLong(y.substring(0, dy)));
-        return first != 0 ? first : Long.compare(Long.parseLong(x.substring(dx + 1)), Long.parseLong(y.substring(dy + 1)));
+        return Position.of(x).compareTo(Position.of(y));
+    }
+
+    /**
+     * An offset read once, for what is compared with many events: a member's join offset is compared
+     * with every event the member is sent, and reading its digits each time was a cost per delivery.
+     */
+    public record Position(long first, long second) implements Comparable<Position> {
+        public static Position of(String offset) {
+            int dash = offset.indexOf('-');
+            return new Position(number(offset, 0, dash), number(offset, dash + 1, offset.length()));
+        }
+
+        /** True when {@code offset} comes after this position. */
+        public boolean before(String offset) {
+            int dash = offset.indexOf('-');
+            long f = number(offset, 0, dash);
+            return f != first ? f > first : number(offset, dash + 1, offset.length()) > second;
+        }
+
+        @Override
+        public int compareTo(Position o) {
+            return first != o.first ? Long.compare(first, o.first) : Long.compare(second, o.second);
+        }
+    }
+
+    private static long number(String s, int from, int to) {
+        if (from >= to) {
+            throw new NumberFormatException("not an offset: " + s);
+        }
+        long n = 0;
+        for (int i = from; i < to; i++) {
+            int digit = s.charAt(i) - '0';
+            if (digit < 0 || digit > 9 || n > (Long.MAX_VALUE - digit) / 10) {
+                throw new NumberFormatException("not an offset: " + s);
+            }
+            n = n * 10 + digit;
+        }
+        return n;
     }
 }
