@@ -15,8 +15,9 @@
 #                       (Copresence: SSE /sse/documents/fan; peers: a silent room join). Results go to
 #                       SCENARIO-observers-SYSTEM-SIZE.json with "observers": true
 #   --out DIR           where the JSON goes (default bench/results/DATE)
-#   --warmup-steps N    steps run first at the first rate and left out of the results (default 1; 0 with --smoke
-#                       and for idle): each system's JIT and pools warm up before anything is measured
+#   --warmup-steps N    steps run first and left out of the results (default 2; 0 with --smoke and for idle):
+#                       one at the highest rate, the rest at the first: the JIT and pools warm up before
+#                       anything is measured
 #   --smoke             tiny numbers, no waiting for a quiet machine: proves the scenario works, measures nothing
 #   --quiet-load L      wait until the 1-minute load average is under L before each run (default 1.0)
 #   --quiet-timeout S   ...but no longer than S seconds (default 120), then run anyway and say so in the JSON
@@ -71,7 +72,7 @@ defaults() {
   esac
   SYSTEMS="${SYSTEMS:-$systems}"; SIZES="${SIZES:-$sizes}"; RATES="${RATES:-$rates}"; STEP="${STEP:-$step}"
   if [[ -z "$WARMUP" ]]; then
-    if [[ $SMOKE = 1 || "$SCENARIO" == idle ]]; then WARMUP=0; else WARMUP=1; fi
+    if [[ $SMOKE = 1 || "$SCENARIO" == idle ]]; then WARMUP=0; else WARMUP=2; fi
   fi
 }
 defaults
@@ -274,10 +275,15 @@ wait_drivers() {
 
 json_escape() { sed 's/\\/\\\\/g; s/"/\\"/g'; }
 
-# the rates the driver plays: WARMUP steps at the first rate, then the measured ones
+# the rates the driver plays: WARMUP steps, then the measured ones. The first warm-up step plays the
+# highest rate, so that every path of the run has been compiled by the JIT before anything is measured
+# (at the first rate alone, per-event code stayed interpreted into the measured steps); the others play
+# the first rate, which also lets a system that fell behind at the highest one catch up unmeasured.
 warmup_rates() {
   local first="${RATES%%,*}" r="$RATES" i
-  for ((i = 0; i < WARMUP; i++)); do r="$first,$r"; done
+  local highest; highest="$(tr , '\n' <<<"$RATES" | sort -g | tail -1)"
+  for ((i = WARMUP - 1; i >= 1; i--)); do r="$first,$r"; done
+  ((WARMUP >= 1)) && r="$highest,$r"
   echo "$r"
 }
 
