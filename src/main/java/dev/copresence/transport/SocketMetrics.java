@@ -2,7 +2,13 @@ package dev.copresence.transport;
 
 import jakarta.inject.Singleton;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -10,11 +16,17 @@ import dev.copresence.flow.Frame;
 import dev.copresence.flow.OutboundQueue;
 import dev.copresence.protocol.ClientMessage;
 
-/** Counters of what crosses the sockets, published under {@code copresence.*} at {@code /q/metrics}. */
+/**
+ * Counters of what crosses the sockets, published under {@code copresence.*} at {@code /q/metrics}.
+ * The per-frame ones are plain adders read at scrape time: a Micrometer counter asks the exemplar
+ * sampler (OpenTelemetry's current span) at every increment, which cost more than the rest of a
+ * delivery's bookkeeping.
+ */
 @Singleton
 public final class SocketMetrics implements OutboundQueue.Listener {
     private final MeterRegistry registry;
-    private final java.util.Map<String, Counter> out = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, LongAdder> out = new ConcurrentHashMap<>();
+    private final Map<Class<?>, LongAdder> in = new ConcurrentHashMap<>();
     private final Counter conflated;
     private final Counter slowConsumers;
     private final DistributionSummary queueDepth;
@@ -39,12 +51,24 @@ public final class SocketMetrics implements OutboundQueue.Listener {
     }
 
     void received(ClientMessage message) {
-        registry.counter("copresence.messages.in", "type", typeOf(message)).increment();
+        count(in, message.getClass(), SocketMetrics::typeOf, "copresence.messages.in", "Messages received from clients");
     }
 
     void sent(Frame frame) {
-        out.computeIfAbsent(frame.type(), t -> Counter.builder("copresence.messages.out").tag("type", t)
-                .description("Frames written to sockets").register(registry)).increment();
+        count(out, frame.type(), Function.identity(), "copresence.messages.out", "Frames written to sockets");
+    }
+
+    private <K> void count(Map<K, LongAdder> counts, K key, Function<K, String> type, String name, String description) {
+        LongAdder n = counts.get(key);
+        if (n == null) {
+            n = counts.computeIfAbsent(key, k -> {
+                LongAdder adder = new LongAdder();
+                FunctionCounter.builder(name, adder, LongAdder::sum).tag("type", type.apply(k)).description(description)
+                        .register(registry);
+                return adder;
+            });
+        }
+        n.increment();
     }
 
     @Override
@@ -57,8 +81,8 @@ public final class SocketMetrics implements OutboundQueue.Listener {
         slowConsumers.increment();
     }
 
-    private static String typeOf(ClientMessage message) {
-        String name = message.getClass().getSimpleName();
+    private static String typeOf(Class<?> message) {
+        String name = message.getSimpleName();
         return Character.toLowerCase(name.charAt(0)) + name.substring(1);
     }
 }
