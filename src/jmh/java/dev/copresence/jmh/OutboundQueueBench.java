@@ -33,11 +33,6 @@ public class OutboundQueueBench {
         }
 
         @Override
-        public boolean onSocketThread() {
-            return true;
-        }
-
-        @Override
         public boolean open() {
             return true;
         }

@@ -26,14 +26,8 @@ import java.util.Map;
 public final class OutboundQueue {
     /** The socket: its thread, its own buffer, and how to close it. */
     public interface Sink {
-        /**
-         * Runs a task on the socket's thread: at once when called there, else after what that thread
-         * has to do already. The queue gives it one drain at a time.
-         */
+        /** Runs a task on the socket's thread, after the tasks already given to it. */
         void execute(Runnable task);
-
-        /** True on the socket's own thread, where {@link #write} and {@link #flush} may be called. */
-        boolean onSocketThread();
 
         /** False once the socket is closing or closed: nothing more can be written. */
         boolean open();
@@ -125,16 +119,12 @@ public final class OutboundQueue {
     public boolean offer(Frame frame, Object key) {
         boolean overflow = false;
         boolean schedule = false;
-        boolean alone = false;
         synchronized (this) {
             if (closed) {
                 return false;
             }
             Item queued = key == null || queuedByKey == null ? null : queuedByKey.get(key);
-            if (depth == 0 && !draining && frame.length() <= maxBytes && sink.onSocketThread()) {
-                draining = true; // the common case of a fan-out: nothing waits, so the frame need not either
-                alone = true;
-            } else if (queued != null && bytes + frame.length() - queued.frame.length() <= maxBytes) {
+            if (queued != null && bytes + frame.length() - queued.frame.length() <= maxBytes) {
                 bytes += frame.length() - queued.frame.length();
                 queued.frame = frame;
                 listener.conflated();
@@ -145,10 +135,6 @@ public final class OutboundQueue {
                 enqueueLocked(frame, key);
                 schedule = startDraining();
             }
-        }
-        if (alone) {
-            writeAlone(frame, key);
-            return true;
         }
         if (overflow) {
             listener.overflowed();
@@ -172,31 +158,6 @@ public final class OutboundQueue {
             }
             queuedByKey.put(key, item);
         }
-    }
-
-    /**
-     * On the socket's thread, with nothing queued and the drain taken: the frame goes to the socket at
-     * once, without an item or a task. Whatever was offered or asked from elsewhere meanwhile waited for
-     * the drain, which now takes it.
-     */
-    private void writeAlone(Frame frame, Object key) {
-        if (sink.open() && sink.writable()) {
-            sink.write(frame);
-            sink.flush();
-            synchronized (this) {
-                if (depth == 0 && closeCode == 0) {
-                    draining = false;
-                    return;
-                }
-            }
-        } else {
-            synchronized (this) {
-                if (!closed) {
-                    enqueueLocked(frame, key); // it fits: the queue was empty and the frame within the bound
-                }
-            }
-        }
-        drain();
     }
 
     /**

@@ -45,22 +45,15 @@ final class SocketSink implements OutboundQueue.Sink {
     }
 
     /**
-     * On the socket's own thread the task runs at once: a fan-out from a member's event loop then
-     * writes to the sockets of that loop as it goes, without a task per socket. The queue gives at
-     * most one drain at a time, so nothing it gave earlier is overtaken.
+     * Always a task, also on the socket's own thread: a fan-out then hands every socket its frame
+     * first and each socket writes what it has been handed by the time its task runs, so events that
+     * arrive together go out in one system call per socket. Writing at once on the same thread saved
+     * little at moderate rates and, under a cursor storm, cost a system call per frame: p99 rose from
+     * 9 to 59 ms at 796,000 deliveries/s (docs/benchmarks.md).
      */
     @Override
     public void execute(Runnable task) {
-        if (onSocketThread()) {
-            task.run();
-        } else {
-            channel.eventLoop().execute(task);
-        }
-    }
-
-    @Override
-    public boolean onSocketThread() {
-        return channel.eventLoop().inEventLoop();
+        channel.eventLoop().execute(task);
     }
 
     /**

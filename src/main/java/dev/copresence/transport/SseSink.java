@@ -1,12 +1,10 @@
 package dev.copresence.transport;
 
-import io.netty.channel.EventLoop;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.impl.ContextInternal;
 
 import dev.copresence.flow.Frame;
 import dev.copresence.flow.OutboundQueue;
@@ -18,28 +16,16 @@ import dev.copresence.flow.OutboundQueue;
 final class SseSink implements OutboundQueue.Sink {
     private final HttpServerResponse response;
     private final Context context;
-    private final EventLoop loop;
     private Buffer chunk;
 
     SseSink(HttpServerRequest request) {
         this.response = request.response();
         this.context = Vertx.currentContext();
-        this.loop = ((ContextInternal) context).nettyEventLoop();
     }
 
-    /** On the stream's own event loop the task runs at once (a fan-out from there needs no task per stream). */
     @Override
     public void execute(Runnable task) {
-        if (onSocketThread()) {
-            task.run();
-        } else {
-            context.runOnContext(v -> task.run());
-        }
-    }
-
-    @Override
-    public boolean onSocketThread() {
-        return loop.inEventLoop();
+        context.runOnContext(v -> task.run());
     }
 
     @Override

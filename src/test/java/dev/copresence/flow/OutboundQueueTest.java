@@ -39,8 +39,6 @@ class OutboundQueueTest {
         int executed;
         boolean holdTasks;
         boolean open = true;
-        /** The caller is on the socket's thread: the queue may write to it at once. */
-        boolean socketThread;
 
         @Override
         public void execute(Runnable task) {
@@ -58,11 +56,6 @@ class OutboundQueueTest {
             List<Runnable> now = List.copyOf(tasks);
             tasks.clear();
             now.forEach(Runnable::run);
-        }
-
-        @Override
-        public boolean onSocketThread() {
-            return socketThread;
         }
 
         @Override
@@ -432,49 +425,5 @@ class OutboundQueueTest {
         } finally {
             socketThread.shutdownNow();
         }
-    }
-
-    @Test
-    void onTheSocketsThreadAFrameGoesOutAtOnceWithoutATask() {
-        OutboundQueue q = queue(1 << 20, 1000, 16);
-        sink.socketThread = true;
-        sink.holdTasks = true;
-        assertTrue(offer(q, "f0", null));
-        assertEquals(List.of("f0"), sink.written(), "written as it is offered");
-        assertEquals(1, sink.flushes);
-        assertEquals(0, sink.executed, "no task for a frame that waits for nothing");
-        assertEquals(0, q.depth());
-        assertEquals(0, q.bytes());
-        assertTrue(offer(q, "f1", null));
-        assertEquals(List.of("f0", "f1"), sink.written());
-    }
-
-    @Test
-    void onTheSocketsThreadAFrameStillWaitsBehindAFullSocketAndKeepsItsOrder() {
-        OutboundQueue q = queue(1 << 20, 1000, 1);
-        sink.socketThread = true;
-        offer(q, "f0", null);
-        offer(q, "f1", null);
-        offer(q, "f2", null);
-        assertEquals(List.of("f0"), sink.written(), "the socket holds one frame");
-        assertEquals(2, q.depth());
-        sink.send();
-        sink.send();
-        assertEquals(List.of("f0", "f1", "f2"), sink.written());
-        assertEquals(0, q.depth());
-        offer(q, "f3", null);
-        assertEquals(List.of("f0", "f1", "f2"), sink.written(), "f2 is still in the socket: f3 waits");
-        sink.send();
-        assertEquals(List.of("f0", "f1", "f2", "f3"), sink.written());
-    }
-
-    @Test
-    void onTheSocketsThreadNothingIsWrittenToAClosedSocket() {
-        OutboundQueue q = queue(1 << 20, 1000, 16);
-        sink.socketThread = true;
-        sink.open = false;
-        offer(q, "f0", null);
-        assertTrue(sink.written().isEmpty());
-        assertFalse(offer(q, "f1", null), "a queue whose socket is gone takes nothing more");
     }
 }

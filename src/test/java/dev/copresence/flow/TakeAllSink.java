@@ -20,11 +20,6 @@ public final class TakeAllSink implements OutboundQueue.Sink {
     }
 
     @Override
-    public boolean onSocketThread() {
-        return true;
-    }
-
-    @Override
     public boolean open() {
         return true;
     }
