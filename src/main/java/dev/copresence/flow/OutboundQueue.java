@@ -85,8 +85,6 @@ public final class OutboundQueue {
     private final int maxFrames;
     private final Runnable drainTask = this::drain;
     private final ArrayDeque<Item> queue = new ArrayDeque<>(4);
-    /** {@code queue.size()}, kept here: a fan-out asks it of every connection, and this object is at hand. */
-    private int depth;
     /** Created on the first keyed frame: most connections never queue one. */
     private Map<Object, Item> queuedByKey;
     private long bytes;
@@ -128,11 +126,19 @@ public final class OutboundQueue {
                 bytes += frame.length() - queued.frame.length();
                 queued.frame = frame;
                 listener.conflated();
-            } else if (queued != null || bytes + frame.length() > maxBytes || depth >= maxFrames) {
+            } else if (queued != null || bytes + frame.length() > maxBytes || queue.size() >= maxFrames) {
                 overflow = true;
                 discardLocked();
             } else {
-                enqueueLocked(frame, key);
+                Item item = new Item(frame, key, null);
+                queue.addLast(item);
+                bytes += frame.length();
+                if (key != null) {
+                    if (queuedByKey == null) {
+                        queuedByKey = new HashMap<>();
+                    }
+                    queuedByKey.put(key, item);
+                }
                 schedule = startDraining();
             }
         }
@@ -145,19 +151,6 @@ public final class OutboundQueue {
             sink.execute(drainTask);
         }
         return true;
-    }
-
-    private void enqueueLocked(Frame frame, Object key) {
-        Item item = new Item(frame, key, null);
-        queue.addLast(item);
-        depth++;
-        bytes += frame.length();
-        if (key != null) {
-            if (queuedByKey == null) {
-                queuedByKey = new HashMap<>();
-            }
-            queuedByKey.put(key, item);
-        }
     }
 
     /**
@@ -175,7 +168,6 @@ public final class OutboundQueue {
                 return false;
             }
             queue.addLast(new Item(null, null, frames.iterator()));
-            depth++;
             schedule = startDraining();
         }
         if (schedule) {
@@ -224,7 +216,7 @@ public final class OutboundQueue {
         while (true) {
             Frame frame;
             synchronized (this) {
-                if (depth == 0 || !open) {
+                if (queue.isEmpty() || !open) {
                     draining = false;
                     closing = closeCode;
                     reason = closeReason;
@@ -261,13 +253,11 @@ public final class OutboundQueue {
         if (head.backlog != null) {
             if (!head.backlog.hasNext()) {
                 queue.pollFirst();
-                depth--;
                 return null;
             }
             return new Frame(head.backlog.next());
         }
         queue.pollFirst();
-        depth--;
         if (head.key != null) {
             queuedByKey.remove(head.key);
         }
@@ -284,14 +274,13 @@ public final class OutboundQueue {
         closed = true;
         closeCode = 0;
         queue.clear();
-        depth = 0;
         queuedByKey = null;
         bytes = 0;
     }
 
     /** Frames queued and not yet handed to the socket. */
     public synchronized int depth() {
-        return depth;
+        return queue.size();
     }
 
     /** Characters queued and not yet handed to the socket. */
