@@ -10,14 +10,22 @@ public final class Offsets {
     }
 
     public static int compare(String x, String y) {
-        return Position.of(x).compareTo(Position.of(y));
+        int dash = x.indexOf('-');
+        return -compare(y, number(x, 0, dash), number(x, dash + 1, x.length()));
+    }
+
+    /** The order of {@code offset} against the offset {@code first-second}, read in place. */
+    private static int compare(String offset, long first, long second) {
+        int dash = offset.indexOf('-');
+        long f = number(offset, 0, dash);
+        return f != first ? Long.compare(f, first) : Long.compare(number(offset, dash + 1, offset.length()), second);
     }
 
     /**
      * An offset read once, for what is compared with many events: a member's join offset is compared
      * with every event the member is sent, and reading its digits each time was a cost per delivery.
      */
-    public record Position(long first, long second) implements Comparable<Position> {
+    public record Position(long first, long second) {
         public static Position of(String offset) {
             int dash = offset.indexOf('-');
             return new Position(number(offset, 0, dash), number(offset, dash + 1, offset.length()));
@@ -25,14 +33,7 @@ public final class Offsets {
 
         /** True when {@code offset} comes after this position. */
         public boolean before(String offset) {
-            int dash = offset.indexOf('-');
-            long f = number(offset, 0, dash);
-            return f != first ? f > first : number(offset, dash + 1, offset.length()) > second;
-        }
-
-        @Override
-        public int compareTo(Position o) {
-            return first != o.first ? Long.compare(first, o.first) : Long.compare(second, o.second);
+            return compare(offset, first, second) > 0;
         }
     }
 
