@@ -25,7 +25,7 @@ public interface CopresenceConfig {
 
     Typing typing();
 
-    /** WebSocket ping period. */
+    /** WebSocket ping period; pings go out on the once-a-second liveness tick, so it is rounded to whole seconds. */
     @WithDefault("15s")
     Duration pingInterval();
 

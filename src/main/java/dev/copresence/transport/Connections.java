@@ -37,7 +37,7 @@ public final class Connections {
     private static final Logger LOG = Logger.getLogger(Connections.class);
 
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
-    private final Map<String, WebSocketConnection> sockets = new ConcurrentHashMap<>();
+    private final Map<String, SocketSink> sockets = new ConcurrentHashMap<>();
     private final CommandHandler handler;
     private final Membership membership;
     private final CopresenceConfig config;
@@ -58,14 +58,14 @@ public final class Connections {
             close(connection, 1011, "internal error");
             return Uni.createFrom().voidItem();
         }
-        OutboundQueue out = new OutboundQueue(new SocketSink(connection, tcp, metrics, config.outbound().socketBuffer()),
-                metrics, config.limits().sendBuffer(), config.outbound().maxFrames());
+        SocketSink socket = new SocketSink(connection, tcp, metrics, config.outbound().socketBuffer());
+        OutboundQueue out = new OutboundQueue(socket, metrics, config.limits().sendBuffer(), config.outbound().maxFrames());
         // a close goes through the queue: what was queued before it (the error that explains it) is sent first
         Session session = new Session(connection.id(), boundDoc, out, out::close,
                 new RateLimiter(config.limits().rate(), config.limits().burst()),
                 new InboundQueue(reader(tcp), config.limits().inboundPending()));
         sessions.put(connection.id(), session);
-        sockets.put(connection.id(), connection);
+        sockets.put(connection.id(), socket);
         UserRef user = connection.userData().get(UpgradeChecks.USER);
         Tokens.Grant grant = connection.userData().get(UpgradeChecks.GRANT);
         if (grant != null) {
@@ -216,12 +216,21 @@ public final class Connections {
     Uni<Void> closeAll(int code, String reason) {
         sessions.values().forEach(session -> session.out().discard());
         List<Uni<Void>> closes = new java.util.ArrayList<>();
-        for (WebSocketConnection connection : sockets.values()) {
+        for (SocketSink socket : sockets.values()) {
+            WebSocketConnection connection = socket.connection();
             if (connection.isOpen()) {
                 closes.add(connection.close(new CloseReason(code, reason)).onFailure().recoverWithNull());
             }
         }
         return closes.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(closes).andFailFast().replaceWithVoid();
+    }
+
+    /** Pings every socket whose ping period has passed (the server's WebSocket pings, one tick for all). */
+    void pingDue(long nowNanos) {
+        long period = config.pingInterval().toNanos();
+        for (SocketSink socket : sockets.values()) {
+            socket.pingIfDue(nowNanos, period);
+        }
     }
 
     public List<Session> sessions() {

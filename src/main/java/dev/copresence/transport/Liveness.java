@@ -16,7 +16,8 @@ import dev.copresence.channel.Session;
 import dev.copresence.config.CopresenceConfig;
 
 /**
- * Once a second: closes connections that went silent (nothing at all received, pongs to the
+ * Once a second: pings the clients due a ping (every {@code copresence.ping-interval}, to the tick),
+ * closes connections that went silent (nothing at all received, pongs to the
  * server's pings included, for the idle timeout: 4408) or whose token expired (4401), and samples
  * the outbound queues for metrics. Created at start-up: its gauges must be there for the first scrape,
  * not only after the scheduler's first run.
@@ -24,6 +25,8 @@ import dev.copresence.config.CopresenceConfig;
 @Startup
 @Singleton
 public final class Liveness {
+    static final long TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private final Connections connections;
     private final SocketMetrics metrics;
     private final long idleNanos;
@@ -56,5 +59,6 @@ public final class Liveness {
                 session.close(4401, "token expired");
             }
         }
+        connections.pingDue(now);
     }
 }

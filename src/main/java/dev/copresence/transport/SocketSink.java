@@ -25,6 +25,9 @@ import dev.copresence.flow.OutboundQueue;
  * (its write-buffer water marks) says when to stop.
  */
 final class SocketSink implements OutboundQueue.Sink {
+    /** A final ping frame (opcode 9) without payload: servers do not mask (RFC 6455 §5.5.2). */
+    private static final byte[] PING = { (byte) 0x89, 0 };
+
     private final WebSocketConnection connection;
     /** Where frames enter the pipeline: below the frame encoder, above TLS where there is TLS. */
     private final ChannelHandlerContext context;
@@ -32,6 +35,8 @@ final class SocketSink implements OutboundQueue.Sink {
     /** Writes report nothing back: a failure closes the channel, and the connection's close handler runs. */
     private final ChannelPromise noCompletion;
     private final SocketMetrics metrics;
+    /** When the last ping went out; read and written by the liveness tick only. */
+    private long lastPingNanos = System.nanoTime();
 
     SocketSink(WebSocketConnection connection, ConnectionBase tcp, SocketMetrics metrics, int socketBuffer) {
         this.connection = connection;
@@ -86,6 +91,33 @@ final class SocketSink implements OutboundQueue.Sink {
     public void whenFlushed(Runnable then) {
         // An empty buffer completes after every earlier write.
         context.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(done -> then.run());
+    }
+
+    /**
+     * Pings the client when a ping period has passed since the last one, on the socket's thread.
+     * websockets-next's auto-ping would give every connection a timer of its own, firing on its own
+     * schedule: a wake-up per ping, and a timer's objects per idle connection. Here the liveness tick
+     * pings every socket that is due at once, a period rounded to the tick. A socket that is full (its
+     * client is not reading) or closing gets no ping: nothing may follow a close frame, and a ping
+     * behind a full buffer proves nothing sooner.
+     */
+    void pingIfDue(long nowNanos, long periodNanos) {
+        // due half a tick early: the tick's own jitter must not push a ping to the tick after
+        if (nowNanos - lastPingNanos < periodNanos - Liveness.TICK_NANOS / 2) {
+            return;
+        }
+        lastPingNanos = nowNanos;
+        channel.eventLoop().execute(this::ping);
+    }
+
+    private void ping() {
+        if (channel.isActive() && channel.isWritable() && connection.isOpen()) {
+            context.writeAndFlush(Unpooled.wrappedBuffer(PING), noCompletion);
+        }
+    }
+
+    WebSocketConnection connection() {
+        return connection;
     }
 
     @Override
