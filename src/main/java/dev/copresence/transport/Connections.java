@@ -1,5 +1,6 @@
 package dev.copresence.transport;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,8 +37,11 @@ import dev.copresence.security.Tokens;
 public final class Connections {
     private static final Logger LOG = Logger.getLogger(Connections.class);
 
-    private final Map<String, Session> sessions = new ConcurrentHashMap<>();
-    private final Map<String, SocketSink> sockets = new ConcurrentHashMap<>();
+    /** An open WebSocket: its session and the socket its queue writes to. */
+    record Open(Session session, SocketSink socket) {
+    }
+
+    private final Map<String, Open> open = new ConcurrentHashMap<>();
     private final CommandHandler handler;
     private final Membership membership;
     private final CopresenceConfig config;
@@ -64,8 +68,7 @@ public final class Connections {
         Session session = new Session(connection.id(), boundDoc, out, out::close,
                 new RateLimiter(config.limits().rate(), config.limits().burst()),
                 new InboundQueue(reader(tcp), config.limits().inboundPending()));
-        sessions.put(connection.id(), session);
-        sockets.put(connection.id(), socket);
+        open.put(connection.id(), new Open(session, socket));
         UserRef user = connection.userData().get(UpgradeChecks.USER);
         Tokens.Grant grant = connection.userData().get(UpgradeChecks.GRANT);
         if (grant != null) {
@@ -123,7 +126,7 @@ public final class Connections {
      * 1007); a client that means the replacement character sends it escaped ({@code \\ufffd}).
      */
     void text(WebSocketConnection connection, String text) {
-        Session session = sessions.get(connection.id());
+        Session session = session(connection);
         if (session == null) {
             return;
         }
@@ -161,7 +164,7 @@ public final class Connections {
     }
 
     void binary(WebSocketConnection connection) {
-        Session session = sessions.get(connection.id());
+        Session session = session(connection);
         if (session != null) {
             session.touch();
             membership.report(session, ProtocolException.badRequest("binary frames are not supported: send JSON in text frames"));
@@ -169,16 +172,20 @@ public final class Connections {
     }
 
     void touch(WebSocketConnection connection) {
-        Session session = sessions.get(connection.id());
+        Session session = session(connection);
         if (session != null) {
             session.touch();
         }
     }
 
+    private Session session(WebSocketConnection connection) {
+        Open o = open.get(connection.id());
+        return o == null ? null : o.session();
+    }
+
     Uni<Void> closed(WebSocketConnection connection) {
-        Session session = sessions.remove(connection.id());
-        sockets.remove(connection.id());
-        return session == null ? Uni.createFrom().voidItem() : membership.closed(session);
+        Open o = open.remove(connection.id());
+        return o == null ? Uni.createFrom().voidItem() : membership.closed(o.session());
     }
 
     /**
@@ -189,7 +196,7 @@ public final class Connections {
     void failed(WebSocketConnection connection, Throwable failure) {
         String message = failure.getMessage();
         if (failure instanceof IllegalStateException && message != null && message.contains("max message size")) {
-            Session session = sessions.get(connection.id());
+            Session session = session(connection);
             String reason = "message over " + config.limits().messageSize() + " bytes";
             if (session != null) {
                 session.close(1009, reason); // through its queue: nothing is written after the close frame
@@ -214,10 +221,10 @@ public final class Connections {
      * is still queued is dropped, so that nothing follows a close frame: the client resumes elsewhere.
      */
     Uni<Void> closeAll(int code, String reason) {
-        sessions.values().forEach(session -> session.out().discard());
+        open.values().forEach(o -> o.session().out().discard());
         List<Uni<Void>> closes = new java.util.ArrayList<>();
-        for (SocketSink socket : sockets.values()) {
-            WebSocketConnection connection = socket.connection();
+        for (Open o : open.values()) {
+            WebSocketConnection connection = o.socket().connection();
             if (connection.isOpen()) {
                 closes.add(connection.close(new CloseReason(code, reason)).onFailure().recoverWithNull());
             }
@@ -225,19 +232,16 @@ public final class Connections {
         return closes.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(closes).andFailFast().replaceWithVoid();
     }
 
-    /** Pings every socket whose ping period has passed (the server's WebSocket pings, one tick for all). */
-    void pingDue(long nowNanos) {
-        long period = config.pingInterval().toNanos();
-        for (SocketSink socket : sockets.values()) {
-            socket.pingIfDue(nowNanos, period);
-        }
+    /** The open connections, as they come (a live view: no copy per liveness tick). */
+    Collection<Open> open() {
+        return open.values();
     }
 
     public List<Session> sessions() {
-        return List.copyOf(sessions.values());
+        return open.values().stream().map(Open::session).toList();
     }
 
     public int count() {
-        return sessions.size();
+        return open.size();
     }
 }

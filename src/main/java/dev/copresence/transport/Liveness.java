@@ -30,12 +30,14 @@ public final class Liveness {
     private final Connections connections;
     private final SocketMetrics metrics;
     private final long idleNanos;
+    private final long pingNanos;
 
     public Liveness(Connections connections, CopresenceConfig config, SocketMetrics metrics, MeterRegistry registry,
             Hubs hubs) {
         this.connections = connections;
         this.metrics = metrics;
         this.idleNanos = config.idleTimeout().toNanos();
+        this.pingNanos = config.pingInterval().toNanos();
         Gauge.builder("copresence.connections", connections, Connections::count).description("Open connections")
                 .strongReference(true).register(registry);
         Gauge.builder("copresence.documents", hubs, Hubs::documents).description("Documents with members here")
@@ -50,15 +52,17 @@ public final class Liveness {
     void closeIdle() {
         long now = System.nanoTime();
         long nowMillis = System.currentTimeMillis();
-        for (Session session : connections.sessions()) {
+        for (Connections.Open open : connections.open()) {
+            Session session = open.session();
             metrics.queueDepth(session.out().depth());
             if (now - session.lastReceivedNanos() > idleNanos) {
                 session.close(4408, "idle timeout: nothing received for "
                         + TimeUnit.NANOSECONDS.toSeconds(idleNanos) + " s");
             } else if (nowMillis >= session.tokenExpiresAt()) {
                 session.close(4401, "token expired");
+            } else {
+                open.socket().pingIfDue(now, pingNanos);
             }
         }
-        connections.pingDue(now);
     }
 }
