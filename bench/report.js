@@ -179,10 +179,11 @@ if (of('idle').length) {
     for (const r of rs) {
       rows.push([fmt(size), OURS.has(r.system) ? '**' + r.system + '**' : r.system, `${fmt(r.opened, 0)}/${fmt(r.connections, 0)}`, fmt(r.connectRate, 0), fmt(r.serverRssLoadedKiB / 1024, 0),
         fmt(r.rssPerConnectionKiB, 1), fmt(r.heapPerConnectionKiB, 1), OURS.has(r.system) ? '' : ratio(o && o.rssPerConnectionKiB, r.rssPerConnectionKiB),
-        OURS.has(r.system) ? '' : ratio(o && o.heapPerConnectionKiB, r.heapPerConnectionKiB), r.loadBefore]);
+        OURS.has(r.system) ? '' : ratio(o && o.heapPerConnectionKiB, r.heapPerConnectionKiB), fmt(r.idleServerCpuMsPerSec, 1),
+        OURS.has(r.system) ? '' : ratio(o && o.idleServerCpuMsPerSec, r.idleServerCpuMsPerSec), r.loadBefore]);
     }
   }
-  table(['connections', 'system', 'joined', 'connect rate (conn/s, incl. join)', 'server RSS MiB', 'RSS KiB/conn', 'heap KiB/conn (after GC)', 'RSS ratio ours/peer', 'heap ratio ours/peer', 'load avg before'], rows);
+  table(['connections', 'system', 'joined', 'connect rate (conn/s, incl. join)', 'server RSS MiB', 'RSS KiB/conn', 'heap KiB/conn (after GC)', 'RSS ratio ours/peer', 'heap ratio ours/peer', 'server CPU while idle (ms/s)', 'idle CPU ratio ours/peer', 'load avg before'], rows);
   img(barChart('idle-rss.svg', 'idle: server RSS per joined connection', 'KiB per connection',
     sizes('idle').map((size) => ({ label: `${fmt(size)} conns`, values: of('idle', size).map((r) => ({ system: r.system, value: r.rssPerConnectionKiB })) }))), 'idle rss');
 }

@@ -235,6 +235,10 @@ wait_quiet() {
   done
 }
 
+cpu_ticks() { # utime+stime in clock ticks, summed over the given processes (fields 14 and 15 of /proc/PID/stat)
+  local t=0 pid; for pid in "$@"; do t=$((t + $(awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$pid/stat" 2>/dev/null || echo 0))); done; echo "$t"
+}
+
 rss_kb() { local t=0 pid; for pid in "$@"; do t=$((t + $(awk '/^VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null || echo 0))); done; echo "$t"; }
 
 heap_kb() { # used heap after a full GC, summed over the server processes (KiB)
@@ -335,13 +339,20 @@ run_one() {
     done
     sleep $([[ $SMOKE = 1 ]] && echo 1 || echo 5)
     local rss1 heap1; rss1="$(rss_kb "${MEM_PIDS[@]}")"; heap1="$(heap_kb)"; rss1b="$(rss_kb "${MEM_PIDS[@]}")"
+    # then the server CPU while the connections sit idle (pings, timers, what the runtime does by
+    # itself), after the full GCs of the heap measurement have settled (IDLE_CPU_DELAY seconds, default 5;
+    # longer lets a JIT finish compiling what the joins ran, IDLE_CPU_SECONDS the window, default 20)
+    local idle_s=$([[ $SMOKE = 1 ]] && echo 1 || echo "${IDLE_CPU_SECONDS:-20}") c0 c1
+    sleep $([[ $SMOKE = 1 ]] && echo 0 || echo "${IDLE_CPU_DELAY:-5}")
+    c0="$(cpu_ticks "${CPU_PIDS[@]}")"; sleep "$idle_s"; c1="$(cpu_ticks "${CPU_PIDS[@]}")"
     touch "$BARRIER/done"
     wait_drivers || ok=0
-    printf '{"system":"%s","size":%s,"loadBefore":"%s","loadAfter":"%s","java":"%s","serverRssBeforeKiB":%s,"serverRssLoadedKiB":%s,"serverRssAfterGcKiB":%s,"serverHeapBeforeKiB":%s,"serverHeapLoadedKiB":%s,"rssPerConnectionKiB":%s,"heapPerConnectionKiB":%s,"smoke":%s}\n' \
+    printf '{"system":"%s","size":%s,"loadBefore":"%s","loadAfter":"%s","java":"%s","serverRssBeforeKiB":%s,"serverRssLoadedKiB":%s,"serverRssAfterGcKiB":%s,"serverHeapBeforeKiB":%s,"serverHeapLoadedKiB":%s,"rssPerConnectionKiB":%s,"heapPerConnectionKiB":%s,"idleCpuSeconds":%s,"idleServerCpuMsPerSec":%s,"smoke":%s}\n' \
       "$system" "$size" "$load_before" "$(loadavg)" "$("$BENCH_JAVA" -version 2>&1 | head -1 | json_escape)" \
       "$rss0" "$rss1" "$rss1b" "$heap0" "$heap1" \
       "$(awk -v a="$rss0" -v b="$rss1" -v n="$size" 'BEGIN{printf "%.2f", (b-a)/n}')" \
       "$(awk -v a="$heap0" -v b="$heap1" -v n="$size" 'BEGIN{printf "%.2f", (b-a)/n}')" \
+      "$idle_s" "$(awk -v a="$c0" -v b="$c1" -v t="$CLK_TCK" -v s="$idle_s" 'BEGIN{printf "%.2f", (b-a)*1000/t/s}')" \
       "$([[ $SMOKE = 1 ]] && echo true || echo false)" >"$meta"
   else
     wait_drivers || ok=0

@@ -116,6 +116,7 @@ class BenchSmokeIT {
             case "idle" -> {
                 assertTrue(j.path("serverRssLoadedKiB").asLong() > 0, "no server RSS");
                 assertTrue(j.path("connectRate").asDouble() > 0, "no connect rate");
+                assertTrue(j.path("idleServerCpuMsPerSec").isNumber(), "no server CPU while idle");
             }
             case "fanout", "fanout-2nodes" -> {
                 assertTrue(step.path("published").asLong() > 0, "nothing published");
