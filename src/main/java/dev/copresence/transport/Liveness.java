@@ -25,19 +25,18 @@ import dev.copresence.config.CopresenceConfig;
 @Startup
 @Singleton
 public final class Liveness {
-    static final long TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
-
     private final Connections connections;
     private final SocketMetrics metrics;
     private final long idleNanos;
-    private final long pingNanos;
+    /** A ping is due half a tick (of the 1 s below) before its period is up: the tick's jitter must not push it to the next. */
+    private final long pingDueNanos;
 
     public Liveness(Connections connections, CopresenceConfig config, SocketMetrics metrics, MeterRegistry registry,
             Hubs hubs) {
         this.connections = connections;
         this.metrics = metrics;
         this.idleNanos = config.idleTimeout().toNanos();
-        this.pingNanos = config.pingInterval().toNanos();
+        this.pingDueNanos = config.pingInterval().toNanos() - TimeUnit.SECONDS.toNanos(1) / 2;
         Gauge.builder("copresence.connections", connections, Connections::count).description("Open connections")
                 .strongReference(true).register(registry);
         Gauge.builder("copresence.documents", hubs, Hubs::documents).description("Documents with members here")
@@ -61,7 +60,7 @@ public final class Liveness {
             } else if (nowMillis >= session.tokenExpiresAt()) {
                 session.close(4401, "token expired");
             } else {
-                open.socket().pingIfDue(now, pingNanos);
+                open.socket().pingIfDue(now, pingDueNanos);
             }
         }
     }

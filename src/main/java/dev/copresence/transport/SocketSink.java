@@ -94,16 +94,15 @@ final class SocketSink implements OutboundQueue.Sink {
     }
 
     /**
-     * Pings the client when a ping period has passed since the last one, on the socket's thread.
+     * Pings the client, on the socket's thread, when {@code dueAfterNanos} have passed since the last ping.
      * websockets-next's auto-ping would give every connection a timer of its own, firing on its own
      * schedule: a wake-up per ping, and a timer's objects per idle connection. Here the liveness tick
      * pings every socket that is due at once, a period rounded to the tick. A socket that is full (its
      * client is not reading) or closing gets no ping: nothing may follow a close frame, and a ping
      * behind a full buffer proves nothing sooner.
      */
-    void pingIfDue(long nowNanos, long periodNanos) {
-        // due half a tick early: the tick's own jitter must not push a ping to the tick after
-        if (nowNanos - lastPingNanos < periodNanos - Liveness.TICK_NANOS / 2) {
+    void pingIfDue(long nowNanos, long dueAfterNanos) {
+        if (nowNanos - lastPingNanos < dueAfterNanos) {
             return;
         }
         lastPingNanos = nowNanos;
