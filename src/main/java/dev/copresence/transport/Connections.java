@@ -208,7 +208,8 @@ public final class Connections {
         LOG.debugf("connection %s: %s", connection.id(), failure.toString());
     }
 
-    private static void close(WebSocketConnection connection, int code, String reason) {
+    /** Closes the WebSocket unless it is closed already; the outcome is the close handler's business. */
+    static void close(WebSocketConnection connection, int code, String reason) {
         if (connection.isOpen()) {
             connection.close(new CloseReason(code, reason)).subscribe().with(ok -> {
             }, failure -> {

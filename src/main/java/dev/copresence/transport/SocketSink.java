@@ -7,7 +7,6 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.VoidChannelPromise;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
-import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 
@@ -121,10 +120,6 @@ final class SocketSink implements OutboundQueue.Sink {
 
     @Override
     public void close(int code, String reason) {
-        if (connection.isOpen()) {
-            connection.close(new CloseReason(code, reason)).subscribe().with(ok -> {
-            }, failure -> {
-            });
-        }
+        Connections.close(connection, code, reason);
     }
 }
