@@ -42,7 +42,7 @@ public class FanoutBench {
     public void setup() {
         queues = new OutboundQueue[members];
         for (int i = 0; i < members; i++) {
-            queues[i] = new OutboundQueue(new TakeAllSink(frame -> written += frame.webSocketFrame().length), OutboundQueue.Listener.NONE,
+            queues[i] = new OutboundQueue(new TakeAllSink(frame -> written += frame.wire().length), OutboundQueue.Listener.NONE,
                     1 << 20, 4096);
         }
         JsonNode data = Codec.readTreeOrNull("{\"bt\":123456789012345,\"bk\":1,\"bs\":42}");

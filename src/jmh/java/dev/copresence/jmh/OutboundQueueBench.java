@@ -71,7 +71,7 @@ public class OutboundQueueBench {
 
     @Setup
     public void setup() {
-        writing = new OutboundQueue(new TakeAllSink(frame -> written += frame.webSocketFrame().length), OutboundQueue.Listener.NONE,
+        writing = new OutboundQueue(new TakeAllSink(frame -> written += frame.wire().length), OutboundQueue.Listener.NONE,
                 1 << 20, 4096);
         stalled = new OutboundQueue(new Stalled(), OutboundQueue.Listener.NONE, 1 << 20, 4096);
         keys = new Object[200]; // 200 members moving their cursors

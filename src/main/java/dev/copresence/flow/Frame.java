@@ -7,58 +7,89 @@ import dev.copresence.protocol.Codec;
 
 /**
  * One encoded text frame. An event goes to many connections: it is encoded to JSON once, upstream,
- * and here once to the bytes a WebSocket sends, header included, so that every socket is handed the
- * same bytes and nothing is encoded per socket.
+ * and here once to the bytes its transport sends, framing included (a WebSocket frame, or an HTTP/1.1
+ * chunk of an event stream), so that every socket is handed the same bytes and nothing is encoded per
+ * socket.
  */
 public final class Frame {
+    private static final byte[] CRLF = { '\r', '\n' };
+
     private final String text;
-    /** A final, unmasked WebSocket text frame (RFC 6455 §5.2: server to client) of the UTF-8 text. */
-    private final byte[] webSocket;
+    /** The UTF-8 text in its framing; for a WebSocket, a final unmasked text frame (RFC 6455 §5.2). */
+    private final byte[] wire;
     private final int payloadOffset;
+    private final int payloadLength;
     /** The message type, for metrics; computed on first use (a String is safe to publish racily). */
     private String type;
     /** The same event for another transport (an SSE event), made on first use (final fields: safe to publish racily). */
     private Frame derived;
 
+    /** A WebSocket text frame. */
     public Frame(String text) {
         this.text = text;
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
         int n = utf8.length;
         payloadOffset = n < 126 ? 2 : n <= 0xFFFF ? 4 : 10;
-        webSocket = new byte[payloadOffset + n];
-        webSocket[0] = (byte) 0x81; // FIN, opcode 1 (text)
+        payloadLength = n;
+        wire = new byte[payloadOffset + n];
+        wire[0] = (byte) 0x81; // FIN, opcode 1 (text)
         if (n < 126) {
-            webSocket[1] = (byte) n;
+            wire[1] = (byte) n;
         } else if (n <= 0xFFFF) {
-            webSocket[1] = 126;
-            webSocket[2] = (byte) (n >>> 8);
-            webSocket[3] = (byte) n;
+            wire[1] = 126;
+            wire[2] = (byte) (n >>> 8);
+            wire[3] = (byte) n;
         } else {
-            webSocket[1] = 127;
+            wire[1] = 127;
             for (int i = 0; i < 8; i++) {
-                webSocket[2 + i] = (byte) ((long) n >>> (56 - 8 * i));
+                wire[2 + i] = (byte) ((long) n >>> (56 - 8 * i));
             }
         }
-        System.arraycopy(utf8, 0, webSocket, payloadOffset, n);
+        System.arraycopy(utf8, 0, wire, payloadOffset, n);
+    }
+
+    private Frame(String text, byte[] wire, int payloadOffset, int payloadLength) {
+        this.text = text;
+        this.wire = wire;
+        this.payloadOffset = payloadOffset;
+        this.payloadLength = payloadLength;
+    }
+
+    /**
+     * The text as one HTTP/1.1 chunk (RFC 9112 §7.1: its size in hex, CRLF, the data, CRLF), for a
+     * chunked response that writes its frames below the HTTP encoder, one chunk each. Never empty: a
+     * chunk of size 0 ends the response.
+     */
+    public static Frame httpChunk(String text) {
+        if (text.isEmpty()) {
+            throw new IllegalArgumentException("an empty chunk would end the response");
+        }
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        byte[] size = (Integer.toHexString(utf8.length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] wire = new byte[size.length + utf8.length + CRLF.length];
+        System.arraycopy(size, 0, wire, 0, size.length);
+        System.arraycopy(utf8, 0, wire, size.length, utf8.length);
+        System.arraycopy(CRLF, 0, wire, size.length + utf8.length, CRLF.length);
+        return new Frame(text, wire, size.length, utf8.length);
     }
 
     public String text() {
         return text;
     }
 
-    /** The whole WebSocket frame, header and payload; shared, never to be modified. */
-    public byte[] webSocketFrame() {
-        return webSocket;
+    /** The whole frame as its transport sends it, framing and payload; shared, never to be modified. */
+    public byte[] wire() {
+        return wire;
     }
 
-    /** Where the UTF-8 text starts in {@link #webSocketFrame()}; it runs to the end. */
+    /** Where the UTF-8 text starts in {@link #wire()}. */
     public int payloadOffset() {
         return payloadOffset;
     }
 
     /** Bytes of the UTF-8 text. */
     public int payloadLength() {
-        return webSocket.length - payloadOffset;
+        return payloadLength;
     }
 
     /** What the outbound bounds count: characters, as the frame was encoded. */

@@ -78,7 +78,7 @@ final class SocketSink implements OutboundQueue.Sink {
     @Override
     public void write(Frame frame) {
         metrics.sent(frame);
-        context.write(Unpooled.wrappedBuffer(frame.webSocketFrame()), noCompletion);
+        context.write(Unpooled.wrappedBuffer(frame.wire()), noCompletion);
     }
 
     @Override

@@ -43,7 +43,7 @@ import dev.copresence.security.HttpGuard;
  */
 @Singleton
 public final class SseDocuments {
-    private static final Frame HEARTBEAT = new Frame(": heartbeat\n\n");
+    private static final Frame HEARTBEAT = Frame.httpChunk(": heartbeat\n\n");
 
     private final Engine engine;
     private final Hubs hubs;
@@ -150,13 +150,16 @@ public final class SseDocuments {
         return event(frame.type(), event.kind().durable() ? event.offset() : null, frame.text());
     }
 
-    /** One SSE event: durable events carry their offset as {@code id}. JSON has no raw newline: one data line. */
+    /**
+     * One SSE event, as the HTTP chunk a stream writes ({@link SseSink}): durable events carry their
+     * offset as {@code id}. JSON has no raw newline: one data line.
+     */
     static Frame event(String type, String offset, String json) {
         StringBuilder sse = new StringBuilder(json.length() + type.length() + 40);
         if (offset != null) {
             sse.append("id: ").append(offset).append('\n');
         }
-        return new Frame(sse.append("event: ").append(type).append("\ndata: ").append(json).append("\n\n").toString());
+        return Frame.httpChunk(sse.append("event: ").append(type).append("\ndata: ").append(json).append("\n\n").toString());
     }
 
     private static void refuse(HttpServerResponse response, HttpGuard.Refusal refusal) {

@@ -1,28 +1,73 @@
 package dev.copresence.transport;
 
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.VoidChannelPromise;
+import io.netty.handler.codec.http.HttpContentCompressor;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.impl.ConnectionBase;
 
 import dev.copresence.flow.Frame;
 import dev.copresence.flow.OutboundQueue;
 
 /**
- * An outbound queue's way to one event stream: what the queue writes in one drain becomes one HTTP
- * chunk, and the response's write queue (Vert.x's bound on what the socket holds) says when to stop.
+ * An outbound queue's way to one event stream. On HTTP/1.1 each frame is already a whole HTTP chunk
+ * ({@link Frame#httpChunk}), the same bytes for every stream, written below the channel's HTTP encoder
+ * and flushed once per drain, as a WebSocket's frames are ({@link SocketSink}): a fan-out to thousands
+ * of streams through Vert.x's {@code response.write} spent a fifth of its CPU above the socket (a
+ * promise, a lock, a metrics record and the chunk's size encoded per write, and the idle and WebSocket
+ * extension handlers every HTTP connection has). Vert.x still writes the head and the end of the
+ * response, and the encoder, which sees neither our chunks nor their sizes, stays in its chunked state;
+ * the connection's idle handler, which sees them no more, is told of each flush, or the HTTP idle
+ * timeout would end a stream that is being written.
+ * Where the bytes would not be the response's own (HTTP/2 frames its data itself, HTTP/1.0 is not
+ * chunked, a compressor would compress the response), what one drain writes is one
+ * {@code response.write} instead.
  */
 final class SseSink implements OutboundQueue.Sink {
     private final HttpServerResponse response;
     private final Context context;
+    /** Where chunks enter the pipeline, below the HTTP encoder; null: through {@code response.write}. */
+    private final ChannelHandlerContext below;
+    /** The connection's idle timeout (above the encoder, so it does not see our chunks); null without one. */
+    private final IdleStateHandler idle;
+    /** Writes report nothing back: a failure closes the channel, and the response's close handler runs. */
+    private final ChannelPromise noCompletion;
+    /** What the drain is gathering for {@code response.write}, when not writing below the encoder. */
     private Buffer chunk;
 
     SseSink(HttpServerRequest request) {
         this.response = request.response();
         this.context = Vertx.currentContext();
+        this.below = belowEncoder(request);
+        this.idle = below == null ? null : below.pipeline().get(IdleStateHandler.class);
+        this.noCompletion = below == null ? null : new VoidChannelPromise(below.channel(), false);
     }
 
+    private static ChannelHandlerContext belowEncoder(HttpServerRequest request) {
+        if (request.version() != HttpVersion.HTTP_1_1 || !(request.connection() instanceof ConnectionBase tcp)) {
+            return null;
+        }
+        ChannelPipeline pipeline = tcp.channelHandlerContext().pipeline();
+        // With quarkus.http.enable-compression every response is marked identity, and a plain Vert.x
+        // route such as ours is never unmarked: the compressor then passes the response through, and
+        // may be passed by. A response it would compress must go through it.
+        boolean passedThrough = pipeline.get(HttpContentCompressor.class) == null
+                || "identity".equalsIgnoreCase(request.response().headers().get(HttpHeaders.CONTENT_ENCODING));
+        return passedThrough ? pipeline.context(HttpResponseEncoder.class) : null;
+    }
+
+    /** The stream's frames must be made by {@link Frame#httpChunk}: they are written as they are. */
     @Override
     public void execute(Runnable task) {
         context.runOnContext(v -> task.run());
@@ -35,20 +80,32 @@ final class SseSink implements OutboundQueue.Sink {
 
     @Override
     public boolean writable() {
-        return !response.writeQueueFull();
+        return below != null ? below.channel().isWritable() : !response.writeQueueFull();
     }
 
     @Override
     public void write(Frame frame) {
+        if (below != null) {
+            if (!response.headWritten()) {
+                response.writeHead(); // on this event loop: in the channel before the first chunk
+            }
+            below.write(Unpooled.wrappedBuffer(frame.wire()), noCompletion);
+            return;
+        }
         if (chunk == null) {
             chunk = Buffer.buffer(frame.payloadLength());
         }
-        chunk.appendBytes(frame.webSocketFrame(), frame.payloadOffset(), frame.payloadLength());
+        chunk.appendBytes(frame.wire(), frame.payloadOffset(), frame.payloadLength());
     }
 
     @Override
     public void flush() {
-        if (chunk != null) {
+        if (below != null) {
+            below.flush();
+            if (idle != null) {
+                idle.resetWriteTimeout();
+            }
+        } else if (chunk != null) {
             Buffer c = chunk;
             chunk = null;
             response.write(c);
@@ -57,6 +114,11 @@ final class SseSink implements OutboundQueue.Sink {
 
     @Override
     public void whenFlushed(Runnable then) {
+        if (below != null) {
+            // An empty buffer completes after every earlier write.
+            below.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(done -> then.run());
+            return;
+        }
         if (!response.writeQueueFull()) {
             execute(then);
             return;

@@ -2,20 +2,30 @@ package dev.copresence.flow;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 
-/** A frame's bytes are exactly what Netty's own encoder sends for the same text, at every length form. */
+/** A frame's bytes are exactly what Netty's own encoders send for the same text, at every length form. */
 class FrameTest {
 
     @ParameterizedTest
@@ -26,17 +36,47 @@ class FrameTest {
 
         EmbeddedChannel channel = new EmbeddedChannel(new WebSocket13FrameEncoder(false));
         channel.writeOutbound(new TextWebSocketFrame(text));
+
+        assertArrayEquals(written(channel), frame.wire());
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        assertEquals(utf8.length, frame.payloadLength());
+        assertArrayEquals(utf8, Arrays.copyOfRange(frame.wire(), frame.payloadOffset(), frame.wire().length));
+        assertEquals(text.length(), frame.length(), "the queue's bounds count characters, as before");
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = { 1, 15, 16, 255, 256, 4095, 4096, 70000 })
+    void httpChunkIsWhatNettyWouldEncodeInAChunkedResponse(int length) {
+        String text = "é".repeat(length / 2) + "x".repeat(length % 2);
+        Frame frame = Frame.httpChunk(text);
+
+        EmbeddedChannel channel = new EmbeddedChannel(new HttpResponseEncoder());
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        channel.writeOutbound(head);
+        written(channel);
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        channel.writeOutbound(new DefaultHttpContent(Unpooled.wrappedBuffer(utf8)));
+        byte[] expected = written(channel);
+
+        assertArrayEquals(expected, frame.wire());
+        assertEquals(utf8.length, frame.payloadLength());
+        assertArrayEquals(utf8, Arrays.copyOfRange(frame.wire(), frame.payloadOffset(), frame.payloadOffset() + frame.payloadLength()));
+        assertEquals(text.length(), frame.length());
+    }
+
+    @Test
+    void anEmptyHttpChunkIsRefusedBecauseItWouldEndTheResponse() {
+        assertThrows(IllegalArgumentException.class, () -> Frame.httpChunk(""));
+    }
+
+    private static byte[] written(EmbeddedChannel channel) {
         ByteBuf encoded = Unpooled.buffer();
         for (ByteBuf part; (part = channel.readOutbound()) != null; part.release()) {
             encoded.writeBytes(part);
         }
-        byte[] expected = new byte[encoded.readableBytes()];
-        encoded.readBytes(expected);
-
-        assertArrayEquals(expected, frame.webSocketFrame());
-        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
-        assertEquals(utf8.length, frame.payloadLength());
-        assertArrayEquals(utf8, Arrays.copyOfRange(frame.webSocketFrame(), frame.payloadOffset(), frame.webSocketFrame().length));
-        assertEquals(text.length(), frame.length(), "the queue's bounds count characters, as before");
+        byte[] bytes = new byte[encoded.readableBytes()];
+        encoded.readBytes(bytes);
+        return bytes;
     }
 }

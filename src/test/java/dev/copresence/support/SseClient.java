@@ -36,10 +36,15 @@ public final class SseClient implements AutoCloseable {
     }
 
     public static SseClient open(URI uri, Map<String, String> headers) {
+        return open(uri, headers, HttpClient.Version.HTTP_1_1);
+    }
+
+    /** With {@code HTTP_2} on an {@code http:} URI the client asks to upgrade to h2c. */
+    public static SseClient open(URI uri, Map<String, String> headers, HttpClient.Version version) {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).header("Accept", "text/event-stream");
         headers.forEach(request::header);
         try {
-            HttpResponse<Stream<String>> response = HttpClient.newHttpClient().send(request.build(),
+            HttpResponse<Stream<String>> response = HttpClient.newBuilder().version(version).build().send(request.build(),
                     HttpResponse.BodyHandlers.ofLines());
             return new SseClient(response);
         } catch (IOException e) {
@@ -56,6 +61,10 @@ public final class SseClient implements AutoCloseable {
 
     public int status() {
         return response.statusCode();
+    }
+
+    public HttpClient.Version version() {
+        return response.version();
     }
 
     public String contentType() {
