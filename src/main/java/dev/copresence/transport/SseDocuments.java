@@ -2,6 +2,7 @@ package dev.copresence.transport;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
@@ -90,7 +91,15 @@ public final class SseDocuments {
                 config.sse().buffer());
         Observer observer = new Observer(doc, (event, frame) -> out.offer(frame.derived(f -> event(event, f)), null),
                 () -> out.close(OutboundQueue.SLOW_CONSUMER, "slow reader"));
-        long heartbeat = vertx.setPeriodic(Math.max(1, config.sse().heartbeat().toMillis()), id -> out.offer(HEARTBEAT, null));
+        // A stream written to within half the period needs no comment to keep proxies from closing it:
+        // under a fan-out that spares every stream a write (and a system call) per period; a quiet stream
+        // still hears one at least every period and a half.
+        long period = Math.max(1, config.sse().heartbeat().toMillis());
+        long heartbeat = vertx.setPeriodic(period, id -> {
+            if (sink.quietFor(TimeUnit.MILLISECONDS.toNanos(period) / 2)) {
+                out.offer(HEARTBEAT, null);
+            }
+        });
         // the reader went away, or the server ended the stream (a slow reader) on a connection kept alive
         Runnable gone = () -> {
             vertx.cancelTimer(heartbeat);

@@ -45,6 +45,8 @@ final class SseSink implements OutboundQueue.Sink {
     private final ChannelPromise noCompletion;
     /** What the drain is gathering for {@code response.write}, when not writing below the encoder. */
     private Buffer chunk;
+    /** When the stream was last written to; read and written on its event loop (drains and the heartbeat). */
+    private long lastFlushNanos = System.nanoTime();
 
     SseSink(HttpServerRequest request) {
         this.response = request.response();
@@ -100,6 +102,7 @@ final class SseSink implements OutboundQueue.Sink {
 
     @Override
     public void flush() {
+        lastFlushNanos = System.nanoTime();
         if (below != null) {
             below.flush();
             if (idle != null) {
@@ -110,6 +113,11 @@ final class SseSink implements OutboundQueue.Sink {
             chunk = null;
             response.write(c);
         }
+    }
+
+    /** Whether nothing was written for {@code nanos}: a stream that carries events needs no heartbeat. */
+    boolean quietFor(long nanos) {
+        return System.nanoTime() - lastFlushNanos >= nanos;
     }
 
     @Override

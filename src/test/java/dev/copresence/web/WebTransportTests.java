@@ -290,6 +290,30 @@ public abstract class WebTransportTests {
     }
 
     @Test
+    void aStreamThatCarriesEventsIsNotInterruptedByHeartbeats() {
+        String doc = doc();
+        SseClient stream = sse("/sse/documents/" + doc);
+        stream.next("members");
+        while (stream.nextComment(Duration.ZERO) != null) {
+            // a heartbeat sent before the events start does not count
+        }
+        // events back to back for 4 s (each waits for the one before it to arrive): the 1 s heartbeat of
+        // the tests is never due, as it waits for half a period of silence; one is tolerated, should the
+        // machine stall for that long
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
+        for (int i = 0; System.nanoTime() < until; i++) {
+            broadcast(doc, "{\"n\":" + i + "}");
+            assertEquals("broadcast", stream.next().event());
+        }
+        int heartbeats = 0;
+        while (stream.nextComment(Duration.ZERO) != null) {
+            heartbeats++;
+        }
+        assertTrue(heartbeats <= 1, heartbeats + " heartbeats between events");
+        assertEquals("heartbeat", stream.nextComment(Duration.ofSeconds(5)), "silence brings them back");
+    }
+
+    @Test
     void badDocumentIdGets400WithTheErrorObject() {
         HttpResponse<String> sse = get("/sse/documents/bad%20doc");
         assertEquals(400, sse.statusCode());
