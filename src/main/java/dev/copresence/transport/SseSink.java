@@ -45,6 +45,11 @@ final class SseSink implements OutboundQueue.Sink {
     private final ChannelPromise noCompletion;
     /** What the drain is gathering for {@code response.write}, when not writing below the encoder. */
     private Buffer chunk;
+    /**
+     * Set when this sink ends the response, before it asks Vert.x to: a slow reader is ended from the
+     * thread that offered too much, and a drain that starts after must not write behind the last chunk.
+     */
+    private volatile boolean ended;
     /** When the stream was last written to; read and written on its event loop (drains and the heartbeat). */
     private long lastFlushNanos = System.nanoTime();
 
@@ -75,9 +80,14 @@ final class SseSink implements OutboundQueue.Sink {
         context.runOnContext(v -> task.run());
     }
 
+    /**
+     * Below the encoder, the channel's state and our own end are enough: Vert.x's {@code ended()} and
+     * {@code closed()} take the connection's lock, at every drain of every stream. A response ended
+     * elsewhere (a refusal) has had its queue discarded first, and drains nothing.
+     */
     @Override
     public boolean open() {
-        return !response.ended() && !response.closed();
+        return below != null ? !ended && below.channel().isActive() : !response.ended() && !response.closed();
     }
 
     @Override
@@ -141,6 +151,7 @@ final class SseSink implements OutboundQueue.Sink {
     @Override
     public void close(int code, String reason) {
         if (open()) {
+            ended = true;
             response.end();
         }
     }
