@@ -15,6 +15,12 @@ import dev.copresence.flow.Frame;
  * once, here; the hub hands the same frame to each local member's queue.
  */
 final class DocumentHub {
+    /**
+     * Members from which an event's frame gets one off-heap copy for all their sockets (Frame.shared):
+     * below it, making the copy costs about what the sockets' own copies would.
+     */
+    private static final int SHARED_FROM = 4;
+
     final String doc;
     final Map<String, LocalMember> members = new ConcurrentHashMap<>();
     /** Read-only observers (SSE, long polls): every event but signals. */
@@ -45,6 +51,9 @@ final class DocumentHub {
         }
         Object key = conflationKey(doc, event);
         Frame frame = new Frame(event.frame());
+        if (members.size() >= SHARED_FROM) {
+            frame.shared();
+        }
         if (!event.kind().durable()) {
             for (LocalMember member : members.values()) {
                 member.deliver(event, frame, key);

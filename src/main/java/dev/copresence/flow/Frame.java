@@ -1,5 +1,6 @@
 package dev.copresence.flow;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
 
@@ -23,6 +24,8 @@ public final class Frame {
     private String type;
     /** The same event for another transport (an SSE event), made on first use (final fields: safe to publish racily). */
     private Frame derived;
+    /** A read-only off-heap copy of {@link #wire}, for frames that many sockets write ({@link #shared()}). */
+    private volatile ByteBuffer offHeap;
 
     /** A WebSocket text frame. */
     public Frame(String text) {
@@ -80,6 +83,26 @@ public final class Frame {
     /** The whole frame as its transport sends it, framing and payload; shared, never to be modified. */
     public byte[] wire() {
         return wire;
+    }
+
+    /**
+     * Makes one read-only off-heap copy of the bytes for every socket to write as it is. A socket's
+     * write of heap bytes is copied to direct memory by Netty first, for each socket: that copy was 5 %
+     * of a 1,000-member fan-out. Worth it for a frame that goes to many sockets; the copy goes with the
+     * frame, when the GC collects it.
+     */
+    public Frame shared() {
+        if (offHeap == null) {
+            ByteBuffer copy = ByteBuffer.allocateDirect(wire.length);
+            copy.put(wire).flip();
+            offHeap = copy.asReadOnlyBuffer();
+        }
+        return this;
+    }
+
+    /** The off-heap copy of {@link #wire()} made by {@link #shared()}, or null; never to be moved or read from. */
+    public ByteBuffer offHeap() {
+        return offHeap;
     }
 
     /** Where the UTF-8 text starts in {@link #wire()}. */

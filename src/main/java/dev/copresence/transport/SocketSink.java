@@ -1,5 +1,8 @@
 package dev.copresence.transport;
 
+import java.nio.ByteBuffer;
+
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -78,7 +81,14 @@ final class SocketSink implements OutboundQueue.Sink {
     @Override
     public void write(Frame frame) {
         metrics.sent(frame);
-        context.write(Unpooled.wrappedBuffer(frame.wire()), noCompletion);
+        context.write(bytes(frame), noCompletion);
+    }
+
+    /** The frame's bytes for one socket's write: a view of its shared off-heap copy where it has one. */
+    static ByteBuf bytes(Frame frame) {
+        ByteBuffer offHeap = frame.offHeap();
+        // wrapping slices the buffer: its own position, shared by every socket, never moves
+        return offHeap != null ? Unpooled.wrappedBuffer(offHeap) : Unpooled.wrappedBuffer(frame.wire());
     }
 
     @Override

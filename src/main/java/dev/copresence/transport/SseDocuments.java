@@ -89,7 +89,8 @@ public final class SseDocuments {
     private void stream(HttpServerResponse response, SseSink sink, String doc, String since) {
         OutboundQueue out = new OutboundQueue(sink, OutboundQueue.Listener.NONE, config.limits().sendBuffer(),
                 config.sse().buffer());
-        Observer observer = new Observer(doc, (event, frame) -> out.offer(frame.derived(f -> event(event, f)), null),
+        // an event's SSE form is made once for every stream of the document, and shared off-heap by them
+        Observer observer = new Observer(doc, (event, frame) -> out.offer(frame.derived(f -> event(event, f).shared()), null),
                 () -> out.close(OutboundQueue.SLOW_CONSUMER, "slow reader"));
         // A stream written to within half the period needs no comment to keep proxies from closing it:
         // under a fan-out that spares every stream a write (and a system call) per period; a quiet stream

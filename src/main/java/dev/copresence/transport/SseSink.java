@@ -101,7 +101,7 @@ final class SseSink implements OutboundQueue.Sink {
             if (!response.headWritten()) {
                 response.writeHead(); // on this event loop: in the channel before the first chunk
             }
-            below.write(Unpooled.wrappedBuffer(frame.wire()), noCompletion);
+            below.write(SocketSink.bytes(frame), noCompletion);
             return;
         }
         if (chunk == null) {

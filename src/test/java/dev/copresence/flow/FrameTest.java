@@ -2,8 +2,12 @@ package dev.copresence.flow;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -63,6 +67,18 @@ class FrameTest {
         assertEquals(utf8.length, frame.payloadLength());
         assertArrayEquals(utf8, Arrays.copyOfRange(frame.wire(), frame.payloadOffset(), frame.payloadOffset() + frame.payloadLength()));
         assertEquals(text.length(), frame.length());
+    }
+
+    @Test
+    void aSharedFrameHasOneReadOnlyOffHeapCopyOfItsBytes() {
+        Frame frame = new Frame("{\"type\":\"broadcast\",\"data\":\"é\"}");
+        assertNull(frame.offHeap(), "a frame for one socket makes no copy");
+        ByteBuffer copy = frame.shared().offHeap();
+        assertTrue(copy.isDirect() && copy.isReadOnly());
+        byte[] bytes = new byte[copy.remaining()];
+        copy.duplicate().get(bytes);
+        assertArrayEquals(frame.wire(), bytes);
+        assertSame(copy, frame.shared().offHeap(), "made once");
     }
 
     @Test
