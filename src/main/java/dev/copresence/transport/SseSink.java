@@ -50,6 +50,8 @@ final class SseSink implements OutboundQueue.Sink {
      * thread that offered too much, and a drain that starts after must not write behind the last chunk.
      */
     private volatile boolean ended;
+    /** Whether this sink had Vert.x write the head (Vert.x's own flag is read under the connection's lock). */
+    private boolean headWritten;
     /** When the stream was last written to; read and written on its event loop (drains and the heartbeat). */
     private long lastFlushNanos = System.nanoTime();
 
@@ -74,7 +76,6 @@ final class SseSink implements OutboundQueue.Sink {
         return passedThrough ? pipeline.context(HttpResponseEncoder.class) : null;
     }
 
-    /** The stream's frames must be made by {@link Frame#httpChunk}: they are written as they are. */
     @Override
     public void execute(Runnable task) {
         context.runOnContext(v -> task.run());
@@ -95,10 +96,12 @@ final class SseSink implements OutboundQueue.Sink {
         return below != null ? below.channel().isWritable() : !response.writeQueueFull();
     }
 
+    /** The stream's frames must be made by {@link Frame#httpChunk}: below the encoder they are written as they are. */
     @Override
     public void write(Frame frame) {
         if (below != null) {
-            if (!response.headWritten()) {
+            if (!headWritten) {
+                headWritten = true;
                 response.writeHead(); // on this event loop: in the channel before the first chunk
             }
             below.write(SocketSink.bytes(frame), noCompletion);
