@@ -51,6 +51,13 @@ public final class SseDocuments {
     private final Access access;
     private final Vertx vertx;
     private final CopresenceConfig config;
+    private final long heartbeatMillis;
+    /**
+     * A stream written to within half the period needs no comment to keep proxies from closing it:
+     * under a fan-out that spares every stream a write (and a system call) per period; a quiet stream
+     * still hears one at least every period and a half.
+     */
+    private final long heartbeatAfterQuietNanos;
 
     public SseDocuments(Engine engine, Hubs hubs, Access access, Vertx vertx, CopresenceConfig config) {
         this.engine = engine;
@@ -58,6 +65,8 @@ public final class SseDocuments {
         this.access = access;
         this.vertx = vertx;
         this.config = config;
+        this.heartbeatMillis = Math.max(1, config.sse().heartbeat().toMillis());
+        this.heartbeatAfterQuietNanos = TimeUnit.MILLISECONDS.toNanos(heartbeatMillis) / 2;
     }
 
     void route(@Observes Router router) {
@@ -92,12 +101,8 @@ public final class SseDocuments {
         // an event's SSE form is made once for every stream of the document, and shared off-heap by them
         Observer observer = new Observer(doc, (event, frame) -> out.offer(frame.derived(f -> event(event, f).shared()), null),
                 () -> out.close(OutboundQueue.SLOW_CONSUMER, "slow reader"));
-        // A stream written to within half the period needs no comment to keep proxies from closing it:
-        // under a fan-out that spares every stream a write (and a system call) per period; a quiet stream
-        // still hears one at least every period and a half.
-        long period = Math.max(1, config.sse().heartbeat().toMillis());
-        long heartbeat = vertx.setPeriodic(period, id -> {
-            if (sink.quietFor(TimeUnit.MILLISECONDS.toNanos(period) / 2)) {
+        long heartbeat = vertx.setPeriodic(heartbeatMillis, id -> {
+            if (sink.quietFor(heartbeatAfterQuietNanos)) {
                 out.offer(HEARTBEAT, null);
             }
         });
