@@ -84,6 +84,12 @@ public final class OutboundQueue {
     private final int maxBytes;
     private final int maxFrames;
     private final Runnable drainTask = this::drain;
+    /**
+     * The oldest queued frame when it came to an empty queue and carries no key: most frames do (one
+     * event per drain), and holding it here spares the deque and an item per delivery, memory a
+     * fan-out to thousands of sockets would otherwise touch twice. Everything in {@link #queue} is newer.
+     */
+    private Frame first;
     private final ArrayDeque<Item> queue = new ArrayDeque<>(4);
     /** Created on the first keyed frame: most connections never queue one. */
     private Map<Object, Item> queuedByKey;
@@ -126,9 +132,13 @@ public final class OutboundQueue {
                 bytes += frame.length() - queued.frame.length();
                 queued.frame = frame;
                 listener.conflated();
-            } else if (queued != null || bytes + frame.length() > maxBytes || queue.size() >= maxFrames) {
+            } else if (queued != null || bytes + frame.length() > maxBytes || depthLocked() >= maxFrames) {
                 overflow = true;
                 discardLocked();
+            } else if (key == null && first == null && queue.isEmpty()) {
+                first = frame;
+                bytes += frame.length();
+                schedule = startDraining();
             } else {
                 Item item = new Item(frame, key, null);
                 queue.addLast(item);
@@ -204,19 +214,22 @@ public final class OutboundQueue {
         return start;
     }
 
-    /** On the socket's thread: writes what the socket takes, flushes once, and waits for it if it is full. */
+    /**
+     * On the socket's thread: writes what the socket takes, flushes once, and waits for it if it is full.
+     * One lock for the whole drain: an offer from another thread waits no longer than the writes to
+     * the socket's own buffer take, and a delivery costs one lock here rather than one per frame.
+     */
     private void drain() {
         boolean wrote = false;
         boolean full = false;
-        int closing = 0;
-        String reason = null;
-        // Asked once a drain: the socket's state changes on its own thread, where this task runs, so it
-        // cannot close mid-drain (a close asked from elsewhere runs after it). Per frame, it cost locks per delivery.
-        boolean open = sink.open();
-        while (true) {
-            Frame frame;
-            synchronized (this) {
-                if (queue.isEmpty() || !open) {
+        int closing;
+        String reason;
+        synchronized (this) {
+            // Asked once a drain: the socket's state changes on its own thread, where this task runs, so
+            // it cannot close mid-drain (a close asked from elsewhere runs after it).
+            boolean open = sink.open();
+            while (true) {
+                if (depthLocked() == 0 || !open) {
                     draining = false;
                     closing = closeCode;
                     reason = closeReason;
@@ -228,13 +241,15 @@ public final class OutboundQueue {
                 // a closing queue is bounded and about to go: the socket takes all of it
                 if (closeCode == 0 && !sink.writable()) {
                     full = true; // still draining: the socket calls back once it has sent what it holds
+                    closing = 0;
+                    reason = null;
                     break;
                 }
-                frame = next();
-            }
-            if (frame != null) {
-                sink.write(frame);
-                wrote = true;
+                Frame frame = next();
+                if (frame != null) {
+                    sink.write(frame);
+                    wrote = true;
+                }
             }
         }
         if (wrote) {
@@ -247,8 +262,14 @@ public final class OutboundQueue {
         }
     }
 
-    /** The head's next frame (null when the head was an exhausted backlog, now removed). */
+    /** The oldest frame (null when the queue's head was an exhausted backlog, now removed). */
     private Frame next() {
+        if (first != null) {
+            Frame frame = first;
+            first = null;
+            bytes -= frame.length();
+            return frame;
+        }
         Item head = queue.peekFirst();
         if (head.backlog != null) {
             if (!head.backlog.hasNext()) {
@@ -273,6 +294,7 @@ public final class OutboundQueue {
     private void discardLocked() {
         closed = true;
         closeCode = 0;
+        first = null;
         queue.clear();
         queuedByKey = null;
         bytes = 0;
@@ -280,7 +302,11 @@ public final class OutboundQueue {
 
     /** Frames queued and not yet handed to the socket. */
     public synchronized int depth() {
-        return queue.size();
+        return depthLocked();
+    }
+
+    private int depthLocked() {
+        return first != null ? queue.size() + 1 : queue.size();
     }
 
     /** Characters queued and not yet handed to the socket. */

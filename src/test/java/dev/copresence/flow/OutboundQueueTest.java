@@ -170,6 +170,52 @@ class OutboundQueueTest {
     }
 
     @Test
+    void aFrameThatFindsTheQueueEmptyCountsTowardsItsBounds() {
+        OutboundQueue q = queue(1 << 20, 2, 100);
+        sink.holdTasks = true;
+        assertTrue(offer(q, "a", null));
+        assertEquals(1, q.depth());
+        assertEquals(1, q.bytes());
+        assertTrue(offer(q, "b", null));
+        assertEquals(2, q.depth());
+        assertFalse(offer(q, "c", null), "a third frame is over the bound of two");
+        assertEquals(List.of(OutboundQueue.SLOW_CONSUMER), sink.closes);
+        assertEquals(0, q.depth(), "the overflow dropped the first frame too");
+        sink.runTasks();
+        assertTrue(sink.written().isEmpty());
+    }
+
+    @Test
+    void framesOfEveryKindKeepTheirOrderBehindTheFirstOne() {
+        OutboundQueue q = queue(1 << 20, 1000, 100);
+        sink.holdTasks = true;
+        offer(q, "d0", null);
+        offer(q, "k1", "K");
+        q.offerBacklog(List.of("h1", "h2"));
+        offer(q, "d1", null);
+        offer(q, "k2", "K"); // replaces k1 in its place
+        sink.runTasks();
+        offer(q, "d2", null); // the queue is empty again
+        offer(q, "d3", null);
+        sink.runTasks();
+        assertEquals(List.of("d0", "k2", "h1", "h2", "d1", "d2", "d3"), sink.written());
+        assertEquals(0, q.depth());
+        assertEquals(0, q.bytes());
+    }
+
+    @Test
+    void discardDropsAFrameThatFoundTheQueueEmpty() {
+        OutboundQueue q = queue(1 << 20, 1000, 100);
+        sink.holdTasks = true;
+        offer(q, "lone", null);
+        q.discard();
+        sink.runTasks();
+        assertTrue(sink.written().isEmpty());
+        assertEquals(0, q.bytes());
+        assertFalse(offer(q, "after", null), "a discarded queue takes nothing more");
+    }
+
+    @Test
     void aBurstOfferedFromAnotherThreadIsWrittenByOneTaskAndFlushedOnce() {
         OutboundQueue q = queue(1 << 20, 1000, 100);
         sink.holdTasks = true;
