@@ -25,7 +25,12 @@ final class LocalMember {
     private final String id;
     private final int idHash;
     private Offsets.Position joinedAt;
-    private List<DocEvent> pending = new ArrayList<>();
+    /**
+     * Events that arrive before {@code joined} is sent; null once it is. Volatile so that a delivery to
+     * an active member (every one but those of a join under way) takes no lock: it is set to null last,
+     * after the held events are queued, so nothing newer can overtake them.
+     */
+    private volatile List<DocEvent> pending = new ArrayList<>();
     long typingGeneration;
 
     LocalMember(Session session, String doc, Member member) {
@@ -50,16 +55,25 @@ final class LocalMember {
         return pending == null;
     }
 
-    synchronized void deliver(DocEvent event, Frame frame, Object conflationKey) {
-        if (pending != null) {
-            if (pending.size() >= MAX_PENDING) {
-                session.close(1013, "slow consumer: too many events during join");
-                return;
-            }
-            pending.add(event);
+    void deliver(DocEvent event, Frame frame, Object conflationKey) {
+        if (pending != null && hold(event)) {
             return;
         }
         send(event, frame, conflationKey);
+    }
+
+    /** True when the event is held (or the member is closed for holding too many) until {@code joined} is sent. */
+    private synchronized boolean hold(DocEvent event) {
+        List<DocEvent> held = pending;
+        if (held == null) {
+            return false;
+        }
+        if (held.size() >= MAX_PENDING) {
+            session.close(1013, "slow consumer: too many events during join");
+        } else {
+            held.add(event);
+        }
+        return true;
     }
 
     private void send(DocEvent event, Frame frame, Object conflationKey) {
@@ -98,10 +112,9 @@ final class LocalMember {
         joinedAt = offset == null ? null : Offsets.Position.of(offset); // null: nothing before the join
         session.out().offerBacklog(replayed);
         session.out().offer(joinedFrame);
-        List<DocEvent> held = pending;
-        pending = null;
-        for (DocEvent event : held) {
+        for (DocEvent event : pending) {
             send(event, new Frame(event.frame()), DocumentHub.conflationKey(doc, event));
         }
+        pending = null;
     }
 }
