@@ -1,11 +1,15 @@
 package dev.copresence.transport;
 
 import java.nio.ByteBuffer;
+import java.util.Map;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandler;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.VoidChannelPromise;
 import io.netty.channel.WriteBufferWaterMark;
@@ -34,6 +38,11 @@ final class SocketSink implements OutboundQueue.Sink {
     /** Where frames enter the pipeline: below the frame encoder, above TLS where there is TLS. */
     private final ChannelHandlerContext context;
     private final Channel channel;
+    /**
+     * The channel's transport, where the pipeline's head hands writes: used when no handler below the
+     * encoder writes (no TLS), so a frame skips the walk down the pipeline's contexts; null otherwise.
+     */
+    private final Channel.Unsafe transport;
     /** Writes report nothing back: a failure closes the channel, and the connection's close handler runs. */
     private final ChannelPromise noCompletion;
     private final SocketMetrics metrics;
@@ -46,6 +55,7 @@ final class SocketSink implements OutboundQueue.Sink {
         ChannelHandlerContext encoder = channel.pipeline().context(WebSocketFrameEncoder.class);
         // without one (not seen on Vert.x 4.5) the frame's bytes pass every handler: an encoder lets bytes through
         this.context = encoder != null ? encoder : tcp.channelHandlerContext();
+        this.transport = nothingWritesBelow(channel.pipeline(), context) ? channel.unsafe() : null;
         this.noCompletion = new VoidChannelPromise(channel, false);
         this.metrics = metrics;
         channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(socketBuffer / 2, socketBuffer));
@@ -81,7 +91,28 @@ final class SocketSink implements OutboundQueue.Sink {
     @Override
     public void write(Frame frame) {
         metrics.sent(frame);
-        context.write(bytes(frame), noCompletion);
+        if (transport != null) {
+            transport.write(bytes(frame), noCompletion);
+        } else {
+            context.write(bytes(frame), noCompletion);
+        }
+    }
+
+    /**
+     * True when every handler between the pipeline's head and {@code from} only reads (Vert.x's
+     * decoders, the idle handler above them), so that writing to the transport is what writing from
+     * {@code from} would do. A TLS handler, or any other that writes, keeps frames in the pipeline.
+     */
+    static boolean nothingWritesBelow(ChannelPipeline pipeline, ChannelHandlerContext from) {
+        for (Map.Entry<String, ChannelHandler> entry : pipeline) { // head to tail
+            if (entry.getValue() == from.handler()) {
+                return true;
+            }
+            if (entry.getValue() instanceof ChannelOutboundHandler) {
+                return false;
+            }
+        }
+        return false;
     }
 
     /** The frame's bytes for one socket's write: a view of its shared off-heap copy where it has one. */
@@ -93,7 +124,11 @@ final class SocketSink implements OutboundQueue.Sink {
 
     @Override
     public void flush() {
-        context.flush();
+        if (transport != null) {
+            transport.flush();
+        } else {
+            context.flush();
+        }
     }
 
     @Override
