@@ -30,6 +30,11 @@ public final class SocketMetrics implements OutboundQueue.Listener {
     private final Counter conflated;
     private final Counter slowConsumers;
     private final DistributionSummary queueDepth;
+    /** The counter of the type written last (any thread's: a stale one is still the right counter for its type). */
+    private volatile Sent lastSent;
+
+    private record Sent(String type, LongAdder count) {
+    }
 
     public SocketMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -55,10 +60,23 @@ public final class SocketMetrics implements OutboundQueue.Listener {
     }
 
     void sent(Frame frame) {
-        count(out, frame.type(), Function.identity(), "copresence.messages.out", "Frames written to sockets");
+        // A fan-out writes one frame to every socket: the last type's counter is found without the map.
+        String type = frame.type();
+        Sent last = lastSent;
+        if (last != null && (last.type == type || last.type.equals(type))) {
+            last.count.increment();
+            return;
+        }
+        LongAdder count = counter(out, type, Function.identity(), "copresence.messages.out", "Frames written to sockets");
+        lastSent = new Sent(type, count);
+        count.increment();
     }
 
     private <K> void count(Map<K, LongAdder> counts, K key, Function<K, String> type, String name, String description) {
+        counter(counts, key, type, name, description).increment();
+    }
+
+    private <K> LongAdder counter(Map<K, LongAdder> counts, K key, Function<K, String> type, String name, String description) {
         LongAdder n = counts.get(key);
         if (n == null) {
             n = counts.computeIfAbsent(key, k -> {
@@ -68,7 +86,7 @@ public final class SocketMetrics implements OutboundQueue.Listener {
                 return adder;
             });
         }
-        n.increment();
+        return n;
     }
 
     @Override
