@@ -90,7 +90,9 @@ public final class OutboundQueue {
      * fan-out to thousands of sockets would otherwise touch twice. Everything in {@link #queue} is newer.
      */
     private Frame first;
-    private final ArrayDeque<Item> queue = new ArrayDeque<>(4);
+    /** Created when a frame must wait behind another; its size is kept in {@link #items} so that an empty one is not touched. */
+    private ArrayDeque<Item> queue;
+    private int items;
     /** Created on the first keyed frame: most connections never queue one. */
     private Map<Object, Item> queuedByKey;
     private long bytes;
@@ -135,13 +137,13 @@ public final class OutboundQueue {
             } else if (queued != null || bytes + frame.length() > maxBytes || depthLocked() >= maxFrames) {
                 overflow = true;
                 discardLocked();
-            } else if (key == null && first == null && queue.isEmpty()) {
+            } else if (key == null && first == null && items == 0) {
                 first = frame;
                 bytes += frame.length();
                 schedule = startDraining();
             } else {
                 Item item = new Item(frame, key, null);
-                queue.addLast(item);
+                enqueue(item);
                 bytes += frame.length();
                 if (key != null) {
                     if (queuedByKey == null) {
@@ -177,7 +179,7 @@ public final class OutboundQueue {
             if (closed) {
                 return false;
             }
-            queue.addLast(new Item(null, null, frames.iterator()));
+            enqueue(new Item(null, null, frames.iterator()));
             schedule = startDraining();
         }
         if (schedule) {
@@ -262,6 +264,14 @@ public final class OutboundQueue {
         }
     }
 
+    private void enqueue(Item item) {
+        if (queue == null) {
+            queue = new ArrayDeque<>(4);
+        }
+        queue.addLast(item);
+        items++;
+    }
+
     /** The oldest frame (null when the queue's head was an exhausted backlog, now removed). */
     private Frame next() {
         if (first != null) {
@@ -274,11 +284,13 @@ public final class OutboundQueue {
         if (head.backlog != null) {
             if (!head.backlog.hasNext()) {
                 queue.pollFirst();
+                items--;
                 return null;
             }
             return new Frame(head.backlog.next());
         }
         queue.pollFirst();
+        items--;
         if (head.key != null) {
             queuedByKey.remove(head.key);
         }
@@ -295,7 +307,8 @@ public final class OutboundQueue {
         closed = true;
         closeCode = 0;
         first = null;
-        queue.clear();
+        queue = null;
+        items = 0;
         queuedByKey = null;
         bytes = 0;
     }
@@ -306,7 +319,7 @@ public final class OutboundQueue {
     }
 
     private int depthLocked() {
-        return first != null ? queue.size() + 1 : queue.size();
+        return first != null ? items + 1 : items;
     }
 
     /** Characters queued and not yet handed to the socket. */
