@@ -1,17 +1,8 @@
 package dev.copresence.transport;
 
-import java.nio.ByteBuffer;
-import java.util.Map;
-
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOutboundHandler;
-import io.netty.channel.ChannelPipeline;
-import io.netty.channel.ChannelPromise;
-import io.netty.channel.VoidChannelPromise;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.quarkus.websockets.next.WebSocketConnection;
@@ -35,16 +26,9 @@ final class SocketSink implements OutboundQueue.Sink {
     private static final byte[] PING = { (byte) 0x89, 0 };
 
     private final WebSocketConnection connection;
-    /** Where frames enter the pipeline: below the frame encoder, above TLS where there is TLS. */
-    private final ChannelHandlerContext context;
     private final Channel channel;
-    /**
-     * The channel's transport, where the pipeline's head hands writes: used when no handler below the
-     * encoder writes (no TLS), so a frame skips the walk down the pipeline's contexts; null otherwise.
-     */
-    private final Channel.Unsafe transport;
-    /** Writes report nothing back: a failure closes the channel, and the connection's close handler runs. */
-    private final ChannelPromise noCompletion;
+    /** Where frames enter the channel: below the frame encoder, above TLS where there is TLS. */
+    private final ChannelWriter writer;
     private final SocketMetrics metrics;
     /** When the last ping went out; read and written by the liveness tick only. */
     private long lastPingNanos = System.nanoTime();
@@ -54,9 +38,7 @@ final class SocketSink implements OutboundQueue.Sink {
         this.channel = tcp.channelHandlerContext().channel();
         ChannelHandlerContext encoder = channel.pipeline().context(WebSocketFrameEncoder.class);
         // without one (not seen on Vert.x 4.5) the frame's bytes pass every handler: an encoder lets bytes through
-        this.context = encoder != null ? encoder : tcp.channelHandlerContext();
-        this.transport = nothingWritesBelow(channel.pipeline(), context) ? channel.unsafe() : null;
-        this.noCompletion = new VoidChannelPromise(channel, false);
+        this.writer = new ChannelWriter(encoder != null ? encoder : tcp.channelHandlerContext());
         this.metrics = metrics;
         channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(socketBuffer / 2, socketBuffer));
     }
@@ -91,50 +73,17 @@ final class SocketSink implements OutboundQueue.Sink {
     @Override
     public void write(Frame frame) {
         metrics.sent(frame);
-        if (transport != null) {
-            transport.write(bytes(frame), noCompletion);
-        } else {
-            context.write(bytes(frame), noCompletion);
-        }
-    }
-
-    /**
-     * True when every handler between the pipeline's head and {@code from} only reads (Vert.x's
-     * decoders, the idle handler above them), so that writing to the transport is what writing from
-     * {@code from} would do. A TLS handler, or any other that writes, keeps frames in the pipeline.
-     */
-    static boolean nothingWritesBelow(ChannelPipeline pipeline, ChannelHandlerContext from) {
-        for (Map.Entry<String, ChannelHandler> entry : pipeline) { // head to tail
-            if (entry.getValue() == from.handler()) {
-                return true;
-            }
-            if (entry.getValue() instanceof ChannelOutboundHandler) {
-                return false;
-            }
-        }
-        return false;
-    }
-
-    /** The frame's bytes for one socket's write: a view of its shared off-heap copy where it has one. */
-    static ByteBuf bytes(Frame frame) {
-        ByteBuffer offHeap = frame.offHeap();
-        // wrapping slices the buffer: its own position, shared by every socket, never moves
-        return offHeap != null ? Unpooled.wrappedBuffer(offHeap) : Unpooled.wrappedBuffer(frame.wire());
+        writer.write(frame);
     }
 
     @Override
     public void flush() {
-        if (transport != null) {
-            transport.flush();
-        } else {
-            context.flush();
-        }
+        writer.flush();
     }
 
     @Override
     public void whenFlushed(Runnable then) {
-        // An empty buffer completes after every earlier write.
-        context.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(done -> then.run());
+        writer.whenFlushed(then);
     }
 
     /**
@@ -155,7 +104,7 @@ final class SocketSink implements OutboundQueue.Sink {
 
     private void ping() {
         if (channel.isActive() && channel.isWritable() && connection.isOpen()) {
-            context.writeAndFlush(Unpooled.wrappedBuffer(PING), noCompletion);
+            writer.writeAndFlush(Unpooled.wrappedBuffer(PING));
         }
     }
 

@@ -1,10 +1,7 @@
 package dev.copresence.transport;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
-import io.netty.channel.ChannelPromise;
-import io.netty.channel.VoidChannelPromise;
 import io.netty.handler.codec.http.HttpContentCompressor;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -37,12 +34,10 @@ import dev.copresence.flow.OutboundQueue;
 final class SseSink implements OutboundQueue.Sink {
     private final HttpServerResponse response;
     private final Context context;
-    /** Where chunks enter the pipeline, below the HTTP encoder; null: through {@code response.write}. */
-    private final ChannelHandlerContext below;
+    /** Where chunks enter the channel, below the HTTP encoder; null: through {@code response.write}. */
+    private final ChannelWriter below;
     /** The connection's idle timeout (above the encoder, so it does not see our chunks); null without one. */
     private final IdleStateHandler idle;
-    /** Writes report nothing back: a failure closes the channel, and the response's close handler runs. */
-    private final ChannelPromise noCompletion;
     /** What the drain is gathering for {@code response.write}, when not writing below the encoder. */
     private Buffer chunk;
     /**
@@ -58,9 +53,9 @@ final class SseSink implements OutboundQueue.Sink {
     SseSink(HttpServerRequest request) {
         this.response = request.response();
         this.context = Vertx.currentContext();
-        this.below = belowEncoder(request);
-        this.idle = below == null ? null : below.pipeline().get(IdleStateHandler.class);
-        this.noCompletion = below == null ? null : new VoidChannelPromise(below.channel(), false);
+        ChannelHandlerContext encoder = belowEncoder(request);
+        this.below = encoder == null ? null : new ChannelWriter(encoder);
+        this.idle = encoder == null ? null : encoder.pipeline().get(IdleStateHandler.class);
     }
 
     private static ChannelHandlerContext belowEncoder(HttpServerRequest request) {
@@ -104,7 +99,7 @@ final class SseSink implements OutboundQueue.Sink {
                 headWritten = true;
                 response.writeHead(); // on this event loop: in the channel before the first chunk
             }
-            below.write(SocketSink.bytes(frame), noCompletion);
+            below.write(frame);
             return;
         }
         if (chunk == null) {
@@ -136,8 +131,7 @@ final class SseSink implements OutboundQueue.Sink {
     @Override
     public void whenFlushed(Runnable then) {
         if (below != null) {
-            // An empty buffer completes after every earlier write.
-            below.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(done -> then.run());
+            below.whenFlushed(then);
             return;
         }
         if (!response.writeQueueFull()) {

@@ -18,7 +18,7 @@ import io.netty.handler.timeout.IdleStateHandler;
  * When frames may skip the pipeline below the WebSocket encoder and go to the transport: only when
  * nothing down there writes. A TLS handler must see every frame, or clients would read plain bytes.
  */
-class SocketSinkPipelineTest {
+class ChannelWriterPipelineTest {
 
     private static ChannelHandlerContext encoder(EmbeddedChannel channel) {
         return channel.pipeline().context(WebSocketFrameEncoder.class);
@@ -29,7 +29,7 @@ class SocketSinkPipelineTest {
         // the order Vert.x leaves a WebSocket's pipeline in: decoder, encoder, idle handler, Vert.x's handler
         EmbeddedChannel channel = new EmbeddedChannel(new WebSocket13FrameDecoder(false, true, 1024),
                 new WebSocket13FrameEncoder(false), new IdleStateHandler(0, 0, 30), new ChannelInboundHandlerAdapter());
-        assertTrue(SocketSink.nothingWritesBelow(channel.pipeline(), encoder(channel)));
+        assertTrue(ChannelWriter.nothingWritesBelow(channel.pipeline(), encoder(channel)));
     }
 
     @Test
@@ -39,13 +39,13 @@ class SocketSinkPipelineTest {
         EmbeddedChannel channel = new EmbeddedChannel();
         channel.pipeline().addLast(tls.newHandler(channel.alloc()), new WebSocket13FrameDecoder(false, true, 1024),
                 new WebSocket13FrameEncoder(false));
-        assertFalse(SocketSink.nothingWritesBelow(channel.pipeline(), encoder(channel)));
+        assertFalse(ChannelWriter.nothingWritesBelow(channel.pipeline(), encoder(channel)));
     }
 
     @Test
     void aWritingHandlerBelowTheEncoderKeepsFramesInThePipeline() {
         EmbeddedChannel channel = new EmbeddedChannel(new IdleStateHandler(0, 0, 30), new WebSocket13FrameEncoder(false));
-        assertFalse(SocketSink.nothingWritesBelow(channel.pipeline(), encoder(channel)),
+        assertFalse(ChannelWriter.nothingWritesBelow(channel.pipeline(), encoder(channel)),
                 "the idle handler watches writes: below the encoder it must see them");
     }
 }
