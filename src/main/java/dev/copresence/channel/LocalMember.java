@@ -51,7 +51,7 @@ final class LocalMember {
     }
 
     /** True once {@code joined} was sent (the registry has the member). */
-    synchronized boolean active() {
+    boolean active() {
         return pending == null;
     }
 

@@ -224,8 +224,8 @@ public final class OutboundQueue {
     private void drain() {
         boolean wrote = false;
         boolean full = false;
-        int closing;
-        String reason;
+        int closing = 0;
+        String reason = null;
         synchronized (this) {
             // Asked once a drain: the socket's state changes on its own thread, where this task runs, so
             // it cannot close mid-drain (a close asked from elsewhere runs after it).
@@ -243,8 +243,6 @@ public final class OutboundQueue {
                 // a closing queue is bounded and about to go: the socket takes all of it
                 if (closeCode == 0 && !sink.writable()) {
                     full = true; // still draining: the socket calls back once it has sent what it holds
-                    closing = 0;
-                    reason = null;
                     break;
                 }
                 Frame frame = next();
