@@ -64,7 +64,9 @@ class RandomFramesPropertyTest {
     static void wire() {
         SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(CopresenceConfig.class)
                 .withConverter(Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
-                .withDefaultValue("copresence.limits.docs-per-connection", "2").build();
+                .withDefaultValue("copresence.limits.docs-per-connection", "2")
+                // a typing flag set by an earlier try must not expire between a check's two snapshots of the state
+                .withDefaultValue("copresence.typing.ttl", "1h").build();
         CopresenceConfig copresence = config.getConfigMapping(CopresenceConfig.class);
         vertx = Vertx.vertx();
         engine = new MemoryEngine(100, Duration.ofHours(1), Clock.systemUTC()).asEngine("n-prop");
