@@ -5,11 +5,13 @@ import java.nio.charset.StandardCharsets;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
 import io.quarkus.websockets.next.HttpUpgradeCheck;
 import io.quarkus.websockets.next.UserData;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.ext.web.WebServerRequest;
 
 import dev.copresence.protocol.Ids;
 import dev.copresence.protocol.UserRef;
@@ -20,6 +22,12 @@ import dev.copresence.security.Tokens;
  * What is decided before a WebSocket exists: the origin (403), the document of the bound endpoint
  * and the user named in the query (400), and, in jwt mode, the token (401). The user found here
  * travels to the connection in its user data.
+ *
+ * <p>Copresence authenticates a socket itself, here, so nothing asks Quarkus's HTTP security for the
+ * request's identity. While the request carries the identity Quarkus would resolve on demand,
+ * websockets-next keeps the whole upgrade request (its routing context, headers, response and that
+ * pending identity) with the connection for as long as it is open: about 3 KiB of heap per idle
+ * connection (docs/benchmarks.md, "Idle memory"). A permitted upgrade drops it.
  */
 @ApplicationScoped
 public class UpgradeChecks implements HttpUpgradeCheck {
@@ -61,6 +69,9 @@ public class UpgradeChecks implements HttpUpgradeCheck {
         }
         if (request.connection() instanceof ConnectionBase tcp) {
             context.userData().put(TCP, tcp);
+        }
+        if (request instanceof WebServerRequest web) {
+            web.routingContext().remove(QuarkusHttpUser.DEFERRED_IDENTITY_KEY);
         }
         return CheckResult.permitUpgrade();
     }
