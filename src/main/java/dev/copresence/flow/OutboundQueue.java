@@ -137,7 +137,7 @@ public final class OutboundQueue {
             } else if (queued != null || bytes + frame.length() > maxBytes || depthLocked() >= maxFrames) {
                 overflow = true;
                 discardLocked();
-            } else if (key == null && first == null && items == 0) {
+            } else if (key == null && depthLocked() == 0) {
                 first = frame;
                 bytes += frame.length();
                 schedule = startDraining();

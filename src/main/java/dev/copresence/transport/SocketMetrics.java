@@ -63,7 +63,7 @@ public final class SocketMetrics implements OutboundQueue.Listener {
         // A fan-out writes one frame to every socket: the last type's counter is found without the map.
         String type = frame.type();
         Sent last = lastSent;
-        if (last != null && (last.type == type || last.type.equals(type))) {
+        if (last != null && last.type.equals(type)) {
             last.count.increment();
             return;
         }
