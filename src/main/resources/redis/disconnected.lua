@@ -12,7 +12,9 @@ if n <= 0 then
   n = 0
 end
 if redis.call('HLEN', KEYS[1]) == 0 then
-  redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
-  redis.call('PUBLISH', ARGV[2], ARGV[3] .. ' 0 ' .. ARGV[4])
+  -- lastSeen only moves forward, whatever the nodes' clocks say: watchers order a user's changes by it
+  local now = string.format('%.0f', math.max(tonumber(ARGV[4]), (tonumber(redis.call('GET', KEYS[2])) or 0) + 1))
+  redis.call('SET', KEYS[2], now, 'PX', ARGV[5])
+  redis.call('PUBLISH', ARGV[2], ARGV[3] .. ' 0 ' .. now)
 end
 return n

@@ -27,14 +27,14 @@ import dev.copresence.protocol.ServerMessage;
 @Singleton
 public final class CommandHandler {
     private final Engine engine;
-    private final Hubs hubs;
+    private final StatusWatchers statusWatchers;
     private final Membership membership;
     private final CopresenceConfig config;
     private final Vertx vertx;
 
-    public CommandHandler(Engine engine, Hubs hubs, Membership membership, CopresenceConfig config, Vertx vertx) {
+    public CommandHandler(Engine engine, StatusWatchers statusWatchers, Membership membership, CopresenceConfig config, Vertx vertx) {
         this.engine = engine;
-        this.hubs = hubs;
+        this.statusWatchers = statusWatchers;
         this.membership = membership;
         this.config = config;
         this.vertx = vertx;
@@ -78,7 +78,7 @@ public final class CommandHandler {
             return watch(session, m);
         }
         if (message instanceof ClientMessage.Unwatch m) {
-            hubs.unwatch(session, m.users());
+            statusWatchers.unwatch(session, m.users());
             return ack(session, m.id());
         }
         if (message instanceof ClientMessage.Ping m) {
@@ -185,12 +185,10 @@ public final class CommandHandler {
         if (after > Membership.MAX_WATCHED) {
             throw ProtocolException.badRequest("a connection may watch at most " + Membership.MAX_WATCHED + " users");
         }
-        hubs.watch(session, m.users());
+        statusWatchers.watch(session, m.users());
         return engine.registry().status(m.users())
-                .invoke(statuses -> statuses.forEach(
-                        s -> session.send(new ServerMessage.Status(s.user(), s.online(), s.lastSeen()))))
-                .eventually(() -> hubs.releaseStatus(session))
-                .onFailure().invoke(t -> hubs.unwatch(session, m.users()))
+                .invoke(current -> statusWatchers.answerStatus(session, current))
+                .onFailure().invoke(t -> statusWatchers.abandonWatch(session, m.users()))
                 .chain(() -> ack(session, m.id()));
     }
 

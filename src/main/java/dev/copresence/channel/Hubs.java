@@ -3,7 +3,6 @@ package dev.copresence.channel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -23,11 +22,10 @@ import dev.copresence.engine.EngineListener;
 import dev.copresence.engine.Log;
 import dev.copresence.engine.UserStatus;
 import dev.copresence.protocol.Member;
-import dev.copresence.protocol.ServerMessage;
 
 /**
- * This node's side of the fan-out: the document hubs that have local members, and the sessions
- * watching each user. A hub exists, and its document is subscribed on the bus, exactly while it has
+ * This node's side of the fan-out: the document hubs that have local members (online status goes to
+ * {@link StatusWatchers}). A hub exists, and its document is subscribed on the bus, exactly while it has
  * members (or a join in flight) or read-only observers; hub creation and removal run inside the map's per-key lock, so a
  * subscribe and an unsubscribe of one document are always issued in the order of the hub's life.
  */
@@ -36,16 +34,15 @@ import dev.copresence.protocol.ServerMessage;
 public final class Hubs implements EngineListener {
     private final Bus bus;
     private final Map<String, DocumentHub> hubs = new ConcurrentHashMap<>();
-    private final Map<String, Set<Session>> watchers = new ConcurrentHashMap<>();
-    private final Map<Session, List<UserStatus>> heldStatus = new ConcurrentHashMap<>();
-    private final Map<String, Set<StatusObserver>> statusObservers = new ConcurrentHashMap<>();
+    private final StatusWatchers statusWatchers;
 
     private final Event<Resync> resync;
 
     private final Timer fanout;
 
-    public Hubs(Engine engine, Event<Resync> resync, MeterRegistry registry) {
+    public Hubs(Engine engine, StatusWatchers statusWatchers, Event<Resync> resync, MeterRegistry registry) {
         this.bus = engine.bus();
+        this.statusWatchers = statusWatchers;
         this.resync = resync;
         this.fanout = Timer.builder("copresence.fanout").description("Time to hand one event to every local member's queue")
                 .publishPercentiles(0.5, 0.99).register(registry);
@@ -211,82 +208,8 @@ public final class Hubs implements EngineListener {
         return n;
     }
 
-    // ---- online status --------------------------------------------------------------------------
-
-    /**
-     * Starts delivering status changes of {@code users} to the session. Changes that arrive before the
-     * current status is answered are held, then sent after it ({@link #releaseStatus}).
-     */
-    void watch(Session session, List<String> users) {
-        heldStatus.putIfAbsent(session, new ArrayList<>());
-        for (String user : users) {
-            watchers.computeIfAbsent(user, u -> ConcurrentHashMap.newKeySet()).add(session);
-            session.watched().add(user);
-        }
-    }
-
-    void releaseStatus(Session session) {
-        List<UserStatus> held = heldStatus.get(session);
-        if (held != null) {
-            synchronized (held) {
-                held.forEach(status -> send(session, status));
-                heldStatus.remove(session);
-            }
-        }
-    }
-
-    void unwatch(Session session, Iterable<String> users) {
-        for (String user : users) {
-            session.watched().remove(user);
-            watchers.computeIfPresent(user, (u, sessions) -> {
-                sessions.remove(session);
-                return sessions.isEmpty() ? null : sessions;
-            });
-        }
-    }
-
-    /** Starts delivering status changes to a read-only observer; read the current status after this. */
-    public void observeStatus(StatusObserver observer) {
-        for (String user : observer.users) {
-            statusObservers.computeIfAbsent(user, u -> ConcurrentHashMap.newKeySet()).add(observer);
-        }
-    }
-
-    public void unobserveStatus(StatusObserver observer) {
-        observer.close();
-        for (String user : observer.users) {
-            statusObservers.computeIfPresent(user, (u, set) -> {
-                set.remove(observer);
-                return set.isEmpty() ? null : set;
-            });
-        }
-    }
-
     @Override
     public void onStatus(UserStatus status) {
-        Set<StatusObserver> observers = statusObservers.get(status.user());
-        if (observers != null) {
-            observers.forEach(o -> o.deliver(status));
-        }
-        Set<Session> sessions = watchers.get(status.user());
-        if (sessions == null) {
-            return;
-        }
-        for (Session session : sessions) {
-            List<UserStatus> held = heldStatus.get(session);
-            if (held != null) {
-                synchronized (held) {
-                    if (heldStatus.get(session) == held) {
-                        held.add(status);
-                        continue;
-                    }
-                }
-            }
-            send(session, status);
-        }
-    }
-
-    private static void send(Session session, UserStatus status) {
-        session.send(new ServerMessage.Status(status.user(), status.online(), status.lastSeen()));
+        statusWatchers.onStatus(status);
     }
 }

@@ -41,14 +41,16 @@ public final class Membership {
 
     private final Engine engine;
     private final Hubs hubs;
+    private final StatusWatchers statusWatchers;
     private final CopresenceConfig config;
     private final Access access;
     private final Map<String, Integer> connectionsHere = new ConcurrentHashMap<>();
     private final Map<String, java.util.concurrent.CompletableFuture<Void>> statusChanges = new java.util.HashMap<>();
 
-    public Membership(Engine engine, Hubs hubs, CopresenceConfig config, Access access) {
+    public Membership(Engine engine, Hubs hubs, StatusWatchers statusWatchers, CopresenceConfig config, Access access) {
         this.engine = engine;
         this.hubs = hubs;
+        this.statusWatchers = statusWatchers;
         this.config = config;
         this.access = access;
     }
@@ -205,7 +207,7 @@ public final class Membership {
         if (session.userOnline()) {
             connectionsHere.computeIfPresent(session.user().id(), (u, n) -> n > 1 ? n - 1 : null);
         }
-        hubs.unwatch(session, new ArrayList<>(session.watched()));
+        statusWatchers.unwatch(session, new ArrayList<>(session.watched()));
         List<Uni<Void>> leaves = new ArrayList<>();
         for (LocalMember local : new ArrayList<>(session.memberships().values())) {
             leaves.add(remove(local, "closed").onFailure().invoke(t -> LOG.warnf(

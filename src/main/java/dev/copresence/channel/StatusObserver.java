@@ -12,7 +12,8 @@ import dev.copresence.engine.UserStatus;
 /**
  * A read-only observer of some users' online status (an SSE stream). It is attached before the
  * current status is read, so no change can fall between the two; changes that arrive before the
- * reader has that answer are held, and after it only those that change what the reader knows pass.
+ * reader has that answer are held and pass only if they came after it; later, those that change what
+ * the reader knows pass.
  */
 public final class StatusObserver {
     final List<String> users;
@@ -44,7 +45,11 @@ public final class StatusObserver {
         sink.accept(status);
     }
 
-    /** Sends the current status of each user, then what changed meanwhile, then every later change. */
+    /**
+     * Sends the current status of each user, then what changed meanwhile and came after it, then every
+     * later change. Only held changes are ordered against what the reader knows: they may predate the
+     * answer (read over another connection than the one changes come by), later ones arrive in order.
+     */
     public synchronized void activate(List<UserStatus> current) {
         if (closed || pending == null) {
             return;
@@ -52,7 +57,12 @@ public final class StatusObserver {
         current.forEach(this::pass);
         List<UserStatus> held = pending;
         pending = null;
-        held.forEach(this::pass);
+        for (UserStatus status : held) {
+            UserStatus known = last.get(status.user());
+            if (known == null || status.isNewerThan(known)) {
+                pass(status);
+            }
+        }
     }
 
     public synchronized void close() {

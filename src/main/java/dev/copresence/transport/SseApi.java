@@ -17,8 +17,8 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.subscription.BackPressureFailure;
 import io.vertx.core.Vertx;
 
-import dev.copresence.channel.Hubs;
 import dev.copresence.channel.StatusObserver;
+import dev.copresence.channel.StatusWatchers;
 import dev.copresence.config.CopresenceConfig;
 import dev.copresence.engine.Engine;
 import dev.copresence.engine.UserStatus;
@@ -35,14 +35,14 @@ import dev.copresence.protocol.ServerMessage;
 @Path("/sse")
 public class SseApi {
     private final Engine engine;
-    private final Hubs hubs;
+    private final StatusWatchers statusWatchers;
     private final Vertx vertx;
     private final long heartbeatMillis;
     private final int buffer;
 
-    public SseApi(Engine engine, Hubs hubs, Vertx vertx, CopresenceConfig config) {
+    public SseApi(Engine engine, StatusWatchers statusWatchers, Vertx vertx, CopresenceConfig config) {
         this.engine = engine;
-        this.hubs = hubs;
+        this.statusWatchers = statusWatchers;
         this.vertx = vertx;
         this.heartbeatMillis = Math.max(1, config.sse().heartbeat().toMillis());
         this.buffer = config.sse().buffer();
@@ -66,9 +66,9 @@ public class SseApi {
             StatusObserver observer = new StatusObserver(ids, s -> emitter.emit(status(sse, s)));
             emitter.onTermination(() -> {
                 vertx.cancelTimer(timer);
-                hubs.unobserveStatus(observer);
+                statusWatchers.unobserveStatus(observer);
             });
-            hubs.observeStatus(observer);
+            statusWatchers.observeStatus(observer);
             engine.registry().status(ids).subscribe().with(observer::activate, emitter::fail);
         }, buffer).onFailure(BackPressureFailure.class).recoverWithCompletion();
     }

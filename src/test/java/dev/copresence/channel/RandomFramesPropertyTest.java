@@ -70,10 +70,11 @@ class RandomFramesPropertyTest {
         CopresenceConfig copresence = config.getConfigMapping(CopresenceConfig.class);
         vertx = Vertx.vertx();
         engine = new MemoryEngine(100, Duration.ofHours(1), Clock.systemUTC()).asEngine("n-prop");
-        Hubs hubs = new Hubs(engine, new NoEvents<>(), new SimpleMeterRegistry());
+        StatusWatchers statusWatchers = new StatusWatchers();
+        Hubs hubs = new Hubs(engine, statusWatchers, new NoEvents<>(), new SimpleMeterRegistry());
         hubs.listen();
-        membership = new Membership(engine, hubs, copresence, new Access(copresence, new Tokens(null)));
-        handler = new CommandHandler(engine, hubs, membership, copresence, vertx);
+        membership = new Membership(engine, hubs, statusWatchers, copresence, new Access(copresence, new Tokens(null)));
+        handler = new CommandHandler(engine, statusWatchers, membership, copresence, vertx);
         OutboundQueue out = new OutboundQueue(new TakeAllSink(frame -> {
             synchronized (sent) {
                 sent.add(frame.text());

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -125,6 +127,32 @@ class TwoNodesOnOneRedisTest {
             assertTrue(!watcher.next("status").get("online").asBoolean());
         } finally {
             other.bus().unsubscribe(doc);
+            other.bus().close();
         }
+    }
+
+    @Test
+    void lastSeenMovesForwardOnRedisEvenWhenANodesClockDoesNot() {
+        Engine stopped = RedisEngineFactory.create("n-stopped-clock", config, false, dataSource.get(), redis.get(),
+                vertx.getDelegate().getOrCreateContext(), Clock.fixed(Instant.ofEpochMilli(1_000), ZoneOffset.UTC),
+                new SimpleMeterRegistry());
+        Recorder recorder = new Recorder();
+        stopped.bus().listen(recorder);
+        String user = "stopped-clock-" + System.nanoTime();
+        // subscribing waits for the bus's connection, which listens for status changes first
+        stopped.bus().subscribe(user).await().atMost(WAIT);
+        for (int i = 0; i < 3; i++) {
+            stopped.registry().connected(user).await().atMost(WAIT);
+            stopped.registry().disconnected(user).await().atMost(WAIT);
+        }
+
+        List<UserStatus> expected = List.of(new UserStatus(user, true, null), new UserStatus(user, false, 1_000L),
+                new UserStatus(user, true, 1_000L), new UserStatus(user, false, 1_001L),
+                new UserStatus(user, true, 1_001L), new UserStatus(user, false, 1_002L));
+        Awaitility.await().atMost(WAIT).until(() -> recorder.statuses.stream().filter(s -> s.user().equals(user)).count() == 6);
+        assertEquals(expected, recorder.statuses.stream().filter(s -> s.user().equals(user)).toList());
+        assertEquals(List.of(new UserStatus(user, false, 1_002L)), stopped.registry().status(List.of(user)).await().atMost(WAIT));
+        stopped.bus().unsubscribe(user);
+        stopped.bus().close();
     }
 }

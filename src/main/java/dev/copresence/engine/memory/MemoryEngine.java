@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,8 +44,8 @@ public final class MemoryEngine implements Registry, Log, Bus {
     private final String epoch = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 50));
     private final Map<String, DocState> docs = new ConcurrentHashMap<>();
     private final Map<String, Boolean> subscribed = new ConcurrentHashMap<>();
-    private final Map<String, Integer> connections = new ConcurrentHashMap<>();
-    private final Map<String, Long> lastSeen = new ConcurrentHashMap<>();
+    private final Map<String, Integer> connections = new HashMap<>();
+    private final Map<String, Long> lastSeen = new HashMap<>();
     private final int historySize;
     private final Duration historyTtl;
     private final Clock clock;
@@ -205,11 +206,16 @@ public final class MemoryEngine implements Registry, Log, Bus {
         });
     }
 
+    // A user's count, lastSeen and announcement change under one lock, so that two of the user's
+    // connections opening and closing at once on different threads announce in the order they counted.
+
     @Override
     public Uni<Void> connected(String user) {
         return Uni.createFrom().item(() -> {
-            if (connections.merge(user, 1, Integer::sum) == 1) {
-                announce(new UserStatus(user, true, lastSeen.get(user)));
+            synchronized (connections) {
+                if (connections.merge(user, 1, Integer::sum) == 1) {
+                    announce(new UserStatus(user, true, lastSeen.get(user)));
+                }
             }
             return null;
         });
@@ -218,11 +224,13 @@ public final class MemoryEngine implements Registry, Log, Bus {
     @Override
     public Uni<Void> disconnected(String user) {
         return Uni.createFrom().item(() -> {
-            Integer left = connections.computeIfPresent(user, (u, n) -> n > 1 ? n - 1 : null);
-            if (left == null) {
-                long now = clock.millis();
-                lastSeen.put(user, now);
-                announce(new UserStatus(user, false, now));
+            synchronized (connections) {
+                Integer left = connections.computeIfPresent(user, (u, n) -> n > 1 ? n - 1 : null);
+                if (left == null) {
+                    // only forward, as on Redis: watchers order a user's changes by lastSeen
+                    long now = lastSeen.merge(user, clock.millis(), (before, clockNow) -> Math.max(clockNow, before + 1));
+                    announce(new UserStatus(user, false, now));
+                }
             }
             return null;
         });
@@ -239,8 +247,10 @@ public final class MemoryEngine implements Registry, Log, Bus {
     public Uni<List<UserStatus>> status(List<String> users) {
         return Uni.createFrom().item(() -> {
             List<UserStatus> result = new ArrayList<>(users.size());
-            for (String user : users) {
-                result.add(new UserStatus(user, connections.containsKey(user), lastSeen.get(user)));
+            synchronized (connections) {
+                for (String user : users) {
+                    result.add(new UserStatus(user, connections.containsKey(user), lastSeen.get(user)));
+                }
             }
             return result;
         });

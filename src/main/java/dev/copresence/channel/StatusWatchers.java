@@ -1,0 +1,132 @@
+package dev.copresence.channel;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import jakarta.inject.Singleton;
+
+import dev.copresence.engine.UserStatus;
+import dev.copresence.protocol.ServerMessage;
+
+/**
+ * Who on this node follows which user's online status: sessions that sent {@code watch}, and
+ * read-only observers (SSE streams). Both are attached before the current status is read, so no
+ * change falls between the read and the changes; what arrives meanwhile is held until the answer.
+ */
+@Singleton
+public final class StatusWatchers {
+    private final Map<String, Set<Session>> watchers = new ConcurrentHashMap<>();
+    private final Map<Session, List<UserStatus>> heldStatus = new ConcurrentHashMap<>();
+    private final Map<String, Set<StatusObserver>> statusObservers = new ConcurrentHashMap<>();
+
+    /**
+     * Starts delivering status changes of {@code users} to the session. Changes that arrive before the
+     * current status is answered are held, then sent after it if they are newer ({@link #answerStatus}).
+     */
+    void watch(Session session, List<String> users) {
+        heldStatus.putIfAbsent(session, new ArrayList<>());
+        for (String user : users) {
+            watchers.computeIfAbsent(user, u -> ConcurrentHashMap.newKeySet()).add(session);
+            session.watched().add(user);
+        }
+    }
+
+    /**
+     * Answers a watch: each user's current status, then the changes held meanwhile that came after it.
+     * A held change may be older than the answer (on Redis the status is read over one connection and
+     * changes arrive over another), and sent after it, it would show the user's previous status.
+     */
+    void answerStatus(Session session, List<UserStatus> current) {
+        Map<String, UserStatus> known = new HashMap<>();
+        for (UserStatus status : current) {
+            known.put(status.user(), status);
+            send(session, status);
+        }
+        releaseHeld(session, known);
+    }
+
+    /** A watch whose status could not be read: its users are not watched, changes of the others pass. */
+    void abandonWatch(Session session, List<String> users) {
+        unwatch(session, users);
+        releaseHeld(session, new HashMap<>());
+    }
+
+    private void releaseHeld(Session session, Map<String, UserStatus> known) {
+        List<UserStatus> held = heldStatus.get(session);
+        if (held == null) {
+            return;
+        }
+        synchronized (held) {
+            try {
+                for (UserStatus status : held) {
+                    UserStatus before = known.get(status.user());
+                    if (session.watched().contains(status.user()) && (before == null || status.isNewerThan(before))) {
+                        known.put(status.user(), status);
+                        send(session, status);
+                    }
+                }
+            } finally {
+                heldStatus.remove(session);
+            }
+        }
+    }
+
+    void unwatch(Session session, Iterable<String> users) {
+        for (String user : users) {
+            session.watched().remove(user);
+            watchers.computeIfPresent(user, (u, sessions) -> {
+                sessions.remove(session);
+                return sessions.isEmpty() ? null : sessions;
+            });
+        }
+    }
+
+    /** Starts delivering status changes to a read-only observer; read the current status after this. */
+    public void observeStatus(StatusObserver observer) {
+        for (String user : observer.users) {
+            statusObservers.computeIfAbsent(user, u -> ConcurrentHashMap.newKeySet()).add(observer);
+        }
+    }
+
+    public void unobserveStatus(StatusObserver observer) {
+        observer.close();
+        for (String user : observer.users) {
+            statusObservers.computeIfPresent(user, (u, set) -> {
+                set.remove(observer);
+                return set.isEmpty() ? null : set;
+            });
+        }
+    }
+
+    /** A user's status changed: to each observer and each watching session, held while a watch is answered. */
+    void onStatus(UserStatus status) {
+        Set<StatusObserver> observers = statusObservers.get(status.user());
+        if (observers != null) {
+            observers.forEach(o -> o.deliver(status));
+        }
+        Set<Session> sessions = watchers.get(status.user());
+        if (sessions == null) {
+            return;
+        }
+        for (Session session : sessions) {
+            List<UserStatus> held = heldStatus.get(session);
+            if (held != null) {
+                synchronized (held) {
+                    if (heldStatus.get(session) == held) {
+                        held.add(status);
+                        continue;
+                    }
+                }
+            }
+            send(session, status);
+        }
+    }
+
+    private static void send(Session session, UserStatus status) {
+        session.send(new ServerMessage.Status(status.user(), status.online(), status.lastSeen()));
+    }
+}
