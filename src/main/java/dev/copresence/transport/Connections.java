@@ -12,6 +12,7 @@ import org.jboss.logging.Logger;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.MultiMap;
 import io.vertx.core.net.impl.ConnectionBase;
 
 import dev.copresence.channel.CommandHandler;
@@ -56,7 +57,12 @@ public final class Connections {
 
     /** Opens a session; on the bound endpoint it also joins the document (resuming with {@code since}). */
     Uni<Void> open(WebSocketConnection connection, String boundDoc) {
-        ConnectionBase tcp = connection.userData().get(UpgradeChecks.TCP);
+        // what the upgrade check handed over is read once: nothing keeps it in the connection's user data
+        ConnectionBase tcp = connection.userData().remove(UpgradeChecks.TCP);
+        MultiMap upgradeHeaders = connection.userData().remove(UpgradeChecks.HEADERS);
+        if (upgradeHeaders != null) {
+            upgradeHeaders.clear(); // Vert.x's WebSocket keeps them; websockets-next has its own copy
+        }
         if (tcp == null) { // every HTTP/1.1 upgrade has one: this is a Vert.x change the tests would catch
             LOG.errorf("connection %s: no TCP connection found below the WebSocket; closing it", connection.id());
             close(connection, 1011, "internal error");
@@ -69,8 +75,8 @@ public final class Connections {
                 new RateLimiter(config.limits().rate(), config.limits().burst()),
                 new InboundQueue(reader(tcp), config.limits().inboundPending()));
         open.put(connection.id(), new Open(session, socket));
-        UserRef user = connection.userData().get(UpgradeChecks.USER);
-        Tokens.Grant grant = connection.userData().get(UpgradeChecks.GRANT);
+        UserRef user = connection.userData().remove(UpgradeChecks.USER);
+        Tokens.Grant grant = connection.userData().remove(UpgradeChecks.GRANT);
         if (grant != null) {
             session.grant(grant);
         }

@@ -2,6 +2,8 @@ package dev.copresence.transport;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -9,6 +11,7 @@ import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
 import io.quarkus.websockets.next.HttpUpgradeCheck;
 import io.quarkus.websockets.next.UserData;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.WebServerRequest;
@@ -28,6 +31,12 @@ import dev.copresence.security.Tokens;
  * websockets-next keeps the whole upgrade request (its routing context, headers, response and that
  * pending identity) with the connection for as long as it is open: about 3 KiB of heap per idle
  * connection (docs/benchmarks.md, "Idle memory"). A permitted upgrade drops it.
+ *
+ * <p>Vert.x's WebSocket keeps the request's headers, and websockets-next a copy of them, for the
+ * socket's life, though nothing reads them once it is open: up to the HTTP header limit (20 KiB),
+ * twice, per connection, whatever a client sends (cookies, a long user agent, padding). A permitted
+ * upgrade keeps only the headers the handshake itself reads, and {@link Connections} empties
+ * Vert.x's map once the socket is open.
  */
 @ApplicationScoped
 public class UpgradeChecks implements HttpUpgradeCheck {
@@ -35,6 +44,11 @@ public class UpgradeChecks implements HttpUpgradeCheck {
     static final UserData.TypedKey<Tokens.Grant> GRANT = new UserData.TypedKey<>("copresence.grant");
     /** The HTTP connection under the socket: pausing it is the only way to stop reading a WebSocket in 3.34. */
     static final UserData.TypedKey<ConnectionBase> TCP = new UserData.TypedKey<>("copresence.tcp");
+    /** The upgrade request's headers, which Vert.x's WebSocket keeps: emptied once the socket is open. */
+    static final UserData.TypedKey<MultiMap> HEADERS = new UserData.TypedKey<>("copresence.headers");
+    /** What Vert.x and Netty read to answer the handshake (lower case; header names are case-insensitive). */
+    private static final Set<String> HANDSHAKE_HEADERS = Set.of("host", "connection", "upgrade", "sec-websocket-key",
+            "sec-websocket-version", "sec-websocket-protocol", "sec-websocket-extensions");
 
     private final Access access;
     private final Drain drain;
@@ -73,7 +87,17 @@ public class UpgradeChecks implements HttpUpgradeCheck {
         if (request instanceof WebServerRequest web) {
             web.routingContext().remove(QuarkusHttpUser.DEFERRED_IDENTITY_KEY);
         }
+        keepHandshakeHeadersOnly(request.headers());
+        context.userData().put(HEADERS, request.headers());
         return CheckResult.permitUpgrade();
+    }
+
+    private static void keepHandshakeHeadersOnly(MultiMap headers) {
+        for (String name : headers.names()) { // a copy: removing while iterating is safe
+            if (!HANDSHAKE_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+                headers.remove(name);
+            }
+        }
     }
 
     /** The first value of a query parameter, decoded; null when absent. */
