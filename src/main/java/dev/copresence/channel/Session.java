@@ -1,5 +1,6 @@
 package dev.copresence.channel;
 
+import java.util.Collections;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,8 +32,9 @@ public final class Session {
     private final Closer closer;
     private final RateLimiter rate;
     private final InboundQueue inbound;
-    private final Map<String, LocalMember> memberships = new ConcurrentHashMap<>();
-    private final Set<String> watched = ConcurrentHashMap.newKeySet();
+    // Sized for the usual connection (one document, no watch): tens of thousands of them sit idle.
+    private final Map<String, LocalMember> memberships = new ConcurrentHashMap<>(1);
+    private volatile Set<String> watched;
     private volatile UserRef user;
     private volatile Tokens.Grant grant;
     private volatile boolean userOnline;
@@ -121,8 +123,25 @@ public final class Session {
         return memberships;
     }
 
+    /** The users this connection watches (read only: empty until the first watch). */
     Set<String> watched() {
-        return watched;
+        Set<String> set = watched;
+        return set == null ? Collections.emptySet() : set;
+    }
+
+    /** The users this connection watches, to add to. */
+    Set<String> watching() {
+        Set<String> set = watched;
+        if (set == null) {
+            synchronized (this) {
+                set = watched;
+                if (set == null) {
+                    set = ConcurrentHashMap.newKeySet();
+                    watched = set;
+                }
+            }
+        }
+        return set;
     }
 
     /** Counts a bad message; true when the limit is reached and the connection must close. */

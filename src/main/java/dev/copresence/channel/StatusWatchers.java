@@ -31,7 +31,7 @@ public final class StatusWatchers {
         heldStatus.putIfAbsent(session, new ArrayList<>());
         for (String user : users) {
             watchers.computeIfAbsent(user, u -> ConcurrentHashMap.newKeySet()).add(session);
-            session.watched().add(user);
+            session.watching().add(user);
         }
     }
 

@@ -30,7 +30,8 @@ public final class InboundQueue {
         };
     }
 
-    private final ArrayDeque<Supplier<Uni<Void>>> waiting = new ArrayDeque<>();
+    // mostly empty: a connection's messages usually run one at a time (it grows when they queue up)
+    private final ArrayDeque<Supplier<Uni<Void>>> waiting = new ArrayDeque<>(1);
     private final Reader reader;
     private final int pauseAt;
     private final int max;
