@@ -46,6 +46,10 @@ import io.vertx.core.json.JsonObject;
  * message (a silent room join, answered with an {@code ack}). Joining N members costs every system
  * N²/2 presence events; observing costs N, which is what lets one document reach 5,000 subscribers.
  *
+ * <p>With {@code --browser-headers N}, each WebSocket handshake also carries what a desktop browser
+ * sends (user agent, languages, origin, caches) and a cookie of N bytes (none for 0): for measuring
+ * what a connection's handshake costs it afterwards. The scenarios leave it off.
+ *
  * <p>{@code merge}: adds up the JSON of every process into one result.
  *
  * <p>Latency is publish-to-receive: the sender puts {@link System#nanoTime()} in the message
@@ -111,6 +115,8 @@ public final class Driver {
     final int payloadBytes;
     final long goDelayMs;
     final boolean observers;
+    /** Handshake headers a browser would add (a user agent, languages, an origin, a cookie of this many bytes); -1: none. */
+    final int browserCookieBytes;
 
     Driver(Map<String, String> o) {
         scenario = o.getOrDefault("scenario", "fanout");
@@ -141,8 +147,21 @@ public final class Driver {
         payloadBytes = Integer.parseInt(o.getOrDefault("payload", "0"));
         goDelayMs = Long.parseLong(o.getOrDefault("go-delay-ms", "1000"));
         observers = Boolean.parseBoolean(o.getOrDefault("observers", "false"));
+        browserCookieBytes = Integer.parseInt(o.getOrDefault("browser-headers", "-1"));
         if (observers && !scenario.equals("fanout")) {
             throw new IllegalArgumentException("--observers is for the fanout scenario only");
+        }
+    }
+
+    /** What a desktop Chrome sends with a WebSocket handshake besides the handshake's own headers. */
+    static void browserHeaders(WebSocketConnectOptions o, String origin, int cookieBytes) {
+        o.addHeader("Pragma", "no-cache").addHeader("Cache-Control", "no-cache")
+                .addHeader("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                        + "Chrome/131.0.0.0 Safari/537.36")
+                .addHeader("Origin", origin).addHeader("Accept-Encoding", "gzip, deflate, br, zstd")
+                .addHeader("Accept-Language", "en-US,en;q=0.9,de;q=0.8");
+        if (cookieBytes > 0) {
+            o.addHeader("Cookie", "session=" + "s".repeat(Math.max(0, cookieBytes - 8)));
         }
     }
 
@@ -364,6 +383,9 @@ public final class Driver {
         }
         WebSocketConnectOptions o = new WebSocketConnectOptions().setHost(uri.getHost()).setPort(uri.getPort())
                 .setURI(path + "?" + q);
+        if (browserCookieBytes >= 0) {
+            browserHeaders(o, "http://" + uri.getHost() + ":" + uri.getPort(), browserCookieBytes);
+        }
         client.connect(o).onComplete(ar -> {
             if (ar.failed()) {
                 connectFailures++;
