@@ -1,6 +1,7 @@
 package dev.copresence.channel;
 
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 
 import jakarta.inject.Singleton;
@@ -181,14 +182,16 @@ public final class CommandHandler {
     }
 
     private Uni<Void> watch(Session session, ClientMessage.Watch m) {
-        int after = session.watched().size() + (int) m.users().stream().filter(u -> !session.watched().contains(u)).count();
-        if (after > Membership.MAX_WATCHED) {
+        List<String> added = m.users().stream().filter(u -> !session.watched().contains(u)).distinct().toList();
+        if (session.watched().size() + added.size() > Membership.MAX_WATCHED) {
             throw ProtocolException.badRequest("a connection may watch at most " + Membership.MAX_WATCHED + " users");
         }
         statusWatchers.watch(session, m.users());
+        // a watch that fails or is cancelled stops only what it started, and releases what it held
         return engine.registry().status(m.users())
                 .invoke(current -> statusWatchers.answerStatus(session, current))
-                .onFailure().invoke(t -> statusWatchers.abandonWatch(session, m.users()))
+                .onFailure().invoke(t -> statusWatchers.abandonWatch(session, added))
+                .onCancellation().invoke(() -> statusWatchers.abandonWatch(session, added))
                 .chain(() -> ack(session, m.id()));
     }
 

@@ -74,6 +74,21 @@ class StatusWatchersTest {
     }
 
     @Test
+    void aFailedWatchOfAUserWatchedBeforeLeavesThatWatchAsItWas() {
+        watchers.watch(session, List.of("ada"));
+        watchers.answerStatus(session, List.of(new UserStatus("ada", false, 10L)));
+        written.clear();
+
+        // watch [ada, bob] fails: only bob, which it added, stops being watched
+        watchers.watch(session, List.of("ada", "bob"));
+        watchers.onStatus(new UserStatus("ada", true, 10L));
+        watchers.abandonWatch(session, List.of("bob"));
+        watchers.onStatus(new UserStatus("ada", false, 11L));
+
+        assertEquals(List.of(status("ada", true, 10L), status("ada", false, 11L)), written);
+    }
+
+    @Test
     void anObserverIsNotShownAStaleStatusEither() {
         List<UserStatus> seen = new CopyOnWriteArrayList<>();
         StatusObserver observer = new StatusObserver(List.of("ada"), seen::add);
