@@ -4,7 +4,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,8 +43,10 @@ public final class MemoryEngine implements Registry, Log, Bus {
     private final String epoch = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 50));
     private final Map<String, DocState> docs = new ConcurrentHashMap<>();
     private final Map<String, Boolean> subscribed = new ConcurrentHashMap<>();
-    private final Map<String, Integer> connections = new HashMap<>();
-    private final Map<String, Long> lastSeen = new HashMap<>();
+    private final Map<String, Integer> connections = new ConcurrentHashMap<>();
+    private final Map<String, Long> lastSeen = new ConcurrentHashMap<>();
+    /** Striped by user: see {@link #connected}. */
+    private final Object[] userLocks = new Object[64];
     private final int historySize;
     private final Duration historyTtl;
     private final Clock clock;
@@ -55,6 +56,13 @@ public final class MemoryEngine implements Registry, Log, Bus {
         this.historySize = historySize;
         this.historyTtl = historyTtl;
         this.clock = clock;
+        for (int i = 0; i < userLocks.length; i++) {
+            userLocks[i] = new Object();
+        }
+    }
+
+    private Object lockOf(String user) {
+        return userLocks[user.hashCode() & (userLocks.length - 1)];
     }
 
     public Engine asEngine(String nodeId) {
@@ -206,13 +214,14 @@ public final class MemoryEngine implements Registry, Log, Bus {
         });
     }
 
-    // A user's count, lastSeen and announcement change under one lock, so that two of the user's
-    // connections opening and closing at once on different threads announce in the order they counted.
+    // A user's count, lastSeen and announcement change under the user's lock, so that two of the
+    // user's connections opening and closing at once on different threads announce in the order
+    // they counted.
 
     @Override
     public Uni<Void> connected(String user) {
         return Uni.createFrom().item(() -> {
-            synchronized (connections) {
+            synchronized (lockOf(user)) {
                 if (connections.merge(user, 1, Integer::sum) == 1) {
                     announce(new UserStatus(user, true, lastSeen.get(user)));
                 }
@@ -224,7 +233,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
     @Override
     public Uni<Void> disconnected(String user) {
         return Uni.createFrom().item(() -> {
-            synchronized (connections) {
+            synchronized (lockOf(user)) {
                 Integer left = connections.computeIfPresent(user, (u, n) -> n > 1 ? n - 1 : null);
                 if (left == null) {
                     // only forward, as on Redis: watchers order a user's changes by lastSeen
@@ -247,8 +256,8 @@ public final class MemoryEngine implements Registry, Log, Bus {
     public Uni<List<UserStatus>> status(List<String> users) {
         return Uni.createFrom().item(() -> {
             List<UserStatus> result = new ArrayList<>(users.size());
-            synchronized (connections) {
-                for (String user : users) {
+            for (String user : users) {
+                synchronized (lockOf(user)) {
                     result.add(new UserStatus(user, connections.containsKey(user), lastSeen.get(user)));
                 }
             }
