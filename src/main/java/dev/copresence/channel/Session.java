@@ -123,7 +123,7 @@ public final class Session {
         return memberships;
     }
 
-    /** The users this connection watches (read only: empty until the first watch). */
+    /** The users this connection watches: an empty set that takes nothing until the first {@link #watching()}. */
     Set<String> watched() {
         Set<String> set = watched;
         return set == null ? Collections.emptySet() : set;

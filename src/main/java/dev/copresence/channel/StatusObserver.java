@@ -47,8 +47,11 @@ public final class StatusObserver {
 
     /**
      * Sends the current status of each user, then what changed meanwhile and came after it, then every
-     * later change. Only held changes are ordered against what the reader knows: they may predate the
-     * answer (read over another connection than the one changes come by), later ones arrive in order.
+     * later change. Held changes may predate the answer (it is read over another connection than the
+     * one changes come by), so they are ordered against it. Later ones are not: a user's changes
+     * arrive in the order they were made, so the last one a reader gets is the user's status, and
+     * ordering them against what the reader knows would hide the changes of a Redis that restarted
+     * empty and forgot {@code lastSeen}.
      */
     public synchronized void activate(List<UserStatus> current) {
         if (closed || pending == null) {

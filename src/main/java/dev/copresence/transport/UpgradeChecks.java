@@ -36,7 +36,8 @@ import dev.copresence.security.Tokens;
  * socket's life, though nothing reads them once it is open: up to the HTTP header limit (20 KiB),
  * twice, per connection, whatever a client sends (cookies, a long user agent, padding). A permitted
  * upgrade keeps only the headers the handshake itself reads, and {@link Connections} empties
- * Vert.x's map once the socket is open.
+ * Vert.x's map once the socket is open. (This is the only upgrade check: one added after it would
+ * see only those headers.)
  */
 @ApplicationScoped
 public class UpgradeChecks implements HttpUpgradeCheck {
