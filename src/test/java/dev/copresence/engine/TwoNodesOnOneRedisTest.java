@@ -25,7 +25,9 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.redis.client.Command;
 import io.vertx.mutiny.redis.client.Redis;
+import io.vertx.mutiny.redis.client.Request;
 
 import dev.copresence.config.CopresenceConfig;
 import dev.copresence.engine.redis.RedisEngineFactory;
@@ -139,20 +141,44 @@ class TwoNodesOnOneRedisTest {
         Recorder recorder = new Recorder();
         stopped.bus().listen(recorder);
         String user = "stopped-clock-" + System.nanoTime();
-        // subscribing waits for the bus's connection, which listens for status changes first
-        stopped.bus().subscribe(user).await().atMost(WAIT);
-        for (int i = 0; i < 3; i++) {
-            stopped.registry().connected(user).await().atMost(WAIT);
-            stopped.registry().disconnected(user).await().atMost(WAIT);
-        }
+        try {
+            // subscribing waits for the bus's connection, which listens for status changes first
+            stopped.bus().subscribe(user).await().atMost(WAIT);
+            for (int i = 0; i < 3; i++) {
+                stopped.registry().connected(user).await().atMost(WAIT);
+                stopped.registry().disconnected(user).await().atMost(WAIT);
+            }
 
-        List<UserStatus> expected = List.of(new UserStatus(user, true, null), new UserStatus(user, false, 1_000L),
-                new UserStatus(user, true, 1_000L), new UserStatus(user, false, 1_001L),
-                new UserStatus(user, true, 1_001L), new UserStatus(user, false, 1_002L));
-        Awaitility.await().atMost(WAIT).until(() -> recorder.statuses.stream().filter(s -> s.user().equals(user)).count() == 6);
-        assertEquals(expected, recorder.statuses.stream().filter(s -> s.user().equals(user)).toList());
-        assertEquals(List.of(new UserStatus(user, false, 1_002L)), stopped.registry().status(List.of(user)).await().atMost(WAIT));
-        stopped.bus().unsubscribe(user);
-        stopped.bus().close();
+            List<UserStatus> expected = List.of(new UserStatus(user, true, null), new UserStatus(user, false, 1_000L),
+                    new UserStatus(user, true, 1_000L), new UserStatus(user, false, 1_001L),
+                    new UserStatus(user, true, 1_001L), new UserStatus(user, false, 1_002L));
+            Awaitility.await().atMost(WAIT).until(() -> recorder.statuses.stream().filter(s -> s.user().equals(user)).count() == 6);
+            assertEquals(expected, recorder.statuses.stream().filter(s -> s.user().equals(user)).toList());
+            assertEquals(List.of(new UserStatus(user, false, 1_002L)), stopped.registry().status(List.of(user)).await().atMost(WAIT));
+        } finally {
+            stopped.bus().unsubscribe(user);
+            stopped.bus().close();
+        }
+    }
+
+    @Test
+    void aDeadNodesLastConnectionOfAUserMovesLastSeenForwardToo() throws Exception {
+        String script;
+        try (var in = getClass().getClassLoader().getResourceAsStream("redis/node-gone.lua")) {
+            script = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        String user = "dead-node-" + System.nanoTime();
+        String hash = "cp:user:{" + user + "}";
+        String seen = hash + ":seen";
+        Redis client = redis.get();
+        client.send(Request.cmd(Command.HSET).arg(hash).arg("n-dead").arg(1)).await().atMost(WAIT);
+        // the user went offline at 5,000 once; the reaper's clock says 1,000
+        client.send(Request.cmd(Command.SET).arg(seen).arg(5_000)).await().atMost(WAIT);
+
+        client.send(Request.cmd(Command.EVAL).arg(script).arg(2).arg(hash).arg(seen)
+                .arg("n-dead").arg("cp:status").arg(user).arg(1_000).arg(60_000)).await().atMost(WAIT);
+
+        assertEquals(0, client.send(Request.cmd(Command.HLEN).arg(hash)).await().atMost(WAIT).toInteger());
+        assertEquals("5001", client.send(Request.cmd(Command.GET).arg(seen)).await().atMost(WAIT).toString());
     }
 }
