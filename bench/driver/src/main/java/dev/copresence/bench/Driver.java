@@ -161,7 +161,7 @@ public final class Driver {
                 .addHeader("Origin", origin).addHeader("Accept-Encoding", "gzip, deflate, br, zstd")
                 .addHeader("Accept-Language", "en-US,en;q=0.9,de;q=0.8");
         if (cookieBytes > 0) {
-            o.addHeader("Cookie", "session=" + "s".repeat(Math.max(0, cookieBytes - 8)));
+            o.addHeader("Cookie", "c=" + "s".repeat(Math.max(0, cookieBytes - 2))); // N bytes (2 at least)
         }
     }
 
