@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpContentCompressor;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.Context;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -49,9 +50,15 @@ final class SseSink implements OutboundQueue.Sink {
     private boolean headWritten;
     /** When the stream was last written to; read and written on its event loop (drains and the heartbeat). */
     private long lastFlushNanos = System.nanoTime();
+    /**
+     * The request's headers, until the response's head is out: nothing reads them after it, and a
+     * stream lasts as long as its reader wants, with whatever headers (up to 20 KiB) it sent.
+     */
+    private MultiMap requestHeaders;
 
     SseSink(HttpServerRequest request) {
         this.response = request.response();
+        this.requestHeaders = request.headers();
         this.context = Vertx.currentContext();
         ChannelHandlerContext encoder = belowEncoder(request);
         this.below = encoder == null ? null : new ChannelWriter(encoder);
@@ -98,6 +105,7 @@ final class SseSink implements OutboundQueue.Sink {
             if (!headWritten) {
                 headWritten = true;
                 response.writeHead(); // on this event loop: in the channel before the first chunk
+                forgetRequestHeaders();
             }
             below.write(frame);
             return;
@@ -106,6 +114,13 @@ final class SseSink implements OutboundQueue.Sink {
             chunk = Buffer.buffer(frame.payloadLength());
         }
         chunk.appendBytes(frame.wire(), frame.payloadOffset(), frame.payloadLength());
+    }
+
+    private void forgetRequestHeaders() {
+        if (requestHeaders != null) {
+            requestHeaders.clear();
+            requestHeaders = null;
+        }
     }
 
     @Override
@@ -120,6 +135,7 @@ final class SseSink implements OutboundQueue.Sink {
             Buffer c = chunk;
             chunk = null;
             response.write(c);
+            forgetRequestHeaders();
         }
     }
 
