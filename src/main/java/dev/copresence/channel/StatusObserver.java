@@ -61,8 +61,7 @@ public final class StatusObserver {
         List<UserStatus> held = pending;
         pending = null;
         for (UserStatus status : held) {
-            UserStatus known = last.get(status.user());
-            if (known == null || status.isNewerThan(known)) {
+            if (status.isNewerThan(last.get(status.user()))) {
                 pass(status);
             }
         }

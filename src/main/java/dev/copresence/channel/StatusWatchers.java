@@ -63,8 +63,7 @@ public final class StatusWatchers {
         synchronized (held) {
             try {
                 for (UserStatus status : held) {
-                    UserStatus before = known.get(status.user());
-                    if (session.watched().contains(status.user()) && (before == null || status.isNewerThan(before))) {
+                    if (session.watched().contains(status.user()) && status.isNewerThan(known.get(status.user()))) {
                         known.put(status.user(), status);
                         send(session, status);
                     }

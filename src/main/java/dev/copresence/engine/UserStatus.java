@@ -10,8 +10,14 @@ package dev.copresence.engine;
  */
 public record UserStatus(String user, boolean online, Long lastSeen) {
 
-    /** Whether this change of the user came after {@code known}, so a reader holding {@code known} still needs it. */
+    /**
+     * Whether this change of the user came after {@code known}, so a reader holding {@code known} still
+     * needs it; always, when the reader knows nothing of the user yet ({@code known} null).
+     */
     public boolean isNewerThan(UserStatus known) {
+        if (known == null) {
+            return true;
+        }
         long mine = lastSeen == null ? Long.MIN_VALUE : lastSeen;
         long theirs = known.lastSeen == null ? Long.MIN_VALUE : known.lastSeen;
         if (mine != theirs) {
