@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.ref.WeakReference;
 import java.net.URI;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -14,7 +13,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -22,6 +20,7 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.ext.web.Router;
 
+import dev.copresence.support.Collected;
 import dev.copresence.support.SseClient;
 import dev.copresence.support.WsClient;
 
@@ -73,10 +72,7 @@ class SseRequestReleaseTest {
             assertTrue(StreamRequests.cookieIsHeldAsGiven, "the request holds the cookie string it hands out");
             WeakReference<String> cookie = StreamRequests.cookies.get(0);
 
-            Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
-                System.gc();
-                return cookie.get() == null;
-            });
+            Collected.await(cookie);
 
             // and the stream it answered still streams
             try (WsClient ada = WsClient.connect(WsClient.ws(base, "/ws?user=ada"))) {

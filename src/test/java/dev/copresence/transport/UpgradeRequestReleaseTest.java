@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.ref.WeakReference;
 import java.net.URI;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -14,7 +13,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +22,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
+import dev.copresence.support.Collected;
 import dev.copresence.support.WsClient;
 
 /**
@@ -79,10 +78,7 @@ class UpgradeRequestReleaseTest {
             assertEquals(1, UpgradeRequests.seen.size(), "one upgrade request seen");
             WeakReference<RoutingContext> request = UpgradeRequests.seen.get(0);
 
-            Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
-                System.gc();
-                return request.get() == null;
-            });
+            Collected.await(request);
 
             // and the connection it became still works
             client.send("{\"type\":\"ping\"}");
@@ -102,10 +98,7 @@ class UpgradeRequestReleaseTest {
             assertTrue(UpgradeRequests.cookieIsHeldAsGiven, "the request holds the cookie string it hands out");
             WeakReference<String> cookie = UpgradeRequests.cookies.get(0);
 
-            Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
-                System.gc();
-                return cookie.get() == null;
-            });
+            Collected.await(cookie);
             MultiMap kept = UpgradeRequests.headers.get(0).get();
             assertTrue(kept == null || kept.isEmpty(), "Vert.x's WebSocket keeps no header once open: " + kept);
 
