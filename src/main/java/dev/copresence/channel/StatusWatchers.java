@@ -22,6 +22,8 @@ public final class StatusWatchers {
     private final Map<String, Set<Session>> watchers = new ConcurrentHashMap<>();
     private final Map<Session, List<UserStatus>> heldStatus = new ConcurrentHashMap<>();
     private final Map<String, Set<StatusObserver>> statusObservers = new ConcurrentHashMap<>();
+    /** Every observer once (they are filed under each of their users above): what the gauge counts. */
+    private final Set<StatusObserver> observing = ConcurrentHashMap.newKeySet();
 
     /**
      * Starts delivering status changes of {@code users} to the session. Changes that arrive before the
@@ -86,19 +88,27 @@ public final class StatusWatchers {
 
     /** Starts delivering status changes to a read-only observer; read the current status after this. */
     public void observeStatus(StatusObserver observer) {
+        observing.add(observer);
         for (String user : observer.users) {
             statusObservers.computeIfAbsent(user, u -> ConcurrentHashMap.newKeySet()).add(observer);
         }
     }
 
+    /** Stops an observer; more than once (a stream's end and its connection's close) is the same as once. */
     public void unobserveStatus(StatusObserver observer) {
         observer.close();
+        observing.remove(observer);
         for (String user : observer.users) {
             statusObservers.computeIfPresent(user, (u, set) -> {
                 set.remove(observer);
                 return set.isEmpty() ? null : set;
             });
         }
+    }
+
+    /** Read-only observers of status open here (SSE streams). */
+    public int statusObservers() {
+        return observing.size();
     }
 
     /** A user's status changed: to each observer and each watching session, held while a watch is answered. */

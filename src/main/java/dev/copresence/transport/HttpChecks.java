@@ -1,7 +1,5 @@
 package dev.copresence.transport;
 
-import jakarta.ws.rs.WebApplicationException;
-
 import dev.copresence.protocol.ProtocolException;
 
 /**
@@ -24,9 +22,5 @@ final class HttpChecks {
             throw ProtocolException.badRequest(name + " must be an offset the server gave");
         }
         return value;
-    }
-
-    static WebApplicationException refuse(ProtocolException e) {
-        return new WebApplicationException(RestApi.error(e));
     }
 }

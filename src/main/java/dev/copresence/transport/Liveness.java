@@ -1,7 +1,10 @@
 package dev.copresence.transport;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 
+import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 
 import io.quarkus.runtime.Startup;
@@ -13,6 +16,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 import dev.copresence.channel.Hubs;
 import dev.copresence.channel.Session;
+import dev.copresence.channel.StatusWatchers;
 import dev.copresence.config.CopresenceConfig;
 
 /**
@@ -27,24 +31,40 @@ import dev.copresence.config.CopresenceConfig;
 public final class Liveness {
     private final Connections connections;
     private final SocketMetrics metrics;
+    private final MeterRegistry registry;
+    private final List<Gauge> gauges;
     private final long idleNanos;
     /** A ping is due half a tick (of the 1 s below) before its period is up: the tick's jitter must not push it to the next. */
     private final long pingDueNanos;
 
     public Liveness(Connections connections, CopresenceConfig config, SocketMetrics metrics, MeterRegistry registry,
-            Hubs hubs) {
+            Hubs hubs, StatusWatchers statusWatchers) {
         this.connections = connections;
         this.metrics = metrics;
         this.idleNanos = config.idleTimeout().toNanos();
         this.pingDueNanos = config.pingInterval().toNanos() - TimeUnit.SECONDS.toNanos(1) / 2;
-        Gauge.builder("copresence.connections", connections, Connections::count).description("Open connections")
-                .strongReference(true).register(registry);
-        Gauge.builder("copresence.documents", hubs, Hubs::documents).description("Documents with members here")
-                .strongReference(true).register(registry);
-        Gauge.builder("copresence.observers", hubs, Hubs::observers).description("Event streams and long polls following a document here")
-                .strongReference(true).register(registry);
-        Gauge.builder("copresence.members", hubs, Hubs::members).description("Members held by this node")
-                .strongReference(true).register(registry);
+        this.registry = registry;
+        this.gauges = List.of(
+                gauge("copresence.connections", connections, Connections::count, "Open connections"),
+                gauge("copresence.documents", hubs, Hubs::documents, "Documents with members here"),
+                gauge("copresence.observers", hubs, Hubs::observers, "Event streams and long polls following a document here"),
+                gauge("copresence.status.observers", statusWatchers, StatusWatchers::statusObservers,
+                        "Event streams following users' online status here"),
+                gauge("copresence.members", hubs, Hubs::members, "Members held by this node"));
+    }
+
+    private <T> Gauge gauge(String name, T source, ToDoubleFunction<T> value, String description) {
+        return Gauge.builder(name, source, value).description(description).strongReference(true).register(registry);
+    }
+
+    /**
+     * A gauge reads the objects it was registered with, and Micrometer's global registry outlives the
+     * application: one started again in the same JVM (a test run) would be handed the old gauges,
+     * reading the old application's hubs, unless these go with it.
+     */
+    @PreDestroy
+    void removeGauges() {
+        gauges.forEach(registry::remove);
     }
 
     @Scheduled(every = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)

@@ -139,6 +139,10 @@ class JwtSecurityTest {
         assertEquals(403, sseStatus(sse + "?access_token=" + allowed, Map.of("Origin", "https://evil.example")));
         assertEquals(200, sseStatus(sse + "?access_token=" + allowed, Map.of("Origin", "https://app.example")));
         assertEquals(200, sseStatus(sse, Map.of("Authorization", "Bearer " + allowed)));
+
+        assertEquals(401, sseStatus("/sse/status?users=ada", Map.of()));
+        assertEquals(403, sseStatus("/sse/status?users=ada&access_token=" + allowed, Map.of("Origin", "https://evil.example")));
+        assertEquals(200, sseStatus("/sse/status?users=ada&access_token=" + allowed, Map.of()));
     }
 
     /** The status of an event stream's answer (its body is left unread: the stream never ends by itself). */

@@ -105,22 +105,27 @@ public abstract class WebTransportTests {
 
     /** The node's copresence_observers gauge (a freshly started node may take a moment to publish it). */
     private double observers() {
+        return gauge("copresence_observers");
+    }
+
+    /** A gauge of this node, read once the metrics answer. */
+    private double gauge(String name) {
         double[] value = new double[1];
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
-            value[0] = observersNow();
+            value[0] = gaugeNow(name);
             return true;
         });
         return value[0];
     }
 
-    private double observersNow() {
+    private double gaugeNow(String name) {
         String body = get("/q/metrics").body();
         for (String line : body.split("\n")) {
-            if (line.startsWith("copresence_observers")) {
+            if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
                 return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
             }
         }
-        throw new AssertionError("no copresence_observers gauge in:\n" + body.lines().filter(l -> l.startsWith("copresence")).toList());
+        throw new AssertionError("no " + name + " gauge in:\n" + body.lines().filter(l -> l.startsWith("copresence")).toList());
     }
 
     private static JsonNode join(WsClient client, String doc) {
@@ -342,6 +347,24 @@ public abstract class WebTransportTests {
         JsonNode offline = json(stream.next("status").data());
         assertFalse(offline.get("online").asBoolean());
         assertTrue(offline.has("lastSeen"));
+    }
+
+    @Test
+    void aQuietStatusStreamHearsAHeartbeat() {
+        SseClient stream = sse("/sse/status?users=quiet-" + Long.toString(System.nanoTime(), 36));
+        stream.next("status");
+        assertEquals("heartbeat", stream.nextComment(Duration.ofSeconds(5)));
+    }
+
+    @Test
+    void aClosedStatusStreamStopsFollowingItsUsers() {
+        double before = gauge("copresence_status_observers");
+        SseClient stream = sse("/sse/status?users=gone-" + Long.toString(System.nanoTime(), 36));
+        stream.next("status");
+        assertEquals(before + 1, gauge("copresence_status_observers"));
+        stream.close();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> gauge("copresence_status_observers") == before);
     }
 
     @Test

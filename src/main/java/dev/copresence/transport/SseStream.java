@@ -1,0 +1,104 @@
+package dev.copresence.transport;
+
+import java.util.concurrent.TimeUnit;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+
+import dev.copresence.config.CopresenceConfig;
+import dev.copresence.flow.Frame;
+import dev.copresence.flow.OutboundQueue;
+import dev.copresence.security.HttpGuard;
+
+/**
+ * One open Server-Sent Events response, as both event streams ({@link SseDocuments}, {@link SseStatus})
+ * serve it: written on Vert.x directly through the WebSocket's bounded {@link OutboundQueue} and an
+ * {@link SseSink}, with a heartbeat comment when it has been quiet. A reader that falls more than
+ * {@code copresence.sse.buffer} events or {@code limits.send-buffer} characters behind has its stream
+ * ended: for an {@code EventSource} that is a reconnect, not an error.
+ */
+final class SseStream {
+    private static final Frame HEARTBEAT = Frame.httpChunk(": heartbeat\n\n");
+
+    private final HttpServerResponse response;
+    private final OutboundQueue out;
+    private final Vertx vertx;
+    private final long heartbeat;
+    private Runnable onEnd = () -> { };
+
+    /** Opens the stream on the request's event loop; nothing is written before the first event. */
+    SseStream(HttpServerRequest request, Vertx vertx, CopresenceConfig config) {
+        SseSink sink = new SseSink(request);
+        this.response = request.response();
+        this.vertx = vertx;
+        this.out = new OutboundQueue(sink, OutboundQueue.Listener.NONE, config.limits().sendBuffer(), config.sse().buffer());
+        long periodMillis = Math.max(1, config.sse().heartbeat().toMillis());
+        // a stream written to within half the period needs no comment to keep proxies from closing it:
+        // under a fan-out that spares every stream a write (and a system call) per period; a quiet
+        // stream still hears one at least every period and a half
+        long quietNanos = TimeUnit.MILLISECONDS.toNanos(periodMillis) / 2;
+        this.heartbeat = vertx.setPeriodic(periodMillis, id -> {
+            if (sink.quietFor(quietNanos)) {
+                out.offer(HEARTBEAT, null);
+            }
+        });
+        // the reader went away, or the server ended the stream (a slow reader) on a connection kept alive
+        response.closeHandler(v -> ended());
+        response.endHandler(v -> ended());
+        response.setChunked(true)
+                .putHeader("Content-Type", "text/event-stream")
+                .putHeader("Cache-Control", "no-cache")
+                .putHeader("X-Accel-Buffering", "no");
+    }
+
+    /** What to undo (stop observing) when the stream ends, however it ends; set before anything is offered. */
+    void onEnd(Runnable onEnd) {
+        this.onEnd = onEnd;
+    }
+
+    /** Queues an event, from any thread; {@link Frame#httpChunk} makes its frame. */
+    void offer(Frame event) {
+        out.offer(event, null);
+    }
+
+    /** Ends the stream of a reader that fell behind, from any thread. */
+    void endSlow() {
+        out.close(OutboundQueue.SLOW_CONSUMER, "slow reader");
+    }
+
+    /** The stream could not open (its registry failed): ended, with the error if nothing was written yet. */
+    void fail(HttpGuard.Refusal refusal) {
+        ended();
+        refuse(response, refusal);
+    }
+
+    private void ended() {
+        vertx.cancelTimer(heartbeat);
+        onEnd.run();
+        out.discard();
+    }
+
+    /** A request refused before (or, after the head, instead of) its stream: the protocol's error object. */
+    static void refuse(HttpServerResponse response, HttpGuard.Refusal refusal) {
+        if (response.headWritten()) {
+            if (!response.ended()) {
+                response.end();
+            }
+            return;
+        }
+        response.setStatusCode(refusal.status()).putHeader("Content-Type", "application/json").end(refusal.json());
+    }
+
+    /**
+     * One SSE event, as the HTTP chunk a stream writes ({@link SseSink}): durable events carry their
+     * offset as {@code id}. JSON has no raw newline: one data line.
+     */
+    static Frame event(String type, String offset, String json) {
+        StringBuilder sse = new StringBuilder(json.length() + type.length() + 40);
+        if (offset != null) {
+            sse.append("id: ").append(offset).append('\n');
+        }
+        return Frame.httpChunk(sse.append("event: ").append(type).append("\ndata: ").append(json).append("\n\n").toString());
+    }
+}
