@@ -1,7 +1,6 @@
 package dev.copresence.transport;
 
 import java.util.List;
-import java.util.Optional;
 
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
@@ -61,10 +60,7 @@ public final class SseDocuments {
     private void open(RoutingContext context) {
         HttpServerRequest request = context.request();
         String doc = context.pathParam("doc");
-        Optional<HttpGuard.Refusal> refused = HttpGuard.check(access, "/sse/documents/" + doc,
-                request.getHeader("Origin"), request.getHeader("Authorization"), request.getParam("access_token"));
-        if (refused.isPresent()) {
-            SseStream.refuse(request.response(), refused.get());
+        if (SseStream.refusedBy(access, request, "/sse/documents/" + doc)) {
             return;
         }
         String header = request.getHeader("Last-Event-ID");

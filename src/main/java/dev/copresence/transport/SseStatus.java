@@ -1,7 +1,6 @@
 package dev.copresence.transport;
 
 import java.util.List;
-import java.util.Optional;
 
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
@@ -53,10 +52,7 @@ public final class SseStatus {
 
     private void open(RoutingContext context) {
         HttpServerRequest request = context.request();
-        Optional<HttpGuard.Refusal> refused = HttpGuard.check(access, "/sse/status",
-                request.getHeader("Origin"), request.getHeader("Authorization"), request.getParam("access_token"));
-        if (refused.isPresent()) {
-            SseStream.refuse(request.response(), refused.get());
+        if (SseStream.refusedBy(access, request, "/sse/status")) {
             return;
         }
         List<String> users;

@@ -1,5 +1,6 @@
 package dev.copresence.transport;
 
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import io.vertx.core.Vertx;
@@ -9,6 +10,7 @@ import io.vertx.core.http.HttpServerResponse;
 import dev.copresence.config.CopresenceConfig;
 import dev.copresence.flow.Frame;
 import dev.copresence.flow.OutboundQueue;
+import dev.copresence.security.Access;
 import dev.copresence.security.HttpGuard;
 
 /**
@@ -77,6 +79,17 @@ final class SseStream {
         vertx.cancelTimer(heartbeat);
         onEnd.run();
         out.discard();
+    }
+
+    /**
+     * The origin and token checks of every event stream (HttpGuard's, which JAX-RS does not run for
+     * these plain routes): true when the request was refused, and answered.
+     */
+    static boolean refusedBy(Access access, HttpServerRequest request, String path) {
+        Optional<HttpGuard.Refusal> refused = HttpGuard.check(access, path, request.getHeader("Origin"),
+                request.getHeader("Authorization"), request.getParam("access_token"));
+        refused.ifPresent(refusal -> refuse(request.response(), refusal));
+        return refused.isPresent();
     }
 
     /** A request refused before (or, after the head, instead of) its stream: the protocol's error object. */
