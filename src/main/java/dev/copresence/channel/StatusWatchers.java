@@ -10,7 +10,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import jakarta.inject.Singleton;
 
 import dev.copresence.engine.UserStatus;
-import dev.copresence.protocol.ServerMessage;
 
 /**
  * Who on this node follows which user's online status: sessions that sent {@code watch}, and
@@ -136,6 +135,6 @@ public final class StatusWatchers {
     }
 
     private static void send(Session session, UserStatus status) {
-        session.send(new ServerMessage.Status(status.user(), status.online(), status.lastSeen()));
+        session.send(status.message());
     }
 }

@@ -1,5 +1,7 @@
 package dev.copresence.engine;
 
+import dev.copresence.protocol.ServerMessage;
+
 /**
  * Online status of one user across the cluster; {@code lastSeen} null for a user never seen.
  *
@@ -24,5 +26,10 @@ public record UserStatus(String user, boolean online, Long lastSeen) {
             return mine > theirs;
         }
         return online && !known.online;
+    }
+
+    /** The {@code status} message a watching session or a status stream is sent. */
+    public ServerMessage.Status message() {
+        return new ServerMessage.Status(user, online, lastSeen);
     }
 }

@@ -19,7 +19,6 @@ import dev.copresence.flow.Frame;
 import dev.copresence.protocol.Codec;
 import dev.copresence.protocol.ErrorCode;
 import dev.copresence.protocol.ProtocolException;
-import dev.copresence.protocol.ServerMessage;
 import dev.copresence.security.Access;
 import dev.copresence.security.HttpGuard;
 
@@ -71,6 +70,6 @@ public final class SseStatus {
     }
 
     private static Frame event(UserStatus s) {
-        return SseStream.event("status", null, Codec.encode(new ServerMessage.Status(s.user(), s.online(), s.lastSeen())));
+        return SseStream.event("status", null, Codec.encode(s.message()));
     }
 }
