@@ -8,14 +8,12 @@ import jakarta.inject.Singleton;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 import dev.copresence.channel.Hubs;
 import dev.copresence.channel.Observer;
-import dev.copresence.config.CopresenceConfig;
 import dev.copresence.engine.DocEvent;
 import dev.copresence.engine.Engine;
 import dev.copresence.engine.Snapshot;
@@ -25,7 +23,6 @@ import dev.copresence.protocol.ErrorCode;
 import dev.copresence.protocol.Ids;
 import dev.copresence.protocol.ProtocolException;
 import dev.copresence.protocol.ServerMessage;
-import dev.copresence.security.Access;
 import dev.copresence.security.HttpGuard;
 
 /**
@@ -41,16 +38,12 @@ import dev.copresence.security.HttpGuard;
 public final class SseDocuments {
     private final Engine engine;
     private final Hubs hubs;
-    private final Access access;
-    private final Vertx vertx;
-    private final CopresenceConfig config;
+    private final SseStreams streams;
 
-    public SseDocuments(Engine engine, Hubs hubs, Access access, Vertx vertx, CopresenceConfig config) {
+    public SseDocuments(Engine engine, Hubs hubs, SseStreams streams) {
         this.engine = engine;
         this.hubs = hubs;
-        this.access = access;
-        this.vertx = vertx;
-        this.config = config;
+        this.streams = streams;
     }
 
     void route(@Observes Router router) {
@@ -60,7 +53,7 @@ public final class SseDocuments {
     private void open(RoutingContext context) {
         HttpServerRequest request = context.request();
         String doc = context.pathParam("doc");
-        if (SseStream.refusedBy(access, request, "/sse/documents/" + doc)) {
+        if (streams.refusedBy(request, "/sse/documents/" + doc)) {
             return;
         }
         String header = request.getHeader("Last-Event-ID");
@@ -77,7 +70,7 @@ public final class SseDocuments {
     }
 
     private void stream(HttpServerRequest request, String doc, String since) {
-        SseStream stream = new SseStream(request, vertx, config);
+        SseStream stream = streams.open(request);
         // an event's SSE form is made once for every stream of the document, and shared off-heap by them
         Observer observer = new Observer(doc, (event, frame) -> stream.offer(frame.derived(f -> event(event, f).shared())),
                 stream::endSlow);

@@ -5,21 +5,18 @@ import java.util.List;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 import dev.copresence.channel.StatusObserver;
 import dev.copresence.channel.StatusWatchers;
-import dev.copresence.config.CopresenceConfig;
 import dev.copresence.engine.Engine;
 import dev.copresence.engine.UserStatus;
 import dev.copresence.flow.Frame;
 import dev.copresence.protocol.Codec;
 import dev.copresence.protocol.ErrorCode;
 import dev.copresence.protocol.ProtocolException;
-import dev.copresence.security.Access;
 import dev.copresence.security.HttpGuard;
 
 /**
@@ -33,16 +30,12 @@ import dev.copresence.security.HttpGuard;
 public final class SseStatus {
     private final Engine engine;
     private final StatusWatchers statusWatchers;
-    private final Access access;
-    private final Vertx vertx;
-    private final CopresenceConfig config;
+    private final SseStreams streams;
 
-    public SseStatus(Engine engine, StatusWatchers statusWatchers, Access access, Vertx vertx, CopresenceConfig config) {
+    public SseStatus(Engine engine, StatusWatchers statusWatchers, SseStreams streams) {
         this.engine = engine;
         this.statusWatchers = statusWatchers;
-        this.access = access;
-        this.vertx = vertx;
-        this.config = config;
+        this.streams = streams;
     }
 
     void route(@Observes Router router) {
@@ -51,7 +44,7 @@ public final class SseStatus {
 
     private void open(RoutingContext context) {
         HttpServerRequest request = context.request();
-        if (SseStream.refusedBy(access, request, "/sse/status")) {
+        if (streams.refusedBy(request, "/sse/status")) {
             return;
         }
         List<String> users;
@@ -61,7 +54,7 @@ public final class SseStatus {
             SseStream.refuse(request.response(), new HttpGuard.Refusal(400, e.code(), e.getMessage()));
             return;
         }
-        SseStream stream = new SseStream(request, vertx, config);
+        SseStream stream = streams.open(request);
         StatusObserver observer = new StatusObserver(users, status -> stream.offer(event(status)));
         stream.onEnd(() -> statusWatchers.unobserveStatus(observer));
         statusWatchers.observeStatus(observer);

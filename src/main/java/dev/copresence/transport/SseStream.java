@@ -1,6 +1,5 @@
 package dev.copresence.transport;
 
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import io.vertx.core.Vertx;
@@ -10,7 +9,6 @@ import io.vertx.core.http.HttpServerResponse;
 import dev.copresence.config.CopresenceConfig;
 import dev.copresence.flow.Frame;
 import dev.copresence.flow.OutboundQueue;
-import dev.copresence.security.Access;
 import dev.copresence.security.HttpGuard;
 
 /**
@@ -29,7 +27,7 @@ final class SseStream {
     private final long heartbeat;
     private Runnable onEnd = () -> { };
 
-    /** Opens the stream on the request's event loop; nothing is written before the first event. */
+    /** Opened by {@link SseStreams#open}, on the request's event loop; nothing is written before the first event. */
     SseStream(HttpServerRequest request, Vertx vertx, CopresenceConfig config) {
         SseSink sink = new SseSink(request);
         this.response = request.response();
@@ -79,17 +77,6 @@ final class SseStream {
         vertx.cancelTimer(heartbeat);
         onEnd.run();
         out.discard();
-    }
-
-    /**
-     * The origin and token checks of every event stream (HttpGuard's, which JAX-RS does not run for
-     * these plain routes): true when the request was refused, and answered.
-     */
-    static boolean refusedBy(Access access, HttpServerRequest request, String path) {
-        Optional<HttpGuard.Refusal> refused = HttpGuard.check(access, path, request.getHeader("Origin"),
-                request.getHeader("Authorization"), request.getParam("access_token"));
-        refused.ifPresent(refusal -> refuse(request.response(), refusal));
-        return refused.isPresent();
     }
 
     /** A request refused before (or, after the head, instead of) its stream: the protocol's error object. */
