@@ -38,8 +38,39 @@ import dev.copresence.security.Tokens;
 public final class Connections {
     private static final Logger LOG = Logger.getLogger(Connections.class);
 
-    /** An open WebSocket: its session and the socket its queue writes to. */
-    record Open(Session session, SocketSink socket) {
+    /**
+     * An open WebSocket: its session, the socket its queue writes to, and when the socket was last
+     * pinged. The liveness tick visits every connection every second, and each object it reads is a
+     * cache miss when there are thousands: the time of the last ping lives here, where the tick
+     * already is, rather than in the socket, which it then touches only to ping.
+     */
+    static final class Open {
+        private final Session session;
+        private final SocketSink socket;
+        /** Read and written by the liveness tick only. */
+        private long lastPingNanos = System.nanoTime();
+
+        Open(Session session, SocketSink socket) {
+            this.session = session;
+            this.socket = socket;
+        }
+
+        Session session() {
+            return session;
+        }
+
+        SocketSink socket() {
+            return socket;
+        }
+
+        /** True, once per period, when {@code periodNanos} have passed since the last ping: the tick then pings. */
+        boolean pingDue(long nowNanos, long periodNanos) {
+            if (nowNanos - lastPingNanos < periodNanos) {
+                return false;
+            }
+            lastPingNanos = nowNanos;
+            return true;
+        }
     }
 
     private final Map<String, Open> open = new ConcurrentHashMap<>();

@@ -23,7 +23,7 @@ import dev.copresence.config.CopresenceConfig;
  * Once a second: pings the clients due a ping (every {@code copresence.ping-interval}, to the tick),
  * closes connections that went silent (nothing at all received, pongs to the
  * server's pings included, for the idle timeout: 4408) or whose token expired (4401), and samples
- * the outbound queues for metrics. Created at start-up: its gauges must be there for the first scrape,
+ * the outbound queue of each socket it pings for metrics. Created at start-up: its gauges must be there for the first scrape,
  * not only after the scheduler's first run.
  */
 @Startup
@@ -73,14 +73,16 @@ public final class Liveness {
         long nowMillis = System.currentTimeMillis();
         for (Connections.Open open : connections.open()) {
             Session session = open.session();
-            metrics.queueDepth(session.out().depth());
             if (now - session.lastReceivedNanos() > idleNanos) {
                 session.close(4408, "idle timeout: nothing received for "
                         + TimeUnit.NANOSECONDS.toSeconds(idleNanos) + " s");
             } else if (nowMillis >= session.tokenExpiresAt()) {
                 session.close(4401, "token expired");
-            } else {
-                open.socket().pingIfDue(now, pingDueNanos);
+            } else if (open.pingDue(now, pingDueNanos)) {
+                // sampled when the socket is pinged, not at every tick: the queue is then the only
+                // other object a visit reads, for a connection in every ping period
+                metrics.queueDepth(session.out().depth());
+                open.socket().ping();
             }
         }
     }

@@ -43,7 +43,7 @@ public final class SocketMetrics implements OutboundQueue.Listener {
         this.slowConsumers = Counter.builder("copresence.outbound.slow.consumer.closes")
                 .description("Connections closed with 1013 because their send buffer was full").register(registry);
         this.queueDepth = DistributionSummary.builder("copresence.outbound.queue.depth")
-                .description("Frames waiting in connections' outbound queues, sampled every second")
+                .description("Frames waiting in a connection's outbound queue, sampled at each of its pings")
                 .publishPercentiles(0.5, 0.99).register(registry);
     }
 

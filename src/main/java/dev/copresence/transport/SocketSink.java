@@ -30,9 +30,6 @@ final class SocketSink implements OutboundQueue.Sink {
     /** Where frames enter the channel: below the frame encoder, above TLS where there is TLS. */
     private final ChannelWriter writer;
     private final SocketMetrics metrics;
-    /** When the last ping went out; read and written by the liveness tick only. */
-    private long lastPingNanos = System.nanoTime();
-
     SocketSink(WebSocketConnection connection, ConnectionBase tcp, SocketMetrics metrics, int socketBuffer) {
         this.connection = connection;
         this.channel = tcp.channelHandlerContext().channel();
@@ -87,22 +84,17 @@ final class SocketSink implements OutboundQueue.Sink {
     }
 
     /**
-     * Pings the client, on the socket's thread, when {@code dueAfterNanos} have passed since the last ping.
-     * websockets-next's auto-ping would give every connection a timer of its own, firing on its own
-     * schedule: a wake-up per ping, and a timer's objects per idle connection. Here the liveness tick
-     * pings every socket that is due at once, a period rounded to the tick. A socket that is full (its
-     * client is not reading) or closing gets no ping: nothing may follow a close frame, and a ping
-     * behind a full buffer proves nothing sooner.
+     * Pings the client, on the socket's thread. websockets-next's auto-ping would give every connection
+     * a timer of its own, firing on its own schedule: a wake-up per ping, and a timer's objects per idle
+     * connection. Instead the liveness tick pings every socket that is due at once, a period rounded to
+     * the tick. A socket that is full (its client is not reading) or closing gets no ping: nothing may
+     * follow a close frame, and a ping behind a full buffer proves nothing sooner.
      */
-    void pingIfDue(long nowNanos, long dueAfterNanos) {
-        if (nowNanos - lastPingNanos < dueAfterNanos) {
-            return;
-        }
-        lastPingNanos = nowNanos;
-        channel.eventLoop().execute(this::ping);
+    void ping() {
+        channel.eventLoop().execute(this::pingNow);
     }
 
-    private void ping() {
+    private void pingNow() {
         if (channel.isActive() && channel.isWritable() && connection.isOpen()) {
             writer.writeAndFlush(Unpooled.wrappedBuffer(PING));
         }
