@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every scenario with the sizes published in docs/benchmarks.md, then the tables and charts.
-#   bench/run-all.sh [OUT_DIR]        (about 35 minutes on the 2-core machine; fanout-5000 takes ~4 of them)
+#   bench/run-all.sh [OUT_DIR]        (about 50 minutes on the 2-core machine: every run warms up for a minute)
 # Extra options for run.sh can be given in BENCH_OPTS, e.g. BENCH_OPTS="--quiet-load 1.5";
 # SCENARIOS picks some of: fanout-1000 fanout-2000 fanout-5000 fanout-2nodes churn cursors idle.
 #

@@ -15,9 +15,11 @@
 #                       (Copresence: SSE /sse/documents/fan; peers: a silent room join). Results go to
 #                       SCENARIO-observers-SYSTEM-SIZE.json with "observers": true
 #   --out DIR           where the JSON goes (default bench/results/DATE)
-#   --warmup-steps N    steps run first and left out of the results (default 2; 0 with --smoke and for idle):
-#                       one at the highest rate, the rest at the first: the JIT and pools warm up before
-#                       anything is measured
+#   --warmup-seconds S  how long the unmeasured warm-up lasts at least (default 60; 0 with --smoke and for
+#                       idle): one step at the highest rate, then steps at the first rate, so that the JIT
+#                       and pools are warm before anything is measured (a JVM server's C2 compiler was
+#                       still at work 40-80 s after a 2,000-member join storm)
+#   --warmup-steps N    the warm-up in steps instead (overrides --warmup-seconds)
 #   --smoke             tiny numbers, no waiting for a quiet machine: proves the scenario works, measures nothing
 #   --quiet-load L      wait until the 1-minute load average is under L before each run (default 1.0)
 #   --quiet-timeout S   ...but no longer than S seconds (default 120), then run anyway and say so in the JSON
@@ -31,10 +33,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 SCENARIO="${1:-}"
-[[ -n "$SCENARIO" ]] || { sed -n '2,24p' "$0"; exit 2; }
+[[ -n "$SCENARIO" ]] || { sed -n '2,26p' "$0"; exit 2; }
 shift
 
-SYSTEMS="" SIZES="" RATES="" STEP="" PROCS="" OUT="" SMOKE=0 WARMUP="" OBSERVERS=0 QUIET_LOAD=1.0 QUIET_TIMEOUT=120
+SYSTEMS="" SIZES="" RATES="" STEP="" PROCS="" OUT="" SMOKE=0 WARMUP="" WARMUP_SECONDS=60 OBSERVERS=0 QUIET_LOAD=1.0 QUIET_TIMEOUT=120
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --systems) SYSTEMS="$2"; shift 2 ;;
@@ -45,6 +47,7 @@ while [[ $# -gt 0 ]]; do
     --out) OUT="$2"; shift 2 ;;
     --smoke) SMOKE=1; shift ;;
     --warmup-steps) WARMUP="$2"; shift 2 ;;
+    --warmup-seconds) WARMUP_SECONDS="$2"; shift 2 ;;
     --observers) OBSERVERS=1; shift ;;
     --quiet-load) QUIET_LOAD="$2"; shift 2 ;;
     --quiet-timeout) QUIET_TIMEOUT="$2"; shift 2 ;;
@@ -72,7 +75,9 @@ defaults() {
   esac
   SYSTEMS="${SYSTEMS:-$systems}"; SIZES="${SIZES:-$sizes}"; RATES="${RATES:-$rates}"; STEP="${STEP:-$step}"
   if [[ -z "$WARMUP" ]]; then
-    if [[ $SMOKE = 1 || "$SCENARIO" == idle ]]; then WARMUP=0; else WARMUP=2; fi
+    if [[ $SMOKE = 1 || "$SCENARIO" == idle ]]; then WARMUP=0
+    # whole steps (a step may be a fraction of a second), at least two unless no warm-up is asked for
+    else WARMUP="$(awk -v w="$WARMUP_SECONDS" -v s="$STEP" 'BEGIN{n=int(w/s); if (n*s<w) n++; if (w>0 && n<2) n=2; print n}')"; fi
   fi
 }
 defaults
