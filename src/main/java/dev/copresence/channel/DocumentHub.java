@@ -8,6 +8,7 @@ import io.smallrye.mutiny.Uni;
 
 import dev.copresence.engine.DocEvent;
 import dev.copresence.engine.Offsets;
+import dev.copresence.flow.DrainBatch;
 import dev.copresence.flow.Frame;
 
 /**
@@ -55,10 +56,7 @@ final class DocumentHub {
             frame.shared();
         }
         if (!event.kind().durable()) {
-            for (LocalMember member : members.values()) {
-                member.deliver(event, frame, key);
-            }
-            observers.forEach(o -> o.deliver(event, frame));
+            DrainBatch.during(() -> fanOut(event, frame, key));
             return;
         }
         synchronized (this) {
@@ -66,11 +64,15 @@ final class DocumentHub {
                 return;
             }
             lastOffset = event.offset();
-            for (LocalMember member : members.values()) {
-                member.deliver(event, frame, key);
-            }
-            observers.forEach(o -> o.deliver(event, frame));
+            DrainBatch.during(() -> fanOut(event, frame, key));
         }
+    }
+
+    private void fanOut(DocEvent event, Frame frame, Object key) {
+        for (LocalMember member : members.values()) {
+            member.deliver(event, frame, key);
+        }
+        observers.forEach(o -> o.deliver(event, frame));
     }
 
     /** The hub stays, and its document subscribed, while anyone local follows it. */
