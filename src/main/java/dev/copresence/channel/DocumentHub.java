@@ -8,7 +8,6 @@ import io.smallrye.mutiny.Uni;
 
 import dev.copresence.engine.DocEvent;
 import dev.copresence.engine.Offsets;
-import dev.copresence.flow.DrainBatch;
 import dev.copresence.flow.Frame;
 
 /**
@@ -56,7 +55,10 @@ final class DocumentHub {
             frame.shared();
         }
         if (!event.kind().durable()) {
-            DrainBatch.during(() -> fanOut(event, frame, key));
+            for (LocalMember member : members.values()) {
+                member.deliver(event, frame, key);
+            }
+            observers.forEach(o -> o.deliver(event, frame));
             return;
         }
         synchronized (this) {
@@ -64,15 +66,11 @@ final class DocumentHub {
                 return;
             }
             lastOffset = event.offset();
-            DrainBatch.during(() -> fanOut(event, frame, key));
+            for (LocalMember member : members.values()) {
+                member.deliver(event, frame, key);
+            }
+            observers.forEach(o -> o.deliver(event, frame));
         }
-    }
-
-    private void fanOut(DocEvent event, Frame frame, Object key) {
-        for (LocalMember member : members.values()) {
-            member.deliver(event, frame, key);
-        }
-        observers.forEach(o -> o.deliver(event, frame));
     }
 
     /** The hub stays, and its document subscribed, while anyone local follows it. */

@@ -8,7 +8,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 
-import dev.copresence.flow.DrainBatch;
 import dev.copresence.flow.Frame;
 import dev.copresence.flow.OutboundQueue;
 
@@ -44,14 +43,13 @@ final class SocketSink implements OutboundQueue.Sink {
     /**
      * Always a task, also on the socket's own thread: a fan-out then hands every socket its frame
      * first and each socket writes what it has been handed by the time its task runs, so events that
-     * arrive together go out in one system call per socket; during a fan-out the tasks wait for its
-     * end, and each event loop gets them as one ({@link DrainBatch}). Writing at once on the same thread saved
+     * arrive together go out in one system call per socket. Writing at once on the same thread saved
      * little at moderate rates and, under a cursor storm, cost a system call per frame: p99 rose from
      * 9 to 59 ms at 796,000 deliveries/s (docs/benchmarks.md).
      */
     @Override
     public void execute(Runnable task) {
-        DrainBatch.execute(channel.eventLoop(), task);
+        channel.eventLoop().execute(task);
     }
 
     /**
