@@ -23,8 +23,8 @@ import dev.copresence.config.CopresenceConfig;
  * Once a second: pings the clients due a ping (every {@code copresence.ping-interval}, to the tick),
  * closes connections that went silent (nothing at all received, pongs to the
  * server's pings included, for the idle timeout: 4408) or whose token expired (4401), and samples
- * the outbound queue of each socket it pings for metrics. Created at start-up: its gauges must be there for the first scrape,
- * not only after the scheduler's first run.
+ * the outbound queue of each socket it pings for metrics. Created at start-up: its gauges must be
+ * there for the first scrape, not only after the scheduler's first run.
  */
 @Startup
 @Singleton

@@ -30,6 +30,7 @@ final class SocketSink implements OutboundQueue.Sink {
     /** Where frames enter the channel: below the frame encoder, above TLS where there is TLS. */
     private final ChannelWriter writer;
     private final SocketMetrics metrics;
+
     SocketSink(WebSocketConnection connection, ConnectionBase tcp, SocketMetrics metrics, int socketBuffer) {
         this.connection = connection;
         this.channel = tcp.channelHandlerContext().channel();
