@@ -25,7 +25,8 @@ for s in $SCENARIOS; do
     # 5,000 observers in one document (not members): the issue's size, up to 50k deliveries/s
     fanout-5000) "$R" fanout --observers --sizes 5000 --rates 1,2,5,10 --step-seconds 8 "${opts[@]}" ;;
     fanout-2nodes) "$R" fanout-2nodes --sizes 1000 --rates 5,10,20 --step-seconds 8 "${opts[@]}" ;;
-    churn) "$R" churn --sizes 200 --rates 50,100,200 --step-seconds 8 "${opts[@]}" ;;
+    # two nodes' JIT is still compiling the join and leave paths 80-90 s after the start: two minutes
+    churn) "$R" churn --sizes 200 --rates 50,100,200 --step-seconds 8 --warmup-seconds 120 "${opts[@]}" ;;
     cursors) "$R" cursors --sizes 200 --rates 20 --step-seconds 10 "${opts[@]}" ;;
     idle) "$R" idle --sizes "${IDLE_SIZES:-5000,10000,19500}" "${opts[@]}" ;;
     *) echo "unknown scenario $s" >&2 ;;
