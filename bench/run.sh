@@ -15,6 +15,9 @@
 #                       (Copresence: SSE /sse/documents/fan; peers: a silent room join). Results go to
 #                       SCENARIO-observers-SYSTEM-SIZE.json with "observers": true
 #   --out DIR           where the JSON goes (default bench/results/DATE)
+#   --repeat N          run every system N times, interleaved (the order rotates from one round to the next),
+#                       and write the medians (bench-driver median; every run's figures kept beside them, the
+#                       runs themselves under OUT/runs/): one run's ratio is good to about a fifth on these VMs
 #   --warmup-seconds S  how long the unmeasured warm-up lasts at least (default 60; 0 with --smoke and for
 #                       idle): one step at the highest rate, then steps at the first rate, so that the JIT
 #                       and pools are warm before anything is measured (a JVM server's C2 compiler was
@@ -33,10 +36,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 SCENARIO="${1:-}"
-[[ -n "$SCENARIO" ]] || { sed -n '2,26p' "$0"; exit 2; }
+[[ -n "$SCENARIO" ]] || { sed -n '2,29p' "$0"; exit 2; }
 shift
 
-SYSTEMS="" SIZES="" RATES="" STEP="" PROCS="" OUT="" SMOKE=0 WARMUP="" WARMUP_SECONDS=60 OBSERVERS=0 QUIET_LOAD=1.0 QUIET_TIMEOUT=120
+SYSTEMS="" SIZES="" RATES="" STEP="" PROCS="" OUT="" SMOKE=0 WARMUP="" WARMUP_SECONDS=60 OBSERVERS=0 QUIET_LOAD=1.0 QUIET_TIMEOUT=120 REPEAT=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --systems) SYSTEMS="$2"; shift 2 ;;
@@ -51,6 +54,7 @@ while [[ $# -gt 0 ]]; do
     --observers) OBSERVERS=1; shift ;;
     --quiet-load) QUIET_LOAD="$2"; shift 2 ;;
     --quiet-timeout) QUIET_TIMEOUT="$2"; shift 2 ;;
+    --repeat) REPEAT="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -297,11 +301,15 @@ warmup_rates() {
 }
 
 # ---- one run ----------------------------------------------------------------------------------------
-# run_one SYSTEM SIZE: writes $OUT/$SCENARIO-$SYSTEM-$SIZE.json
+# observer runs get their own file: a results directory can hold both kinds at one size
+result_name() { echo "$SCENARIO$([[ $OBSERVERS = 1 ]] && echo -observers)-$1-$2"; }
+
+# run_one SYSTEM SIZE [ROUND]: writes $OUT/$SCENARIO-$SYSTEM-$SIZE.json, or with a round (--repeat)
+# $OUT/runs/$SCENARIO-$SYSTEM-$SIZE.rROUND.json
 run_one() {
-  local system="$1" size="$2"
-  # observer runs get their own file: a results directory can hold both kinds at one size
-  local result="$OUT/$SCENARIO$([[ $OBSERVERS = 1 ]] && echo -observers)-$system-$size.json"
+  local system="$1" size="$2" round="${3:-}"
+  local result="$OUT/$(result_name "$system" "$size").json"
+  [[ -n "$round" ]] && result="$OUT/runs/$(result_name "$system" "$size").r$round.json"
   if is_node_system "$system" && [[ $NODE_OK != 1 ]]; then
     log "skipping $system: Node peers not installed"
     printf '{"scenario":"%s","system":"%s","size":%s,"observers":%s,"skipped":"Node peers not installed"}\n' "$SCENARIO" "$system" "$size" \
@@ -387,8 +395,28 @@ FAILED=0
 IFS=, read -ra SYS_LIST <<<"$SYSTEMS"
 IFS=, read -ra SIZE_LIST <<<"$SIZES"
 for size in "${SIZE_LIST[@]}"; do
+  if (( REPEAT <= 1 )); then
+    for system in "${SYS_LIST[@]}"; do
+      run_one "$system" "$size" || FAILED=1
+    done
+    continue
+  fi
+  mkdir -p "$OUT/runs"
+  for ((round = 1; round <= REPEAT; round++)); do
+    log "round $round of $REPEAT"
+    # rotate the order, so that no system always runs first after a build or last in a drifting hour
+    for ((i = 0; i < ${#SYS_LIST[@]}; i++)); do
+      run_one "${SYS_LIST[$(( (i + round - 1) % ${#SYS_LIST[@]} ))]}" "$size" "$round" || FAILED=1
+    done
+  done
   for system in "${SYS_LIST[@]}"; do
-    run_one "$system" "$size" || FAILED=1
+    name="$(result_name "$system" "$size")"
+    runs="$(ls "$OUT/runs/$name".r*.json | paste -sd, -)"
+    if grep -q '"skipped"' "$OUT/runs/$name.r1.json"; then
+      cp "$OUT/runs/$name.r1.json" "$OUT/$name.json"
+    elif ! "$BENCH_JAVA" -jar "$BENCH/driver/target/bench-driver.jar" median --in "$runs" --out "$OUT/$name.json"; then
+      cp "$OUT/runs/$name.r1.json" "$OUT/$name.json"; FAILED=1 # every run failed: say so as one run would
+    fi
   done
 done
 echo "$OUT"

@@ -27,7 +27,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 /**
  * Every benchmark scenario, run with tiny numbers ({@code bench/run.sh SCENARIO --smoke}) against
  * every system, so that the benchmark suite cannot rot; fanout also in observer mode
- * ({@code --observers}: SSE for Copresence, a silent room join for the peers). It checks that each run completes and that
+ * ({@code --observers}: SSE for Copresence, a silent room join for the peers), and once with {@code --repeat 2}
+ * (the medians of two interleaved runs). It checks that each run completes and that
  * its JSON is sane (connections opened, deliveries made, nothing lost at this load), never timings.
  * Copresence and the raw Vert.x peer must always run; the Node peers are skipped, with the reason,
  * when npm could not install them. Skip the whole suite with {@code -Dbench.smoke.skip=true}.
@@ -39,11 +40,18 @@ class BenchSmokeIT {
         boolean observers() {
             return options.contains("--observers");
         }
+
+        int repeats() {
+            int i = options.indexOf("--repeat");
+            return i < 0 ? 1 : Integer.parseInt(options.get(i + 1));
+        }
     }
 
     static final List<Run> RUNS = List.of(new Run("idle", "idle", List.of()), new Run("fanout", "fanout", List.of()),
             new Run("fanout-observers", "fanout", List.of("--observers")), new Run("churn", "churn", List.of()),
-            new Run("cursors", "cursors", List.of()), new Run("fanout-2nodes", "fanout-2nodes", List.of()));
+            new Run("cursors", "cursors", List.of()), new Run("fanout-2nodes", "fanout-2nodes", List.of()),
+            new Run("fanout-repeat", "fanout", List.of("--repeat", "2", "--systems", "copresence,vertx")));
+    static final Set<String> JVM_SYSTEMS = Set.of("copresence", "copresence-2n", "vertx");
     static final Set<String> NODE_SYSTEMS = Set.of("ws", "socketio", "socketio-redis", "socketio-2n");
 
     @TestFactory
@@ -112,6 +120,12 @@ class BenchSmokeIT {
         assertEquals(0, j.path("unexpectedCloses").asLong(), () -> "closed by the server: " + j.path("closeCodes"));
         assertEquals(0, j.path("errors").asLong(), () -> "errors from the server: " + j.path("errorCodes"));
         JsonNode step = j.path("steps").path(0);
+        if (run.repeats() > 1) {
+            // medians of every run, each run's figures beside them
+            assertEquals(run.repeats(), j.path("repeats").asInt(), "runs folded into the medians");
+            assertEquals(0, j.path("runsFailed").asInt(), "failed runs");
+            assertEquals(run.repeats(), step.path("runs").path("serverCpuUsPerDelivery").size(), () -> "each run's CPU: " + step);
+        }
         switch (scenario) {
             case "idle" -> {
                 assertTrue(j.path("serverRssLoadedKiB").asLong() > 0, "no server RSS");
@@ -124,6 +138,12 @@ class BenchSmokeIT {
                 assertEquals(0, step.path("lost").asLong(), "lost deliveries at a tiny load");
                 assertTrue(step.path("p99ms").asDouble() > 0, "no latency");
                 assertTrue(step.path("serverCpuSeconds").isNumber(), "no server CPU");
+                if (JVM_SYSTEMS.contains(system)) {
+                    // the JIT compiler's threads are found and are a part of the whole, never more
+                    assertTrue(step.path("serverJitCpuSeconds").isNumber(), "no JIT CPU for a JVM server");
+                    assertTrue(step.path("serverJitCpuSeconds").asDouble() <= step.path("serverCpuSeconds").asDouble(),
+                            () -> "JIT CPU over the server's: " + step);
+                }
             }
             case "churn" -> {
                 assertTrue(step.path("opsCompleted").asLong() > 0, "no join or leave completed");

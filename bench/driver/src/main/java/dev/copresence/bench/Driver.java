@@ -50,7 +50,8 @@ import io.vertx.core.json.JsonObject;
  * sends (user agent, languages, origin, caches) and a cookie of N bytes (none for 0): for measuring
  * what a connection's handshake costs it afterwards. The scenarios leave it off.
  *
- * <p>{@code merge}: adds up the JSON of every process into one result.
+ * <p>{@code merge}: adds up the JSON of every process into one result. {@code median}: folds several runs
+ * of one system into one result ({@link Repeats}).
  *
  * <p>Latency is publish-to-receive: the sender puts {@link System#nanoTime()} in the message
  * (CLOCK_MONOTONIC, shared by every process on the machine) and the receiver subtracts it.
@@ -60,12 +61,16 @@ public final class Driver {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            System.err.println("usage: Driver run|merge --option value ...");
+            System.err.println("usage: Driver run|merge|median --option value ...");
             System.exit(2);
         }
         Map<String, String> opts = parse(args);
         if (args[0].equals("merge")) {
             Merge.merge(opts);
+            return;
+        }
+        if (args[0].equals("median")) {
+            Repeats.median(opts);
             return;
         }
         new Driver(opts).run();
@@ -197,6 +202,9 @@ public final class Driver {
         long ops; // churn: joins + leaves completed
         long cpuTicksStart = -1;
         long cpuTicksEnd = -1;
+        /** The part of the server's CPU spent by JVM JIT compiler threads (0 for other runtimes). */
+        long jitTicksStart = -1;
+        long jitTicksEnd = -1;
         long rssKbEnd;
         final Histogram hist = new Histogram(3_600_000_000_000L, 3);
 
@@ -757,15 +765,20 @@ public final class Driver {
             return;
         }
         long ticks = 0;
+        long jit = -1;
         long rss = 0;
         for (int pid : serverPids) {
             ticks += ProcStat.cpuTicks(pid);
+            long j = ProcStat.jitTicks(pid);
+            jit = j < 0 ? jit : Math.max(jit, 0) + j;
             rss += ProcStat.rssKb(pid);
         }
         if (start) {
             steps[k].cpuTicksStart = ticks;
+            steps[k].jitTicksStart = jit;
         } else {
             steps[k].cpuTicksEnd = ticks;
+            steps[k].jitTicksEnd = jit;
             steps[k].rssKbEnd = rss;
         }
     }
@@ -927,6 +940,10 @@ public final class Driver {
                     .put("received", s.received).put("ops", s.ops);
             if (s.cpuTicksStart >= 0 && s.cpuTicksEnd >= 0) {
                 so.put("cpuTicks", s.cpuTicksEnd - s.cpuTicksStart).put("serverRssKb", s.rssKbEnd);
+                if (s.jitTicksStart >= 0 && s.jitTicksEnd >= 0) {
+                    // a compiler thread the JVM added for a busy moment may have ended since the start
+                    so.put("jitTicks", Math.max(0, s.jitTicksEnd - s.jitTicksStart));
+                }
             }
             ByteBuffer buf = ByteBuffer.allocate(s.hist.getNeededByteBufferCapacity());
             int n = s.hist.encodeIntoCompressedByteBuffer(buf);
@@ -943,13 +960,43 @@ public final class Driver {
         /** utime + stime of the process and its reaped children, in clock ticks. */
         static long cpuTicks(int pid) {
             try {
-                String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
-                String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
-                // after the command: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
-                return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                return cpuTicksOf(Path.of("/proc/" + pid + "/stat"));
             } catch (IOException | RuntimeException e) {
                 return 0;
             }
+        }
+
+        /** utime + stime from a /proc stat file, of a process or of one of its threads. */
+        static long cpuTicksOf(Path stat) throws IOException {
+            String s = Files.readString(stat);
+            String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+            // after the command: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        }
+
+        /**
+         * utime + stime of a JVM's JIT compiler threads ({@code C1 CompilerThread0}, {@code C2 CompilerThread0},
+         * ...; the kernel keeps 15 characters of a thread's name): CPU that a server running for days no
+         * longer spends, so that a step can say how much of it was the JVM still compiling. -1 for a
+         * process without such threads (Node's compiler shares its workers with the GC, so it is not split).
+         */
+        static long jitTicks(int pid) {
+            long t = -1;
+            try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+                for (Path task : (Iterable<Path>) tasks::iterator) {
+                    try {
+                        String name = Files.readString(task.resolve("comm"));
+                        if (name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")) {
+                            t = Math.max(t, 0) + cpuTicksOf(task.resolve("stat"));
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        // the thread ended between the listing and the read
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                return 0;
+            }
+            return t;
         }
 
         static long rssKb(int pid) {
@@ -1027,6 +1074,7 @@ public final class Driver {
                 long received = 0;
                 long ops = 0;
                 long cpu = -1;
+                long jit = -1;
                 long rss = 0;
                 double rate = 0;
                 for (JsonObject p : parts) {
@@ -1037,6 +1085,7 @@ public final class Driver {
                     ops += s.getLong("ops");
                     if (s.containsKey("cpuTicks")) {
                         cpu = s.getLong("cpuTicks");
+                        jit = s.getLong("jitTicks", -1L);
                         rss = s.getLong("serverRssKb");
                     }
                     byte[] bytes = Base64.getDecoder().decode(s.getString("hist"));
@@ -1068,10 +1117,17 @@ public final class Driver {
                     so.put("serverCpuSeconds", round(cpuSeconds, 2))
                             .put("serverCpuPercent", round(100 * cpuSeconds / stepSeconds, 1))
                             .put("serverRssMiB", round(rss / 1024.0, 1));
+                    if (jit >= 0) {
+                        so.put("serverJitCpuSeconds", round(jit / clkTck, 2));
+                    }
                     long deliveries = scenario.equals("churn") ? ops : received;
                     if (deliveries > 0) {
-                        so.put(scenario.equals("churn") ? "serverCpuUsPerOp" : "serverCpuUsPerDelivery",
-                                round(cpuSeconds * 1e6 / deliveries, 2));
+                        String perUnit = scenario.equals("churn") ? "serverCpuUsPerOp" : "serverCpuUsPerDelivery";
+                        so.put(perUnit, round(cpuSeconds * 1e6 / deliveries, 2));
+                        if (jit >= 0) {
+                            // without the JIT compiler's threads: what a server that has run for long pays
+                            so.put(perUnit + "ExJit", round((cpu - jit) / clkTck * 1e6 / deliveries, 2));
+                        }
                     }
                 }
                 (k < warmupSteps ? warmup : steps).add(so);
