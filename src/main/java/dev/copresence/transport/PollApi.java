@@ -58,13 +58,15 @@ public class PollApi {
             return Uni.createFrom().item(RestApi.error(e));
         }
         if (since == null) {
-            return waitForNext(doc, null, timeout);
+            // timeout=0 waits for nothing: where the document stands, to poll from
+            return timeout.isZero() ? current(doc).map(now -> answer(List.of(), now.offset()))
+                    .onFailure().recoverWithItem(PollApi::unavailable) : waitForNext(doc, null, timeout);
         }
         return engine.log().readAfter(doc, since, null).chain(replay -> {
             if (!replay.resumed()) {
                 return notResumed(doc);
             }
-            if (!replay.frames().isEmpty()) {
+            if (!replay.frames().isEmpty() || timeout.isZero()) {
                 return Uni.createFrom().item(answer(replay.frames(), replay.offset()));
             }
             return waitForNext(doc, since, timeout);
@@ -90,7 +92,7 @@ public class PollApi {
 
     /**
      * Observes the document, then reads where it stands (what the observer is sure to follow from), and
-     * answers with the first durable event after that, or with none once the timeout passes.
+     * answers with the first durable event after that, or with none once the timeout (more than 0) passes.
      */
     private Uni<Response> waitForNext(String doc, String since, Duration timeout) {
         // Where the answer after a timeout resumes from: the last offset known when the wait began.

@@ -432,6 +432,30 @@ public abstract class WebTransportTests {
     }
 
     @Test
+    void pollWithTimeoutZeroAnswersAtOnceWithWhereTheDocumentStands() {
+        String doc = doc();
+        String first = broadcast(doc, "1");
+        HttpResponse<String> response = get("/poll/documents/" + doc + "?timeout=0");
+        assertEquals(200, response.statusCode(), response.body());
+        JsonNode answer = json(response.body());
+        assertEquals(0, answer.get("events").size());
+        assertEquals(first, answer.get("offset").asText(), "the offset to poll on from");
+        assertTrue(answer.get("resumed").asBoolean());
+    }
+
+    @Test
+    void pollWithTimeoutZeroFromTheLastOffsetAnswersAtOnceWithNothing() {
+        String doc = doc();
+        String first = broadcast(doc, "1");
+        HttpResponse<String> response = get("/poll/documents/" + doc + "?since=" + first + "&timeout=0");
+        assertEquals(200, response.statusCode(), response.body());
+        JsonNode answer = json(response.body());
+        assertEquals(0, answer.get("events").size());
+        assertEquals(first, answer.get("offset").asText());
+        assertTrue(answer.get("resumed").asBoolean());
+    }
+
+    @Test
     void pollFromAnOffsetItCannotResumeFromAnswersAtOnceWithMembers() {
         String doc = doc();
         WsClient ada = ws("/ws?user=ada");
