@@ -79,6 +79,9 @@ public final class SseDocuments {
                 .chain(() -> opening(doc, since))
                 .subscribe().with(opening -> {
                     opening.frames().forEach(stream::offer);
+                    if (opening.frames().isEmpty()) { // resumed, with nothing newer: the head goes out all the same
+                        stream.start();
+                    }
                     observer.activate(opening.offset());
                 }, failure -> stream.fail(new HttpGuard.Refusal(503, ErrorCode.INTERNAL, "the registry is unavailable")));
     }

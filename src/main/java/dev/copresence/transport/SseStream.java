@@ -27,7 +27,7 @@ final class SseStream {
     private final long heartbeat;
     private Runnable onEnd = () -> { };
 
-    /** Opened by {@link SseStreams#open}, on the request's event loop; nothing is written before the first event. */
+    /** Opened by {@link SseStreams#open}, on the request's event loop; nothing is written before {@link #start} or an event. */
     SseStream(HttpServerRequest request, Vertx vertx, CopresenceConfig config) {
         SseSink sink = new SseSink(request);
         this.response = request.response();
@@ -55,6 +55,15 @@ final class SseStream {
     /** What to undo (stop observing) when the stream ends, however it ends; set before anything is offered. */
     void onEnd(Runnable onEnd) {
         this.onEnd = onEnd;
+    }
+
+    /**
+     * Starts the response now, with a heartbeat, for a stream that opens with no event: a reader whose
+     * {@code Last-Event-ID} is up to date is subscribed, and its EventSource opens at once rather than
+     * at the next event or heartbeat (a head goes out with the first chunk).
+     */
+    void start() {
+        out.offer(HEARTBEAT, null);
     }
 
     /** Queues an event, from any thread; {@link Frame#httpChunk} makes its frame. */
