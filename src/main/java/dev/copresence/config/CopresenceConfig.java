@@ -134,7 +134,7 @@ public interface CopresenceConfig {
     }
 
     interface Sse {
-        /** A comment line this often keeps proxies from closing an idle event stream. */
+        /** The longest an event stream goes without a byte: a comment line fills a silence, so proxies keep it open. */
         @WithDefault("15s")
         Duration heartbeat();
 

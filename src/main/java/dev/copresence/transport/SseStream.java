@@ -34,11 +34,8 @@ final class SseStream {
         this.vertx = vertx;
         this.out = new OutboundQueue(sink, OutboundQueue.Listener.NONE, config.limits().sendBuffer(), config.sse().buffer());
         long periodMillis = Math.max(1, config.sse().heartbeat().toMillis());
-        // a stream written to within half the period needs no comment to keep proxies from closing it:
-        // under a fan-out that spares every stream a write (and a system call) per period; a quiet
-        // stream still hears one at least every period and a half
-        long quietNanos = TimeUnit.MILLISECONDS.toNanos(periodMillis) / 2;
-        this.heartbeat = vertx.setPeriodic(periodMillis, id -> {
+        long quietNanos = TimeUnit.MILLISECONDS.toNanos(quietMillis(periodMillis));
+        this.heartbeat = vertx.setPeriodic(checkEveryMillis(periodMillis), id -> {
             if (sink.quietFor(quietNanos)) {
                 out.offer(HEARTBEAT, null);
             }
@@ -50,6 +47,21 @@ final class SseStream {
                 .putHeader("Content-Type", "text/event-stream")
                 .putHeader("Cache-Control", "no-cache")
                 .putHeader("X-Accel-Buffering", "no");
+    }
+
+    /**
+     * How often a stream checks whether it needs a heartbeat: three times a heartbeat period. With
+     * {@link #quietMillis} that keeps every silence of a stream under one period, whenever its last
+     * write fell (a proxy's idle limit is what the period is for), while a stream that carries events
+     * is written no comment at all and a quiet one one every two thirds of a period.
+     */
+    static long checkEveryMillis(long periodMillis) {
+        return Math.max(1, periodMillis / 3);
+    }
+
+    /** How long a stream must have been written nothing for a check to send it a heartbeat. */
+    static long quietMillis(long periodMillis) {
+        return Math.max(0, periodMillis - checkEveryMillis(periodMillis));
     }
 
     /** What to undo (stop observing) when the stream ends, however it ends; set before anything is offered. */
