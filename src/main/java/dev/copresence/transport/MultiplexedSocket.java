@@ -5,6 +5,7 @@ import io.quarkus.websockets.next.OnBinaryMessage;
 import io.quarkus.websockets.next.OnClose;
 import io.quarkus.websockets.next.OnError;
 import io.quarkus.websockets.next.OnOpen;
+import io.quarkus.websockets.next.OnPingMessage;
 import io.quarkus.websockets.next.OnPongMessage;
 import io.quarkus.websockets.next.OnTextMessage;
 import io.quarkus.websockets.next.WebSocket;
@@ -46,6 +47,13 @@ public class MultiplexedSocket {
     @OnPongMessage
     @NonBlocking
     void pong(WebSocketConnection connection, Buffer ignored) {
+        connections.touch(connection);
+    }
+
+    /** A client's own ping is something heard from it too (Vert.x answers it with a pong by itself). */
+    @OnPingMessage
+    @NonBlocking
+    void ping(WebSocketConnection connection, Buffer ignored) {
         connections.touch(connection);
     }
 

@@ -2,8 +2,12 @@ package dev.copresence.flow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 
@@ -18,7 +22,7 @@ import io.quarkus.test.junit.TestProfile;
 import dev.copresence.support.RawWebSocket;
 import dev.copresence.support.WsClient;
 
-/** Pings and the idle timeout: silence closes with 4408; a client that answers pings stays. */
+/** Pings and the idle timeout: silence closes with 4408; a client that answers pings, or pings itself, stays. */
 @QuarkusTest
 @TestProfile(LivenessTest.ShortTimers.class)
 class LivenessTest {
@@ -45,10 +49,37 @@ class LivenessTest {
             }
             assertEquals(RawWebSocket.CLOSE, frame.opcode());
             assertEquals(4408, frame.closeCode());
-            org.junit.jupiter.api.Assertions.assertTrue(pings > 0, "the server pinged it first");
+            assertTrue(pings > 0, "the server pinged it first");
             // 500 ms rounds up to the once-a-second tick: two ticks ping it before the third closes it
             // (one more with a late tick); a timer of its own as well would have sent twice as many
-            org.junit.jupiter.api.Assertions.assertTrue(pings <= 3, pings + " pings within the 2 s idle timeout");
+            assertTrue(pings <= 3, pings + " pings within the 2 s idle timeout");
+        }
+    }
+
+    @Test
+    void aClientThatOnlyPingsTheServerIsNotIdle() {
+        try (RawWebSocket pinging = RawWebSocket.connect(base, "/ws")) {
+            // it answers none of the server's pings and sends no message: only pings of its own, for 2.5 idle timeouts
+            long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (System.nanoTime() < until) {
+                pinging.ping("still here".getBytes(StandardCharsets.UTF_8));
+                RawWebSocket.Frame frame;
+                do {
+                    frame = pinging.readFrame();
+                    assertNotNull(frame, "the connection ended");
+                    RawWebSocket.Frame seen = frame;
+                    assertNotEquals(RawWebSocket.CLOSE, frame.opcode(),
+                            () -> "closed with " + seen.closeCode() + " while pinging the server");
+                } while (frame.opcode() != RawWebSocket.PONG);
+                Awaitility.await().pollDelay(Duration.ofMillis(400)).until(() -> true); // the client's own pace
+            }
+            pinging.text("{\"type\":\"ping\",\"id\":7}");
+            RawWebSocket.Frame frame;
+            do {
+                frame = pinging.readFrame();
+                assertNotNull(frame, "the connection ended");
+            } while (frame.opcode() != RawWebSocket.TEXT);
+            assertTrue(frame.text().contains("\"pong\""), frame.text());
         }
     }
 
