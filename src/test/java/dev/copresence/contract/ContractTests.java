@@ -1,12 +1,14 @@
 package dev.copresence.contract;
 
 import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -509,6 +511,31 @@ public abstract class ContractTests {
         assertEquals("r", joined.get("id").asText());
         assertEquals(1, joined.at("/members").findValues("k").size(), "ephemeral state comes with the snapshot");
         assertTrue(back.drain().isEmpty(), "each event exactly once");
+    }
+
+    @Test
+    void historyOutlivesTheLastMemberSoAResumeIntoTheEmptyDocumentReplaysIt() {
+        String doc = doc();
+        WsClient ada = connect();
+        String lastSeen = join(ada, doc).get("offset").asText();
+        for (int i = 0; i < 3; i++) {
+            ada.send("{\"type\":\"broadcast\",\"id\":" + i + ",\"doc\":\"" + doc + "\",\"data\":" + i + "}");
+            ada.next("ack");
+        }
+        ada.closeGracefully();
+        await().atMost(Duration.ofSeconds(10)).until(() -> given().get("/api/documents/" + doc + "/members")
+                .then().statusCode(200).extract().path("members.size()").equals(0));
+
+        WsClient back = connect();
+        back.send("{\"type\":\"join\",\"id\":\"r\",\"doc\":\"" + doc + "\",\"since\":\"" + lastSeen + "\"}");
+        for (int i = 0; i < 3; i++) {
+            assertEquals(i, back.next("broadcast").get("data").asInt());
+        }
+        JsonNode leave = back.next("presence");
+        assertEquals("leave", leave.get("event").asText());
+        JsonNode joined = back.next("joined");
+        assertTrue(joined.get("resumed").asBoolean(), "the history of an empty document is kept");
+        assertEquals(1, joined.get("members").size(), "only the one who came back");
     }
 
     @Test
