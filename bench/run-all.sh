@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Every scenario with the sizes published in docs/benchmarks.md, then the tables and charts.
 #   bench/run-all.sh [OUT_DIR]        (about 50 minutes on the 2-core machine: every run warms up for a minute)
-# Extra options for run.sh can be given in BENCH_OPTS, e.g. BENCH_OPTS="--quiet-load 1.5";
-# SCENARIOS picks some of: fanout-1000 fanout-2000 fanout-5000 fanout-2nodes churn cursors idle.
+# Extra options for run.sh can be given in BENCH_OPTS, e.g. BENCH_OPTS="--quiet-load 1.5", or
+# BENCH_OPTS="--repeat 3" for medians of three interleaved runs (about two and a half hours);
+# SCENARIOS picks some of: fanout-1000 fanout-2000 fanout-5000 fanout-2nodes churn cursors idle;
+# IDLE_SIZES overrides the idle sizes (5000,10000,19500).
 #
 # Sizes are scaled down from the issue where the 2-core machine cannot do them many times: every
 # subscriber of a member fanout document is a member, so joining N of them costs N^2/2 presence
