@@ -202,7 +202,7 @@ public final class Driver {
         long ops; // churn: joins + leaves completed
         long cpuTicksStart = -1;
         long cpuTicksEnd = -1;
-        /** The part of the server's CPU spent by JVM JIT compiler threads (0 for other runtimes). */
+        /** The part of the server's CPU spent by JVM JIT compiler threads (-1: no server is a JVM). */
         long jitTicksStart = -1;
         long jitTicksEnd = -1;
         long rssKbEnd;
@@ -994,7 +994,7 @@ public final class Driver {
                     }
                 }
             } catch (IOException | RuntimeException e) {
-                return 0;
+                return -1; // the process is gone
             }
             return t;
         }
