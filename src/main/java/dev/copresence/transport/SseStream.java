@@ -53,7 +53,7 @@ final class SseStream {
      * How often a stream checks whether it needs a heartbeat: three times a heartbeat period. With
      * {@link #quietMillis} that keeps every silence of a stream under one period, whenever its last
      * write fell (a proxy's idle limit is what the period is for), while a stream that carries events
-     * is written no comment at all and a quiet one one every two thirds of a period.
+     * is written no comment at all and a quiet one is written one every two thirds of a period.
      */
     static long checkEveryMillis(long periodMillis) {
         return Math.max(1, periodMillis / 3);
