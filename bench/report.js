@@ -142,6 +142,8 @@ const spread = (s, key, d = 2) => {
 };
 // how much of a step's server CPU was the JVM's JIT compiler still at work (Node's is not split out)
 const jitShare = (s) => (s.serverJitCpuSeconds === undefined || !(s.serverCpuSeconds > 0) ? '–' : `${Math.round((100 * s.serverJitCpuSeconds) / s.serverCpuSeconds)} %`);
+// the driver processes' own CPU (they share one): near 100 %, a latency is the driver's queue, not the server's
+const driverCpu = (s) => (s.driverCpuPercent === undefined ? '–' : `${fmt(s.driverCpuPercent, 0)} %`);
 const repeated = (rs) => Math.max(1, ...rs.map((r) => r.repeats || 1));
 const img = (p, alt) => p && md.push(`![${alt}](${p})`, '');
 
@@ -165,10 +167,10 @@ function fanoutSection(scenario, heading, observers = false) {
         rows.push([fmt(rate), (OURS.has(r.system) ? '**' + r.system + '**' : r.system), fmt(s.deliveredPerSec, 0), fmt(s.p50ms, 1), fmt(s.p99ms, 1),
           fmt(s.p999ms, 1), fmt(s.lost, 0), fmt(s.serverCpuPercent, 0) + ' %', spread(s, 'serverCpuUsPerDelivery'), jitShare(s),
           OURS.has(r.system) ? '' : ratio(os && os.serverCpuUsPerDelivery, s.serverCpuUsPerDelivery),
-          OURS.has(r.system) ? '' : ratio(os && os.p99ms, s.p99ms), r.loadBefore]);
+          OURS.has(r.system) ? '' : ratio(os && os.p99ms, s.p99ms), driverCpu(s), r.loadBefore]);
       }
     });
-    table(['msg/s', 'system', 'deliveries/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'lost', 'server CPU', 'CPU µs/delivery', 'of it JIT', 'µs ratio ours/peer', 'p99 ratio ours/peer', 'load avg before'], rows);
+    table(['msg/s', 'system', 'deliveries/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'lost', 'server CPU', 'CPU µs/delivery', 'of it JIT', 'µs ratio ours/peer', 'p99 ratio ours/peer', 'driver CPU', 'load avg before'], rows);
     table(['system', 'highest rate with p99 < 100 ms and nothing lost (msg/s)', 'connect rate (conn/s)', 'unexpected closes'],
       rs.map((r) => [r.system, fmt(r.highestRateP99Under100ms), fmt(r.connectRate, 0), `${r.unexpectedCloses} ${JSON.stringify(r.closeCodes)}`]));
     img(lineChart(`${key(size)}-p99.svg`, `${heading}, ${size} ${who}: p99 publish-to-receive latency`, 'broadcasts per second', 'p99 latency (ms, log)',

@@ -138,6 +138,8 @@ class BenchSmokeIT {
                 assertEquals(0, step.path("lost").asLong(), "lost deliveries at a tiny load");
                 assertTrue(step.path("p99ms").asDouble() > 0, "no latency");
                 assertTrue(step.path("serverCpuSeconds").isNumber(), "no server CPU");
+                // the driver's own CPU, which says whether a latency was the server's or the driver's queue
+                assertTrue(step.path("driverCpuPercent").asDouble(-1) >= 0, () -> "no driver CPU: " + step);
                 if (JVM_SYSTEMS.contains(system)) {
                     // the JIT compiler's threads are found and are a part of the whole, never more
                     assertTrue(step.path("serverJitCpuSeconds").isNumber(), "no JIT CPU for a JVM server");

@@ -206,6 +206,9 @@ public final class Driver {
         long jitTicksStart = -1;
         long jitTicksEnd = -1;
         long rssKbEnd;
+        /** This driver process's own CPU: a driver near a whole CPU measures itself, not the server. */
+        long driverTicksStart = -1;
+        long driverTicksEnd = -1;
         final Histogram hist = new Histogram(3_600_000_000_000L, 3);
 
         Step(int k, double rate) {
@@ -728,18 +731,28 @@ public final class Driver {
             });
             return;
         }
-        if (leader) {
-            sampleCpu(0, true);
-            for (int k = 0; k < steps.length; k++) {
-                int kk = k;
-                long at = (long) ((k + 1) * stepSeconds * 1000);
-                vertx.setTimer(at, t -> {
+        // every process times its own CPU over the steps; the leader also the servers'
+        long self = ProcessHandle.current().pid();
+        steps[0].driverTicksStart = ProcStat.cpuTicks((int) self);
+        for (int k = 0; k < steps.length; k++) {
+            int kk = k;
+            long at = (long) ((k + 1) * stepSeconds * 1000);
+            vertx.setTimer(at, t -> {
+                long own = ProcStat.cpuTicks((int) self);
+                steps[kk].driverTicksEnd = own;
+                if (kk + 1 < steps.length) {
+                    steps[kk + 1].driverTicksStart = own;
+                }
+                if (leader) {
                     sampleCpu(kk, false);
                     if (kk + 1 < steps.length) {
                         sampleCpu(kk + 1, true);
                     }
-                });
-            }
+                }
+            });
+        }
+        if (leader) {
+            sampleCpu(0, true);
         }
         long endMs = (long) (steps.length * stepSeconds * 1000);
         switch (scenario) {
@@ -945,6 +958,9 @@ public final class Driver {
                     so.put("jitTicks", Math.max(0, s.jitTicksEnd - s.jitTicksStart));
                 }
             }
+            if (s.driverTicksStart >= 0 && s.driverTicksEnd >= 0) {
+                so.put("driverCpuTicks", s.driverTicksEnd - s.driverTicksStart);
+            }
             ByteBuffer buf = ByteBuffer.allocate(s.hist.getNeededByteBufferCapacity());
             int n = s.hist.encodeIntoCompressedByteBuffer(buf);
             so.put("hist", Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(buf.array(), n)));
@@ -1076,6 +1092,7 @@ public final class Driver {
                 long cpu = -1;
                 long jit = -1;
                 long rss = 0;
+                long driverCpu = -1;
                 double rate = 0;
                 for (JsonObject p : parts) {
                     JsonObject s = p.getJsonArray("steps").getJsonObject(k);
@@ -1083,6 +1100,9 @@ public final class Driver {
                     published += s.getLong("published");
                     received += s.getLong("received");
                     ops += s.getLong("ops");
+                    if (s.containsKey("driverCpuTicks")) {
+                        driverCpu = Math.max(driverCpu, 0) + s.getLong("driverCpuTicks");
+                    }
                     if (s.containsKey("cpuTicks")) {
                         cpu = s.getLong("cpuTicks");
                         jit = s.getLong("jitTicks", -1L);
@@ -1128,6 +1148,15 @@ public final class Driver {
                             // without the JIT compiler's threads: what a server that has run for long pays
                             so.put(perUnit + "ExJit", round((cpu - jit) / clkTck * 1e6 / deliveries, 2));
                         }
+                    }
+                }
+                if (driverCpu >= 0) {
+                    // all driver processes share one CPU: near 100 %, the latency is the driver's own queue
+                    double seconds = driverCpu / clkTck;
+                    so.put("driverCpuPercent", round(100 * seconds / stepSeconds, 1));
+                    long deliveries = scenario.equals("churn") ? ops : received;
+                    if (deliveries > 0) {
+                        so.put("driverCpuUsPerDelivery", round(seconds * 1e6 / deliveries, 2));
                     }
                 }
                 (k < warmupSteps ? warmup : steps).add(so);
