@@ -57,10 +57,11 @@ public class PollApi {
         } catch (ProtocolException e) {
             return Uni.createFrom().item(RestApi.error(e));
         }
+        if (since == null && timeout.isZero()) { // waits for nothing: where the document stands, to poll from
+            return current(doc).map(now -> answer(List.of(), now.offset())).onFailure().recoverWithItem(PollApi::unavailable);
+        }
         if (since == null) {
-            // timeout=0 waits for nothing: where the document stands, to poll from
-            return timeout.isZero() ? current(doc).map(now -> answer(List.of(), now.offset()))
-                    .onFailure().recoverWithItem(PollApi::unavailable) : waitForNext(doc, null, timeout);
+            return waitForNext(doc, null, timeout);
         }
         return engine.log().readAfter(doc, since, null).chain(replay -> {
             if (!replay.resumed()) {
