@@ -732,13 +732,13 @@ public final class Driver {
             return;
         }
         // every process times its own CPU over the steps; the leader also the servers'
-        long self = ProcessHandle.current().pid();
-        steps[0].driverTicksStart = ProcStat.cpuTicks((int) self);
+        int self = (int) ProcessHandle.current().pid();
+        steps[0].driverTicksStart = ProcStat.cpuTicks(self);
         for (int k = 0; k < steps.length; k++) {
             int kk = k;
             long at = (long) ((k + 1) * stepSeconds * 1000);
             vertx.setTimer(at, t -> {
-                long own = ProcStat.cpuTicks((int) self);
+                long own = ProcStat.cpuTicks(self);
                 steps[kk].driverTicksEnd = own;
                 if (kk + 1 < steps.length) {
                     steps[kk + 1].driverTicksStart = own;
