@@ -4,22 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
+import dev.copresence.support.RestBroadcast;
 import dev.copresence.support.SseClient;
 
 /**
@@ -37,31 +33,20 @@ class SseResumeTest {
         }
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @TestHTTPResource("/")
     URI base;
 
     @Test
     void aReaderUpToDateWithItsLastEventIdIsAnsweredAtOnceAndHearsWhatFollows() throws Exception {
-        String last = broadcast("sse-resume", "{\"n\":1}");
+        String last = RestBroadcast.send(base, "sse-resume", "{\"n\":1}");
         SseClient stream = CompletableFuture
                 .supplyAsync(() -> SseClient.open(base.resolve("/sse/documents/sse-resume"), Map.of("Last-Event-ID", last)))
                 .get(10, TimeUnit.SECONDS); // the head: before any event or heartbeat
         try (stream) {
-            String next = broadcast("sse-resume", "{\"n\":2}");
+            String next = RestBroadcast.send(base, "sse-resume", "{\"n\":2}");
             SseClient.Event event = stream.next("broadcast"); // nothing replayed: the first event is the new one
             assertEquals(next, event.id());
             assertNotEquals(last, event.id());
         }
-    }
-
-    private String broadcast(String doc, String data) throws Exception {
-        HttpResponse<String> sent = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(base.resolve("/api/documents/" + doc + "/broadcast"))
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"data\":" + data + "}")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, sent.statusCode(), sent.body());
-        return JSON.readTree(sent.body()).get("offset").asText();
     }
 }

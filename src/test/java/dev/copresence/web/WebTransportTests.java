@@ -30,6 +30,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.test.common.http.TestHTTPResource;
 
 import dev.copresence.support.ChunkedResponse;
+import dev.copresence.support.RestBroadcast;
 import dev.copresence.support.SseClient;
 import dev.copresence.support.WsClient;
 
@@ -96,11 +97,7 @@ public abstract class WebTransportTests {
     }
 
     private String broadcast(String doc, String data) {
-        HttpRequest request = HttpRequest.newBuilder(uri("/api/documents/" + doc + "/broadcast"))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"data\":" + data + "}")).build();
-        HttpResponse<String> response = HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofString()).join();
-        assertEquals(200, response.statusCode(), response.body());
-        return json(response.body()).get("offset").asText();
+        return RestBroadcast.send(base, doc, data);
     }
 
     /** The node's copresence_observers gauge (a freshly started node may take a moment to publish it). */
