@@ -38,7 +38,7 @@ public final class Liveness {
     private final long pingDueNanos;
 
     public Liveness(Connections connections, CopresenceConfig config, SocketMetrics metrics, MeterRegistry registry,
-            Hubs hubs, StatusWatchers statusWatchers) {
+            Hubs hubs, StatusWatchers statusWatchers, SseStreams streams) {
         this.connections = connections;
         this.metrics = metrics;
         this.idleNanos = config.idleTimeout().toNanos();
@@ -50,7 +50,8 @@ public final class Liveness {
                 gauge("copresence.observers", hubs, Hubs::observers, "Event streams and long polls following a document here"),
                 gauge("copresence.status.observers", statusWatchers, StatusWatchers::statusObservers,
                         "Event streams following users' online status here"),
-                gauge("copresence.members", hubs, Hubs::members, "Members held by this node"));
+                gauge("copresence.members", hubs, Hubs::members, "Members held by this node"),
+                gauge("copresence.sse.streams", streams, SseStreams::count, "Open event streams, documents' and status"));
     }
 
     private <T> Gauge gauge(String name, T source, ToDoubleFunction<T> value, String description) {

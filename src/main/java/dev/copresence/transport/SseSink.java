@@ -48,8 +48,8 @@ final class SseSink implements OutboundQueue.Sink {
     private volatile boolean ended;
     /** Whether this sink had Vert.x write the head (Vert.x's own flag is read under the connection's lock). */
     private boolean headWritten;
-    /** When the stream was last written to; read and written on its event loop (drains and the heartbeat). */
-    private long lastFlushNanos = System.nanoTime();
+    /** When the stream was last written to: written by its drains, read by the heartbeat check on another thread. */
+    private volatile long lastFlushNanos = System.nanoTime();
     /**
      * The request's headers, until the response's head is out: nothing reads them after it, and a
      * stream lasts as long as its reader wants, with whatever headers (up to 20 KiB) it sent.

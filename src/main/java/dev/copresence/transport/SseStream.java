@@ -1,8 +1,7 @@
 package dev.copresence.transport;
 
-import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 
@@ -14,7 +13,7 @@ import dev.copresence.security.HttpGuard;
 /**
  * One open Server-Sent Events response, as both event streams ({@link SseDocuments}, {@link SseStatus})
  * serve it: written on Vert.x directly through the WebSocket's bounded {@link OutboundQueue} and an
- * {@link SseSink}, with a heartbeat comment when it has been quiet. A reader that falls more than
+ * {@link SseSink}, with a heartbeat comment when it has been quiet ({@link SseStreams} checks). A reader that falls more than
  * {@code copresence.sse.buffer} events or {@code limits.send-buffer} characters behind has its stream
  * ended: for an {@code EventSource} that is a reconnect, not an error.
  */
@@ -22,24 +21,18 @@ final class SseStream {
     private static final Frame HEARTBEAT = Frame.httpChunk(": heartbeat\n\n");
 
     private final HttpServerResponse response;
+    private final SseSink sink;
     private final OutboundQueue out;
-    private final Vertx vertx;
-    private final long heartbeat;
+    /** {@link SseStreams}' own undo: no more heartbeat checks. */
+    private final Consumer<SseStream> whenEnded;
     private Runnable onEnd = () -> { };
 
     /** Opened by {@link SseStreams#open}, on the request's event loop; nothing is written before {@link #start} or an event. */
-    SseStream(HttpServerRequest request, Vertx vertx, CopresenceConfig config) {
-        SseSink sink = new SseSink(request);
+    SseStream(HttpServerRequest request, CopresenceConfig config, Consumer<SseStream> whenEnded) {
+        this.sink = new SseSink(request);
+        this.whenEnded = whenEnded;
         this.response = request.response();
-        this.vertx = vertx;
         this.out = new OutboundQueue(sink, OutboundQueue.Listener.NONE, config.limits().sendBuffer(), config.sse().buffer());
-        long periodMillis = Math.max(1, config.sse().heartbeat().toMillis());
-        long quietNanos = TimeUnit.MILLISECONDS.toNanos(quietMillis(periodMillis));
-        this.heartbeat = vertx.setPeriodic(checkEveryMillis(periodMillis), id -> {
-            if (sink.quietFor(quietNanos)) {
-                out.offer(HEARTBEAT, null);
-            }
-        });
         // the reader went away, or the server ended the stream (a slow reader) on a connection kept alive
         response.closeHandler(v -> ended());
         response.endHandler(v -> ended());
@@ -50,7 +43,7 @@ final class SseStream {
     }
 
     /**
-     * How often a stream checks whether it needs a heartbeat: three times a heartbeat period. With
+     * How often the streams are checked for a heartbeat: three times a heartbeat period. With
      * {@link #quietMillis} that keeps every silence of a stream under one period, whenever its last
      * write fell (a proxy's idle limit is what the period is for), while a stream that carries events
      * is written no comment at all and a quiet one is written one every two thirds of a period.
@@ -67,6 +60,13 @@ final class SseStream {
     /** What to undo (stop observing) when the stream ends, however it ends; set before anything is offered. */
     void onEnd(Runnable onEnd) {
         this.onEnd = onEnd;
+    }
+
+    /** A heartbeat comment, from any thread, when nothing was written for {@code quietNanos}. */
+    void heartbeatIfQuiet(long quietNanos) {
+        if (sink.quietFor(quietNanos)) {
+            out.offer(HEARTBEAT, null);
+        }
     }
 
     /**
@@ -95,7 +95,7 @@ final class SseStream {
     }
 
     private void ended() {
-        vertx.cancelTimer(heartbeat);
+        whenEnded.accept(this);
         onEnd.run();
         out.discard();
     }

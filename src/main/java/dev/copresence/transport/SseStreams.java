@@ -1,7 +1,11 @@
 package dev.copresence.transport;
 
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
+import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 
 import io.vertx.core.Vertx;
@@ -14,18 +18,39 @@ import dev.copresence.security.HttpGuard;
 /**
  * What every event stream route ({@link SseDocuments}, {@link SseStatus}) needs before it has a stream
  * of its own: the request's checks, and a stream opened with the node's limits. The routes then know
- * only what they stream.
+ * only what they stream. It also keeps the open streams' heartbeats: one timer for the node checks
+ * them all, where a timer per stream made 1,000 timer callbacks a second at 5,000 streams (with the
+ * default 15 s period), and a timer's objects per stream.
  */
 @Singleton
 public final class SseStreams {
     private final Access access;
     private final Vertx vertx;
     private final CopresenceConfig config;
+    private final Set<SseStream> open = ConcurrentHashMap.newKeySet();
+    private final long quietNanos;
+    private final long heartbeatTimer;
 
     public SseStreams(Access access, Vertx vertx, CopresenceConfig config) {
         this.access = access;
         this.vertx = vertx;
         this.config = config;
+        long periodMillis = Math.max(1, config.sse().heartbeat().toMillis());
+        this.quietNanos = TimeUnit.MILLISECONDS.toNanos(SseStream.quietMillis(periodMillis));
+        this.heartbeatTimer = vertx.setPeriodic(SseStream.checkEveryMillis(periodMillis), id -> heartbeats());
+    }
+
+    /** Dev mode keeps Vert.x across restarts: the timer must not keep an old application's streams. */
+    @PreDestroy
+    void stop() {
+        vertx.cancelTimer(heartbeatTimer);
+    }
+
+    /** Each quiet stream gets a comment; offering is thread-safe, each stream writes it on its own event loop. */
+    private void heartbeats() {
+        for (SseStream stream : open) {
+            stream.heartbeatIfQuiet(quietNanos);
+        }
     }
 
     /**
@@ -39,8 +64,15 @@ public final class SseStreams {
         return refused.isPresent();
     }
 
+    /** Event streams open on this node (documents' and status): what the {@code copresence.sse.streams} gauge reads. */
+    int count() {
+        return open.size();
+    }
+
     /** Opens a stream on the request's event loop; nothing is written before its first event. */
     SseStream open(HttpServerRequest request) {
-        return new SseStream(request, vertx, config);
+        SseStream stream = new SseStream(request, config, open::remove);
+        open.add(stream);
+        return stream;
     }
 }

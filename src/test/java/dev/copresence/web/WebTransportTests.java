@@ -261,6 +261,7 @@ public abstract class WebTransportTests {
     void aStreamWhoseReaderStopsReadingIsEndedAndOthersAreServed() throws Exception {
         String doc = doc();
         double observersBefore = observers();
+        double streamsBefore = gauge("copresence_sse_streams");
         try (ChunkedResponse stalled = ChunkedResponse.get(base, "/sse/documents/" + doc, "Accept: text/event-stream\r\n")) {
             SseClient healthy = sse("/sse/documents/" + doc);
             healthy.next("members");
@@ -279,7 +280,7 @@ public abstract class WebTransportTests {
             healthy.close();
             // the stalled reader's connection is still open (kept alive): its ended stream must not linger
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
-                    .until(() -> observers() == observersBefore);
+                    .until(() -> observers() == observersBefore && gauge("copresence_sse_streams") == streamsBefore);
         }
     }
 
@@ -356,12 +357,15 @@ public abstract class WebTransportTests {
     @Test
     void aClosedStatusStreamStopsFollowingItsUsers() {
         double before = gauge("copresence_status_observers");
+        double streamsBefore = gauge("copresence_sse_streams");
         SseClient stream = sse("/sse/status?users=gone-" + Long.toString(System.nanoTime(), 36));
         stream.next("status");
         assertEquals(before + 1, gauge("copresence_status_observers"));
+        assertEquals(streamsBefore + 1, gauge("copresence_sse_streams"), "the open stream is counted");
         stream.close();
+        // nor is it checked for heartbeats any more
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
-                .until(() -> gauge("copresence_status_observers") == before);
+                .until(() -> gauge("copresence_status_observers") == before && gauge("copresence_sse_streams") == streamsBefore);
     }
 
     @Test
