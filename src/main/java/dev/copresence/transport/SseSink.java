@@ -78,9 +78,19 @@ final class SseSink implements OutboundQueue.Sink {
         return passedThrough ? pipeline.context(HttpResponseEncoder.class) : null;
     }
 
+    /**
+     * Below the encoder a drain touches only the channel (and Vert.x's {@code writeHead}, which writes
+     * at once on the channel's own thread): it runs as a plain task of the event loop, as a WebSocket's
+     * does, without the Vert.x context's dispatch around it (a lambda, the thread's context swapped in
+     * and out, a timestamp for the blocked-thread checker), which a fan-out paid once per stream.
+     */
     @Override
     public void execute(Runnable task) {
-        context.runOnContext(v -> task.run());
+        if (below != null) {
+            below.channel().eventLoop().execute(task);
+        } else {
+            context.runOnContext(v -> task.run());
+        }
     }
 
     /**
