@@ -20,6 +20,7 @@ import dev.copresence.protocol.ErrorCode;
 import dev.copresence.protocol.Member;
 import dev.copresence.protocol.ProtocolException;
 import dev.copresence.protocol.ServerMessage;
+import dev.copresence.protocol.State;
 
 /**
  * What each client message does. Every check runs before any change, so a refused message changes
@@ -102,7 +103,7 @@ public final class CommandHandler {
     private Uni<Void> update(Session session, ClientMessage.Update m) {
         LocalMember local = membership.member(session, m.doc());
         Member current = local.member;
-        ObjectNode merged = merge(current.state(), m.state());
+        State merged = merge(current.state(), m.state());
         Membership.checkStateSize(merged, config.limits().stateSize());
         Member next = current.withState(merged);
         local.member = next;
@@ -111,8 +112,8 @@ public final class CommandHandler {
     }
 
     /** Shallow merge: each key of the change replaces the member's; a key set to null is removed. */
-    static ObjectNode merge(ObjectNode state, ObjectNode change) {
-        ObjectNode merged = state.deepCopy();
+    static State merge(State state, ObjectNode change) {
+        ObjectNode merged = state == null ? Codec.mapper().createObjectNode() : state.tree();
         Iterator<Map.Entry<String, JsonNode>> fields = change.fields();
         while (fields.hasNext()) {
             Map.Entry<String, JsonNode> field = fields.next();
@@ -122,7 +123,7 @@ public final class CommandHandler {
                 merged.set(field.getKey(), field.getValue());
             }
         }
-        return merged;
+        return State.of(merged);
     }
 
     private Uni<Void> typing(Session session, ClientMessage.Typing m) {

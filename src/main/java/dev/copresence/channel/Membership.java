@@ -11,7 +11,6 @@ import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.smallrye.mutiny.Uni;
 
@@ -25,6 +24,7 @@ import dev.copresence.protocol.ErrorCode;
 import dev.copresence.protocol.Member;
 import dev.copresence.protocol.ProtocolException;
 import dev.copresence.protocol.ServerMessage;
+import dev.copresence.protocol.State;
 import dev.copresence.protocol.UserRef;
 import dev.copresence.security.Access;
 import dev.copresence.security.Tokens;
@@ -78,8 +78,8 @@ public final class Membership {
         return local;
     }
 
-    static void checkStateSize(ObjectNode state, int limit) {
-        int size = Codec.utf8Length(state);
+    static void checkStateSize(State state, int limit) {
+        int size = state.utf8Length();
         if (size > limit) {
             throw new ProtocolException(ErrorCode.TOO_LARGE,
                     "state would be " + size + " bytes; the limit is " + limit);
@@ -136,7 +136,7 @@ public final class Membership {
             throw new ProtocolException(ErrorCode.TOO_MANY_DOCS,
                     "a connection may be a member of at most " + config.limits().docsPerConnection() + " documents");
         }
-        ObjectNode state = m.state() == null ? Codec.mapper().createObjectNode() : m.state();
+        State state = State.of(m.state());
         checkStateSize(state, config.limits().stateSize());
         boolean newUser = session.user() == null;
         Member member = new Member(newMemberId(), user, state, false, System.currentTimeMillis(), engine.nodeId());

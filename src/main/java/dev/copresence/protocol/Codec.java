@@ -145,17 +145,8 @@ public final class Codec {
         JsonNode state = n.get("state");
         return new Member(n.path("id").asText(),
                 new UserRef(user.path("id").asText(), user.hasNonNull("name") ? user.get("name").asText() : null),
-                state instanceof ObjectNode o ? o : MAPPER.createObjectNode(),
+                state instanceof ObjectNode o ? State.of(o) : State.EMPTY,
                 n.path("typing").asBoolean(false), n.path("joinedAt").asLong(), n.path("node").asText(null));
-    }
-
-    /** UTF-8 length of a JSON value once encoded: the measure of the state limit. */
-    public static int utf8Length(JsonNode node) {
-        try {
-            return MAPPER.writeValueAsBytes(node).length;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     interface Writer {

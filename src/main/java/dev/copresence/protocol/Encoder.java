@@ -119,12 +119,7 @@ final class Encoder {
         }
         g.writeEndObject();
         g.writeFieldName("state");
-        if (m.state() == null) {
-            g.writeStartObject();
-            g.writeEndObject();
-        } else {
-            g.writeTree(m.state());
-        }
+        g.writeRawValue(m.state() == null ? State.EMPTY.json() : m.state().json());
         g.writeBooleanField("typing", m.typing());
         g.writeNumberField("joinedAt", m.joinedAt());
         if (stored && m.node() != null) {

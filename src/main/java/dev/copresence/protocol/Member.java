@@ -1,15 +1,13 @@
 package dev.copresence.protocol;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
 /**
  * One membership of one connection in one document. Immutable: a change makes a new record, so a
  * member can be handed to other threads and encoded without locking. {@code node} is internal (which
  * node holds the connection) and never sent to clients.
  */
-public record Member(String id, UserRef user, ObjectNode state, boolean typing, long joinedAt, String node) {
+public record Member(String id, UserRef user, State state, boolean typing, long joinedAt, String node) {
 
-    public Member withState(ObjectNode newState) {
+    public Member withState(State newState) {
         return new Member(id, user, newState, typing, joinedAt, node);
     }
 

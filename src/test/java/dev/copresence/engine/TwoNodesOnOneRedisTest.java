@@ -34,6 +34,7 @@ import dev.copresence.engine.redis.RedisEngineFactory;
 import dev.copresence.protocol.Codec;
 import dev.copresence.protocol.Member;
 import dev.copresence.protocol.ServerMessage;
+import dev.copresence.protocol.State;
 import dev.copresence.protocol.UserRef;
 import dev.copresence.support.RedisResource;
 import dev.copresence.support.WsClient;
@@ -90,7 +91,7 @@ class TwoNodesOnOneRedisTest {
 
             // node B subscribes and joins bob: ada sees him, and B's snapshot holds ada
             other.bus().subscribe(doc).await().atMost(WAIT);
-            Member bob = new Member("m-bob", new UserRef("bob", "Bob"), Codec.mapper().createObjectNode(), false,
+            Member bob = new Member("m-bob", new UserRef("bob", "Bob"), State.EMPTY, false,
                     System.currentTimeMillis(), "n-other");
             Snapshot snapshot = other.registry().join(doc, bob,
                     Codec.durablePrefix(new ServerMessage.Presence(doc, "join", bob, null, null)), 10)

@@ -318,7 +318,7 @@ class CodecTest {
 
     // ---- encoding -------------------------------------------------------------------------------
 
-    private static final Member ADA = new Member("m-1", new UserRef("ada", "Ada"), object("{\"cursor\":{\"x\":1}}"), true,
+    private static final Member ADA = new Member("m-1", new UserRef("ada", "Ada"), State.of(object("{\"cursor\":{\"x\":1}}")), true,
             1_700_000_000_000L, "node-7");
     private static final String ADA_JSON = "{\"id\":\"m-1\",\"user\":{\"id\":\"ada\",\"name\":\"Ada\"},"
             + "\"state\":{\"cursor\":{\"x\":1}},\"typing\":true,\"joinedAt\":1700000000000}";
@@ -418,7 +418,7 @@ class CodecTest {
     @Test
     void hostileStringsAreEscapedAndRoundTrip() {
         String nasty = "\"},{\"type\":\"ack\"}\\\u0000\u0001\u001f\u2028\u2029日本🙂</script>";
-        Member m = new Member("m-1", new UserRef("u", nasty), object("{}").put(nasty, nasty), false, 1, null);
+        Member m = new Member("m-1", new UserRef("u", nasty), State.of(object("{}").put(nasty, nasty)), false, 1, null);
         String encoded = Codec.encode(new ServerMessage.Presence("d", "update", m, null, null));
         JsonNode back = tree(encoded);
         assertEquals("presence", back.get("type").asText());
