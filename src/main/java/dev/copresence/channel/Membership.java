@@ -141,12 +141,12 @@ public final class Membership {
         boolean newUser = session.user() == null;
         Member member = new Member(newMemberId(), user, state, false, System.currentTimeMillis(), engine.nodeId());
         LocalMember local = new LocalMember(session, doc, member);
-        session.memberships().put(doc, local);
+        session.addMembership(doc, local);
         String prefix = Codec.durablePrefix(new ServerMessage.Presence(doc, "join", member, null, null));
         return hubs.attach(local)
                 .chain(() -> engine.registry().join(doc, member, prefix, config.limits().membersPerDoc()))
                 .onFailure().invoke(t -> {
-                    session.memberships().remove(doc, local);
+                    session.removeMembership(doc, local);
                     hubs.detach(local);
                 })
                 // the socket closed while the join was in flight: its goodbye already ran, so leave now
@@ -157,7 +157,7 @@ public final class Membership {
                         .onFailure().call(t -> engine.registry().leave(doc, member.id(), leavePrefix(local, "closed"))
                                 .onFailure().recoverWithNull()
                                 .invoke(() -> {
-                                    session.memberships().remove(doc, local);
+                                    session.removeMembership(doc, local);
                                     hubs.detach(local);
                                 }))
                         .invoke(replay -> local.activate(snapshot.offset(), replay.frames(),
@@ -190,7 +190,7 @@ public final class Membership {
     }
 
     private Uni<Void> remove(LocalMember local, String reason) {
-        local.session.memberships().remove(local.doc, local);
+        local.session.removeMembership(local.doc, local);
         hubs.detach(local);
         return engine.registry().leave(local.doc, local.id(), leavePrefix(local, reason)).replaceWithVoid();
     }

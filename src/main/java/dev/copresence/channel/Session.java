@@ -1,6 +1,7 @@
 package dev.copresence.channel;
 
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,8 +33,13 @@ public final class Session {
     private final Closer closer;
     private final RateLimiter rate;
     private final InboundQueue inbound;
-    // Sized for the usual connection (one document, no watch): tens of thousands of them sit idle.
-    private final Map<String, LocalMember> memberships = new ConcurrentHashMap<>(1);
+    /**
+     * The documents it is a member of: an immutable map, replaced on a join or a leave and read from
+     * any thread without a lock. The usual connection is a member of one document and tens of
+     * thousands of them sit idle: a one-entry map is 24 bytes, a ConcurrentHashMap with its table and
+     * node about 120.
+     */
+    private volatile Map<String, LocalMember> memberships = Map.of();
     private volatile Set<String> watched;
     private volatile UserRef user;
     private volatile Tokens.Grant grant;
@@ -119,8 +125,25 @@ public final class Session {
         return rate;
     }
 
+    /** The memberships as they are now; a join or a leave after this call does not change it. */
     Map<String, LocalMember> memberships() {
         return memberships;
+    }
+
+    synchronized void addMembership(String doc, LocalMember local) {
+        Map<String, LocalMember> next = new HashMap<>(memberships);
+        next.put(doc, local);
+        memberships = Map.copyOf(next);
+    }
+
+    /** Removes the document's membership if it is still {@code local} (a join may have replaced it). */
+    synchronized void removeMembership(String doc, LocalMember local) {
+        if (memberships.get(doc) != local) {
+            return;
+        }
+        Map<String, LocalMember> next = new HashMap<>(memberships);
+        next.remove(doc);
+        memberships = Map.copyOf(next);
     }
 
     /** The users this connection watches: an empty set that takes nothing until the first {@link #watching()}. */
