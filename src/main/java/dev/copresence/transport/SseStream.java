@@ -13,9 +13,9 @@ import dev.copresence.security.HttpGuard;
 /**
  * One open Server-Sent Events response, as both event streams ({@link SseDocuments}, {@link SseStatus})
  * serve it: written on Vert.x directly through the WebSocket's bounded {@link OutboundQueue} and an
- * {@link SseSink}, with a heartbeat comment when it has been quiet ({@link SseStreams} checks). A reader that falls more than
- * {@code copresence.sse.buffer} events or {@code limits.send-buffer} characters behind has its stream
- * ended: for an {@code EventSource} that is a reconnect, not an error.
+ * {@link SseSink}, with a heartbeat comment when it has been quiet ({@link SseStreams} checks). A
+ * reader that falls more than {@code copresence.sse.buffer} events or {@code limits.send-buffer}
+ * characters behind has its stream ended: for an {@code EventSource} that is a reconnect, not an error.
  */
 final class SseStream {
     private static final Frame HEARTBEAT = Frame.httpChunk(": heartbeat\n\n");
