@@ -113,7 +113,7 @@ public final class CommandHandler {
 
     /** Shallow merge: each key of the change replaces the member's; a key set to null is removed. */
     static State merge(State state, ObjectNode change) {
-        ObjectNode merged = state == null ? Codec.mapper().createObjectNode() : state.tree();
+        ObjectNode merged = state.tree();
         Iterator<Map.Entry<String, JsonNode>> fields = change.fields();
         while (fields.hasNext()) {
             Map.Entry<String, JsonNode> field = fields.next();

@@ -119,7 +119,7 @@ final class Encoder {
         }
         g.writeEndObject();
         g.writeFieldName("state");
-        g.writeRawValue(m.state() == null ? State.EMPTY.json() : m.state().json());
+        g.writeRawValue(m.state().json());
         g.writeBooleanField("typing", m.typing());
         g.writeNumberField("joinedAt", m.joinedAt());
         if (stored && m.node() != null) {

@@ -7,6 +7,13 @@ package dev.copresence.protocol;
  */
 public record Member(String id, UserRef user, State state, boolean typing, long joinedAt, String node) {
 
+    /** A member without a state has the empty one, so that nothing downstream asks. */
+    public Member {
+        if (state == null) {
+            state = State.EMPTY;
+        }
+    }
+
     public Member withState(State newState) {
         return new Member(id, user, newState, typing, joinedAt, node);
     }
