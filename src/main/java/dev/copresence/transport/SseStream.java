@@ -42,21 +42,6 @@ final class SseStream {
                 .putHeader("X-Accel-Buffering", "no");
     }
 
-    /**
-     * How often the streams are checked for a heartbeat: three times a heartbeat period. With
-     * {@link #quietMillis} that keeps every silence of a stream under one period, whenever its last
-     * write fell (a proxy's idle limit is what the period is for), while a stream that carries events
-     * is written no comment at all and a quiet one is written one every two thirds of a period.
-     */
-    static long checkEveryMillis(long periodMillis) {
-        return Math.max(1, periodMillis / 3);
-    }
-
-    /** How long a stream must have been written nothing for a check to send it a heartbeat. */
-    static long quietMillis(long periodMillis) {
-        return Math.max(0, periodMillis - checkEveryMillis(periodMillis));
-    }
-
     /** What to undo (stop observing) when the stream ends, however it ends; set before anything is offered. */
     void onEnd(Runnable onEnd) {
         this.onEnd = onEnd;

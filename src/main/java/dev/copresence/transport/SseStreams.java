@@ -36,8 +36,23 @@ public final class SseStreams {
         this.vertx = vertx;
         this.config = config;
         long periodMillis = Math.max(1, config.sse().heartbeat().toMillis());
-        this.quietNanos = TimeUnit.MILLISECONDS.toNanos(SseStream.quietMillis(periodMillis));
-        this.heartbeatTimer = vertx.setPeriodic(SseStream.checkEveryMillis(periodMillis), id -> heartbeats());
+        this.quietNanos = TimeUnit.MILLISECONDS.toNanos(quietMillis(periodMillis));
+        this.heartbeatTimer = vertx.setPeriodic(checkEveryMillis(periodMillis), id -> heartbeats());
+    }
+
+    /**
+     * How often the streams are checked for a heartbeat: three times a heartbeat period. With
+     * {@link #quietMillis} that keeps every silence of a stream under one period, whenever its last
+     * write fell (a proxy's idle limit is what the period is for), while a stream that carries events
+     * is written no comment at all and a quiet one is written one every two thirds of a period.
+     */
+    static long checkEveryMillis(long periodMillis) {
+        return Math.max(1, periodMillis / 3);
+    }
+
+    /** How long a stream must have been written nothing for a check to send it a heartbeat. */
+    static long quietMillis(long periodMillis) {
+        return Math.max(0, periodMillis - checkEveryMillis(periodMillis));
     }
 
     /** Dev mode keeps Vert.x across restarts: the timer must not keep an old application's streams. */
