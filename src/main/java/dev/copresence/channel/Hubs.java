@@ -96,6 +96,20 @@ public final class Hubs implements EngineListener {
         }
     }
 
+    /**
+     * The id string of {@code doc}'s hub, when this node has one: the members of a document then keep
+     * one copy of its id between them rather than one each (an idle member's few dozen bytes).
+     */
+    String sharedId(String doc) {
+        DocumentHub hub = hubOf(doc);
+        return hub == null ? doc : hub.doc;
+    }
+
+    /** The document's hub on this node, or null when no member of it is here. */
+    DocumentHub hubOf(String doc) {
+        return hubs.get(doc);
+    }
+
     /** Adds a (pending) member; the item arrives once the document's events are sure to reach it. */
     Uni<Void> attach(LocalMember member) {
         DocumentHub hub = hubs.compute(member.doc, (doc, existing) -> {

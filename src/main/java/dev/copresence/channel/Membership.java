@@ -122,7 +122,7 @@ public final class Membership {
     }
 
     public Uni<Void> join(Session session, ClientMessage.Join m) {
-        String doc = docOf(session, m.doc());
+        String doc = hubs.sharedId(docOf(session, m.doc()));
         UserRef user = userFor(session, m.user());
         LocalMember existing = session.memberships().get(doc);
         if (existing != null) {

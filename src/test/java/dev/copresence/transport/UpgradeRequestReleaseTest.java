@@ -2,6 +2,8 @@ package dev.copresence.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.ref.WeakReference;
@@ -12,12 +14,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.websockets.next.HandshakeRequest;
+import io.quarkus.websockets.next.OpenConnections;
+import io.quarkus.websockets.next.WebSocketConnection;
 import io.vertx.core.MultiMap;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -59,6 +65,9 @@ class UpgradeRequestReleaseTest {
 
     @TestHTTPResource("/")
     URI base;
+
+    @Inject
+    OpenConnections connections;
 
     @AfterEach
     void stopRecording() {
@@ -105,5 +114,36 @@ class UpgradeRequestReleaseTest {
             client.send("{\"type\":\"ping\"}");
             assertNotNull(client.next("pong"));
         }
+    }
+
+    @Test
+    void connectionsThatSentTheSameHeadersShareTheStringsKeptOfThem() {
+        try (WsClient first = WsClient.connect(WsClient.ws(base, "/ws?user=share-1"));
+                WsClient second = WsClient.connect(WsClient.ws(base, "/ws?user=share-2"))) {
+            first.send("{\"type\":\"ping\"}");
+            first.next("pong");
+            second.send("{\"type\":\"ping\"}");
+            second.next("pong");
+            HandshakeRequest a = handshakeOf("user=share-1");
+            HandshakeRequest b = handshakeOf("user=share-2");
+
+            for (String name : List.of("host", "connection", "upgrade", "sec-websocket-version")) {
+                assertNotNull(a.header(name), name + " kept");
+                assertEquals(a.header(name), b.header(name), name);
+                assertSame(a.header(name), b.header(name), "one string for both connections' " + name);
+                assertSame(keyOf(a, name), keyOf(b, name), "one string for the name " + name);
+            }
+            assertNotSame(a.header("sec-websocket-key"), b.header("sec-websocket-key"));
+            assertTrue(!a.header("sec-websocket-key").equals(b.header("sec-websocket-key")), "each handshake its own key");
+        }
+    }
+
+    private HandshakeRequest handshakeOf(String query) {
+        return connections.stream().map(WebSocketConnection::handshakeRequest)
+                .filter(h -> query.equals(h.query())).findFirst().orElseThrow();
+    }
+
+    private static String keyOf(HandshakeRequest request, String name) {
+        return request.headers().keySet().stream().filter(name::equals).findFirst().orElseThrow();
     }
 }
