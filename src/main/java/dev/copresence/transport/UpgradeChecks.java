@@ -51,6 +51,8 @@ public class UpgradeChecks implements HttpUpgradeCheck {
             "sec-websocket-version", "sec-websocket-protocol", "sec-websocket-extensions");
     /** Unique to each handshake: not worth a slot among the shared values. */
     private static final String KEY_HEADER = "sec-websocket-key";
+    /** Longer values are not shared: the table then holds at most 64 short strings, whatever clients send. */
+    private static final int MAX_SHARED_LENGTH = 256;
 
     private final Access access;
     private final Drain drain;
@@ -107,7 +109,7 @@ public class UpgradeChecks implements HttpUpgradeCheck {
      * them for the socket's life, which would otherwise be ten strings (about 0.4 KiB) per
      * connection.
      */
-    void keepHandshakeHeadersOnly(MultiMap headers) {
+    private void keepHandshakeHeadersOnly(MultiMap headers) {
         for (String name : headers.names()) { // a copy: removing while iterating is safe
             String handshakeName = handshakeName(name);
             List<String> values = handshakeName == null ? List.of() : headers.getAll(name);
@@ -128,6 +130,9 @@ public class UpgradeChecks implements HttpUpgradeCheck {
     }
 
     private String shared(String value) {
+        if (value.length() > MAX_SHARED_LENGTH) {
+            return value;
+        }
         int slot = value.hashCode() & (recentValues.length - 1);
         String recent = recentValues[slot];
         if (value.equals(recent)) {
