@@ -18,7 +18,7 @@ import io.micrometer.core.instrument.config.MeterFilter;
 @Singleton
 final class ConnectionMeters {
     /** The two timers' names (Prometheus: {@code http_server_connections_seconds}, {@code http_server_websocket_connections_seconds}). */
-    static final Set<String> DENIED = Set.of("http.server.connections", "http.server.websocket.connections");
+    private static final Set<String> DENIED = Set.of("http.server.connections", "http.server.websocket.connections");
 
     @Produces
     @Singleton
