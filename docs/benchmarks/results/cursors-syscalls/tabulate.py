@@ -6,8 +6,9 @@ seconds, of which the last straddles the step's end and is left out."""
 import collections, json, sys
 
 d = sys.argv[1] if len(sys.argv) > 1 else '.'
-print("| run | delivered/s | server CPU | µs/delivery | p50 / p99 ms | sends/s (sendto + writev) | "
-      "deliveries per send | reads/s (recvfrom) | wakeups/s | context switches/s |")
+# a send is a sendto or a writev; a read a recvfrom
+print("| run | delivered/s | server CPU | µs/delivery | p50 / p99 ms | sends/s | "
+      "deliveries per send | reads/s | wakeups/s | context switches/s |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for i in range(1, 7):
     seconds = collections.OrderedDict()
@@ -26,5 +27,5 @@ for i in range(1, 7):
     sends = (total['sys_enter_sendto'] + total['sys_enter_writev']) / n
     delivered = step['deliveredPerSec']
     print(f"| {i} | {delivered:,.0f} | {step['serverCpuPercent']} % | {step['serverCpuUsPerDelivery']} | "
-          f"{step['p50ms']} / {step['p99ms']} | {sends:,.0f} | {delivered / sends:.1f} | "
+          f"{step['p50ms']:.1f} / {step['p99ms']:.1f} | {sends:,.0f} | {delivered / sends:.1f} | "
           f"{total['sys_enter_recvfrom'] / n:,.0f} | {total['sched_wakeup'] / n:,.0f} | {total['context-switches'] / n:,.0f} |")

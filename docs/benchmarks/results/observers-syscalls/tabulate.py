@@ -7,8 +7,8 @@ per second changes by more than a third, and lasts at least 5 s."""
 import collections, json, sys
 
 d = sys.argv[1] if len(sys.argv) > 1 else '.'
-print("| run | msg/s | µs/delivery | sendto per second (min-max) | deliveries per second | "
-      "wakeups/delivery | context switches/delivery | epoll_wait/delivery |")
+print("| run | msg/s | µs/delivery | `sendto` per second (min-max) | deliveries per second (nominal) | "
+      "wakeups/delivery | context switches/delivery | `epoll_wait`/delivery |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- |")
 for i in (1, 2, 3, 4):
     seconds = collections.OrderedDict()
