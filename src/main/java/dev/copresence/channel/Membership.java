@@ -153,6 +153,11 @@ public final class Membership {
                 .call(snapshot -> session.isClosed()
                         ? engine.registry().leave(doc, member.id(), leavePrefix(local, "closed")).replaceWithVoid()
                         : Uni.createFrom().voidItem())
+                // a user named in this join is counted online before its joined is sent (docs/protocol.md);
+                // not on a closed socket, whose goodbye, which would count it offline, has already run
+                .call(snapshot -> newUser && !session.isClosed() ? identify(session, user)
+                        .onFailure().invoke(t -> LOG.warnf("online status not recorded: %s", t.getMessage()))
+                        .onFailure().recoverWithNull() : Uni.createFrom().voidItem())
                 .chain(snapshot -> replay(doc, m.since(), snapshot)
                         .onFailure().call(t -> engine.registry().leave(doc, member.id(), leavePrefix(local, "closed"))
                                 .onFailure().recoverWithNull()
@@ -163,7 +168,7 @@ public final class Membership {
                         .invoke(replay -> local.activate(snapshot.offset(), replay.frames(),
                                 Codec.encode(new ServerMessage.Joined(m.id(), doc, member.id(), snapshot.members(),
                                         snapshot.offset(), m.since() == null ? null : replay.resumed())))))
-                .chain(() -> newUser ? identify(session, user) : Uni.createFrom().voidItem());
+                .replaceWithVoid();
     }
 
     private Uni<Replay> replay(String doc, String since, Snapshot snapshot) {

@@ -114,10 +114,13 @@ public final class Connections {
         Uni<Void> identified = user == null ? Uni.createFrom().voidItem() : membership.identify(session, user)
                 .onFailure().invoke(t -> LOG.warnf("online status not recorded: %s", t.getMessage()))
                 .onFailure().recoverWithNull();
+        // Counting the user online is the connection's first inbound task: the endpoints take messages
+        // concurrently with the open, so without it a pong could overtake the count (docs/protocol.md).
         if (boundDoc == null) {
-            return identified;
+            session.inbound().offer(() -> identified);
+            return Uni.createFrom().voidItem();
         }
-        // The join on open is the connection's first inbound task: messages that arrive meanwhile wait for it.
+        // On the bound endpoint the join on open follows it in the same task.
         String since = UpgradeChecks.queryParam(connection.handshakeRequest().query(), "since");
         session.inbound().offer(() -> identified
                 .chain(() -> membership.join(session, new ClientMessage.Join(null, boundDoc, null, null, since)))

@@ -427,6 +427,8 @@ public abstract class ContractTests {
         client.next("pong");
         assertTrue(watcher.drain().isEmpty(), "not online before it names itself");
         joinAs(client, doc(), user, "J");
+        // joined comes after the count (docs/protocol.md): a client can rely on it at once
+        given().get("/api/status?users=" + user).then().body("[0].online", equalTo(true));
         assertTrue(watcher.next("status").get("online").asBoolean());
     }
 
