@@ -12,8 +12,8 @@ import io.micrometer.core.instrument.config.MeterFilter;
  * long-task timer: a sample per connection for as long as it is open, about 0.18 KiB of heap each,
  * two per idle WebSocket (docs/benchmarks.md, "Idle memory"). What they count is counted without
  * them ({@code copresence_connections}, {@code http_server_active_connections}), so both timers are
- * denied where every meter is made, in the global registry: a denied timer hands out one empty
- * sample. The HTTP request metrics, upgrades included, stay.
+ * denied where every meter is made, in the global registry: a denied timer hands out an empty
+ * 16-byte sample per connection instead. The HTTP request metrics, upgrades included, stay.
  */
 @Singleton
 final class ConnectionMeters {

@@ -51,14 +51,17 @@ public class UpgradeChecks implements HttpUpgradeCheck {
             "sec-websocket-version", "sec-websocket-protocol", "sec-websocket-extensions");
     /** Unique to each handshake: not worth a slot among the shared values. */
     private static final String KEY_HEADER = "sec-websocket-key";
+    /** Values nearly every handshake sends (browsers' and libraries' spellings): shared as constants. */
+    private static final List<String> COMMON_VALUES = List.of("Upgrade", "upgrade", "websocket", "13",
+            "keep-alive, Upgrade");
     /** Longer values are not shared: the table then holds at most 64 short strings, whatever clients send. */
     private static final int MAX_SHARED_LENGTH = 256;
 
     private final Access access;
     private final Drain drain;
     /**
-     * Header values seen lately (Host, "Upgrade", "websocket", "13"), so that the thousands of sockets
-     * that sent the same value keep one string between them. A slot holds the last value that hashed
+     * Other header values seen lately (the Host, the extensions offered), so that the thousands of
+     * sockets that sent the same value keep one string between them. A slot holds the last value that hashed
      * to it: any value a client sends only replaces another, and a race between two event loops on a
      * slot costs a miss, never a wrong value (strings are immutable).
      */
@@ -106,8 +109,8 @@ public class UpgradeChecks implements HttpUpgradeCheck {
     /**
      * Removes every header the handshake does not read, and puts the others back under one shared
      * name string each and, but for the key, shared value strings: websockets-next keeps a copy of
-     * them for the socket's life, which would otherwise be ten strings (about 0.4 KiB) per
-     * connection.
+     * them for the socket's life, ten strings per connection of which nine (about 0.4 KiB) are then
+     * shared.
      */
     private void keepHandshakeHeadersOnly(MultiMap headers) {
         for (String name : headers.names()) { // a copy: removing while iterating is safe
@@ -130,6 +133,11 @@ public class UpgradeChecks implements HttpUpgradeCheck {
     }
 
     private String shared(String value) {
+        for (String common : COMMON_VALUES) {
+            if (common.equals(value)) {
+                return common;
+            }
+        }
         if (value.length() > MAX_SHARED_LENGTH) {
             return value;
         }
