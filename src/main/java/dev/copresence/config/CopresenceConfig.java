@@ -131,6 +131,15 @@ public interface CopresenceConfig {
          */
         @WithDefault("65536")
         int socketBuffer();
+
+        /**
+         * How long a WebSocket's queue gathers ephemeral frames (cursor and state updates, typing)
+         * before writing them, so that a storm of them leaves in fewer, larger writes: less CPU per
+         * delivery for that much more latency. Any other frame is written at once, with what has
+         * gathered. 0 (the default): no wait.
+         */
+        @WithDefault("0ms")
+        Duration ephemeralWriteDelay();
     }
 
     interface Sse {

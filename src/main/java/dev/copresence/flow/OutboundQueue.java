@@ -21,13 +21,20 @@ import java.util.Map;
  * {@link #offer} never blocks and may be called from any thread. Writing happens on the socket's own
  * thread, in a drain task: every frame queued by then is written, then flushed once, so a burst of
  * events costs one system call per connection rather than one per frame, and a fan-out from another
- * thread costs one task per connection rather than one per frame.
+ * thread costs one task per connection rather than one per frame. With an ephemeral write delay, a
+ * drain started by an ephemeral frame waits that long first, so that a storm of cursor updates
+ * leaves in fewer, larger writes (and conflates meanwhile); any other frame ends the wait.
  */
 public final class OutboundQueue {
     /** The socket: its thread, its own buffer, and how to close it. */
     public interface Sink {
         /** Runs a task on the socket's thread, after the tasks already given to it. */
         void execute(Runnable task);
+
+        /** Runs a task on the socket's thread in {@code delayMillis}; a socket that cannot wait runs it as {@link #execute}. */
+        default void executeLater(Runnable task, long delayMillis) {
+            execute(task);
+        }
 
         /** False once the socket is closing or closed: nothing more can be written. */
         boolean open();
@@ -66,6 +73,11 @@ public final class OutboundQueue {
 
     public static final int SLOW_CONSUMER = 1013;
 
+    /** How a drain is to be started, decided under the lock and done outside it. */
+    private static final int NO_DRAIN = 0;
+    private static final int DRAIN_NOW = 1;
+    private static final int DRAIN_LATER = 2;
+
     private static final class Item {
         Frame frame;
         final Object key;
@@ -83,6 +95,7 @@ public final class OutboundQueue {
     private final Listener listener;
     private final int maxBytes;
     private final int maxFrames;
+    private final long ephemeralDelayMillis;
     private final Runnable drainTask = this::drain;
     /**
      * The oldest queued frame when it came to an empty queue and carries no key: most frames do (one
@@ -98,6 +111,8 @@ public final class OutboundQueue {
     private long bytes;
     /** A drain task is given to the socket's thread, or waits for the socket to take more. */
     private boolean draining;
+    /** The drain under way is one waiting out the ephemeral write delay. */
+    private boolean delayed;
     /** No more offers: the connection is closing or gone. */
     private boolean closed;
     /** A close asked for once the frames queued before it are written (0: none). */
@@ -105,10 +120,16 @@ public final class OutboundQueue {
     private String closeReason;
 
     public OutboundQueue(Sink sink, Listener listener, int maxBytes, int maxFrames) {
+        this(sink, listener, maxBytes, maxFrames, 0);
+    }
+
+    /** @param ephemeralDelayMillis how long a drain started by an ephemeral frame waits (0: it does not) */
+    public OutboundQueue(Sink sink, Listener listener, int maxBytes, int maxFrames, long ephemeralDelayMillis) {
         this.sink = sink;
         this.listener = listener;
         this.maxBytes = maxBytes;
         this.maxFrames = maxFrames;
+        this.ephemeralDelayMillis = ephemeralDelayMillis;
     }
 
     /** Queues a frame that must arrive (an answer, a durable event). */
@@ -124,7 +145,7 @@ public final class OutboundQueue {
      */
     public boolean offer(Frame frame, Object key) {
         boolean overflow = false;
-        boolean schedule = false;
+        int drain = NO_DRAIN;
         synchronized (this) {
             if (closed) {
                 return false;
@@ -140,7 +161,7 @@ public final class OutboundQueue {
             } else if (key == null && depthLocked() == 0) {
                 first = frame;
                 bytes += frame.length();
-                schedule = startDraining();
+                drain = startDraining(false);
             } else {
                 Item item = new Item(frame, key, null);
                 enqueue(item);
@@ -151,7 +172,7 @@ public final class OutboundQueue {
                     }
                     queuedByKey.put(key, item);
                 }
-                schedule = startDraining();
+                drain = startDraining(key != null);
             }
         }
         if (overflow) {
@@ -159,9 +180,7 @@ public final class OutboundQueue {
             sink.close(SLOW_CONSUMER, "slow consumer: send buffer full");
             return false;
         }
-        if (schedule) {
-            sink.execute(drainTask);
-        }
+        start(drain);
         return true;
     }
 
@@ -174,17 +193,15 @@ public final class OutboundQueue {
         if (frames.isEmpty()) {
             return true;
         }
-        boolean schedule;
+        int drain;
         synchronized (this) {
             if (closed) {
                 return false;
             }
             enqueue(new Item(null, null, frames.iterator()));
-            schedule = startDraining();
+            drain = startDraining(false);
         }
-        if (schedule) {
-            sink.execute(drainTask);
-        }
+        start(drain);
         return true;
     }
 
@@ -194,7 +211,7 @@ public final class OutboundQueue {
      * closed at once instead: its queue is what is too long.)
      */
     public void close(int code, String reason) {
-        boolean schedule;
+        int drain;
         synchronized (this) {
             if (closed) {
                 return;
@@ -202,18 +219,35 @@ public final class OutboundQueue {
             closed = true;
             closeCode = code;
             closeReason = reason;
-            schedule = startDraining();
+            drain = startDraining(false);
         }
-        if (schedule) {
-            sink.execute(drainTask);
-        }
+        start(drain);
     }
 
-    /** True when no drain is under way: the caller gives one to the socket's thread. Under the lock. */
-    private boolean startDraining() {
-        boolean start = !draining;
-        draining = true;
-        return start;
+    /**
+     * Under the lock, once a frame is queued: a drain to start when none is under way (a delayed one
+     * for an ephemeral frame, if the queue has a delay), or, for any other frame, one now in place of
+     * a drain still waiting out the delay (which then finds less or nothing to do).
+     */
+    private int startDraining(boolean ephemeral) {
+        if (!draining) {
+            draining = true;
+            delayed = ephemeral && ephemeralDelayMillis > 0;
+            return delayed ? DRAIN_LATER : DRAIN_NOW;
+        }
+        if (!ephemeral && delayed) {
+            delayed = false;
+            return DRAIN_NOW;
+        }
+        return NO_DRAIN;
+    }
+
+    private void start(int drain) {
+        if (drain == DRAIN_NOW) {
+            sink.execute(drainTask);
+        } else if (drain == DRAIN_LATER) {
+            sink.executeLater(drainTask, ephemeralDelayMillis);
+        }
     }
 
     /**
@@ -227,6 +261,7 @@ public final class OutboundQueue {
         int closing = 0;
         String reason = null;
         synchronized (this) {
+            delayed = false;
             // Asked once a drain: the socket's state changes on its own thread, where this task runs, so
             // it cannot close mid-drain (a close asked from elsewhere runs after it).
             boolean open = sink.open();

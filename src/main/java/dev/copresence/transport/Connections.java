@@ -100,7 +100,8 @@ public final class Connections {
             return Uni.createFrom().voidItem();
         }
         SocketSink socket = new SocketSink(connection, tcp, metrics, config.outbound().socketBuffer());
-        OutboundQueue out = new OutboundQueue(socket, metrics, config.limits().sendBuffer(), config.outbound().maxFrames());
+        OutboundQueue out = new OutboundQueue(socket, metrics, config.limits().sendBuffer(), config.outbound().maxFrames(),
+                config.outbound().ephemeralWriteDelay().toMillis());
         // a close goes through the queue: what was queued before it (the error that explains it) is sent first
         Session session = new Session(connection.id(), boundDoc, out, out::close,
                 new RateLimiter(config.limits().rate(), config.limits().burst()),

@@ -53,6 +53,11 @@ final class SocketSink implements OutboundQueue.Sink {
         channel.eventLoop().execute(task);
     }
 
+    @Override
+    public void executeLater(Runnable task, long delayMillis) {
+        channel.eventLoop().schedule(task, delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
     /**
      * Every close the server asks for goes through the queue (which then writes nothing more), and a
      * close Netty or Vert.x make on their own (a protocol error, a client's close frame) ends the TCP

@@ -31,6 +31,7 @@ class OutboundQueueTest {
         final List<Runnable> whenFlushed = new ArrayList<>();
         final List<Runnable> tasks = new ArrayList<>();
         final List<Integer> closes = new ArrayList<>();
+        final List<Long> delays = new ArrayList<>();
         int capacity = 1;
         int maxHeld;
         /** The socket's thread, when a test has several: every call of the sink then runs on it. */
@@ -50,6 +51,13 @@ class OutboundQueueTest {
             } else {
                 task.run();
             }
+        }
+
+        /** Delayed tasks wait in {@link #tasks} (whatever {@link #holdTasks} says) until {@link #runTasks}. */
+        @Override
+        public void executeLater(Runnable task, long delayMillis) {
+            delays.add(delayMillis);
+            tasks.add(task);
         }
 
         void runTasks() {
@@ -471,5 +479,58 @@ class OutboundQueueTest {
         } finally {
             socketThread.shutdownNow();
         }
+    }
+
+    // ---- ephemeral write delay -----------------------------------------------------------------
+
+    private OutboundQueue delayedQueue(long delayMillis) {
+        sink.capacity = 100;
+        return new OutboundQueue(sink, counts, 1 << 20, 1000, delayMillis);
+    }
+
+    @Test
+    void ephemeralFramesWaitOutTheDelayThenLeaveTogetherConflated() {
+        OutboundQueue q = delayedQueue(10);
+        offer(q, "ada 1", "ada");
+        offer(q, "bob 1", "bob");
+        offer(q, "ada 2", "ada");
+        assertEquals(List.of(), sink.written(), "nothing written before the delay is out");
+        assertEquals(List.of(10L), sink.delays, "one delayed drain for the burst");
+
+        sink.runTasks();
+        assertEquals(List.of("ada 2", "bob 1"), sink.written(), "ada's newer update took the older one's place");
+        assertEquals(1, sink.flushes, "one write for the burst");
+        assertEquals(1, counts.conflated.get());
+    }
+
+    @Test
+    void aFrameThatMustArriveEndsTheWaitWithWhatHasGathered() {
+        OutboundQueue q = delayedQueue(10);
+        offer(q, "ada 1", "ada");
+        offer(q, "answer", null);
+        assertEquals(List.of("ada 1", "answer"), sink.written(), "written at once, in order");
+
+        sink.runTasks(); // the delayed drain, now with nothing to do
+        assertEquals(List.of("ada 1", "answer"), sink.written());
+        assertEquals(1, sink.flushes);
+        offer(q, "ada 2", "ada");
+        assertEquals(List.of(10L, 10L), sink.delays, "the next update waits again");
+    }
+
+    @Test
+    void aCloseEndsTheWait() {
+        OutboundQueue q = delayedQueue(10);
+        offer(q, "ada 1", "ada");
+        q.close(1000, "bye");
+        assertEquals(List.of("ada 1"), sink.written(), "what was queued before the close goes first");
+        assertEquals(List.of(1000), sink.closes);
+    }
+
+    @Test
+    void withoutADelayEphemeralFramesAreWrittenAtOnce() {
+        OutboundQueue q = delayedQueue(0);
+        offer(q, "ada 1", "ada");
+        assertEquals(List.of("ada 1"), sink.written());
+        assertEquals(List.of(), sink.delays);
     }
 }
