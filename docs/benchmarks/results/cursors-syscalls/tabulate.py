@@ -1,16 +1,17 @@
 """The measured step of each run (the last 10 s of the storm) beside what perf counted on the
-server's CPU in its whole seconds. Usage: tabulate.py DIR (of measure.sh).
+server's CPU in its whole seconds. Usage: tabulate.py DIR (of measure.sh: runN.json, perf-runN.csv).
 
 The storm is the one stretch of seconds with over 500 sends; its measured step is its last ten
 seconds, of which the last straddles the step's end and is left out."""
-import collections, json, sys
+import collections, json, os, sys
 
 d = sys.argv[1] if len(sys.argv) > 1 else '.'
 # a send is a sendto or a writev; a read a recvfrom
 print("| run | delivered/s | server CPU | µs/delivery | p50 / p99 ms | sends/s | "
       "deliveries per send | reads/s | wakeups/s | context switches/s |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-for i in range(1, 7):
+runs = sorted(int(f[3:-5]) for f in os.listdir(d) if f.startswith('run') and f.endswith('.json'))
+for i in runs:
     seconds = collections.OrderedDict()
     for line in open(f'{d}/perf-run{i}.csv'):
         f = line.strip().split(',')
