@@ -86,12 +86,18 @@ public final class Membership {
         }
     }
 
-    /** Sets who the connection is, from the upgrade (auth, or the user/name query parameters). */
+    /**
+     * Sets who the connection is (from the upgrade, or a join that names it) and counts the user
+     * online. Never fails: a count the registry did not take is logged, and the connection goes on
+     * (the node's own count, {@link #connectionsHere}, is what a resync after an outage puts back).
+     */
     public Uni<Void> identify(Session session, UserRef user) {
         session.user(user);
         session.userOnline(true);
         connectionsHere.merge(user.id(), 1, Integer::sum);
-        return inOrder(user.id(), () -> engine.registry().connected(user.id()));
+        return inOrder(user.id(), () -> engine.registry().connected(user.id()))
+                .onFailure().invoke(t -> LOG.warnf("online status not recorded: %s", t.getMessage()))
+                .onFailure().recoverWithNull();
     }
 
     /**
@@ -155,9 +161,7 @@ public final class Membership {
                         : Uni.createFrom().voidItem())
                 // a user named in this join is counted online before its joined is sent (docs/protocol.md);
                 // not on a closed socket, whose goodbye, which would count it offline, has already run
-                .call(snapshot -> newUser && !session.isClosed() ? identify(session, user)
-                        .onFailure().invoke(t -> LOG.warnf("online status not recorded: %s", t.getMessage()))
-                        .onFailure().recoverWithNull() : Uni.createFrom().voidItem())
+                .call(snapshot -> newUser && !session.isClosed() ? identify(session, user) : Uni.createFrom().voidItem())
                 .chain(snapshot -> replay(doc, m.since(), snapshot)
                         .onFailure().call(t -> engine.registry().leave(doc, member.id(), leavePrefix(local, "closed"))
                                 .onFailure().recoverWithNull()

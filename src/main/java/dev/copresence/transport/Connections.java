@@ -112,9 +112,7 @@ public final class Connections {
         if (grant != null) {
             session.grant(grant);
         }
-        Uni<Void> identified = user == null ? Uni.createFrom().voidItem() : membership.identify(session, user)
-                .onFailure().invoke(t -> LOG.warnf("online status not recorded: %s", t.getMessage()))
-                .onFailure().recoverWithNull();
+        Uni<Void> identified = user == null ? Uni.createFrom().voidItem() : membership.identify(session, user);
         // Counting the user online is the connection's first inbound task: the endpoints take messages
         // concurrently with the open, so without it a pong could overtake the count (docs/protocol.md).
         if (boundDoc == null) {
