@@ -164,9 +164,19 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** Writes one frame exactly as given (masked unless {@link #unmasked}). */
     public RawWebSocket frame(boolean fin, int opcode, byte[] payload) {
+        return frame((fin ? 0x80 : 0) | (opcode & 0x0F), payload);
+    }
+
+    /** A final text frame with RSV1 set: a permessage-deflate message (RFC 7692), whether or not it was negotiated. */
+    public RawWebSocket compressedText(byte[] deflated) {
+        return frame(0x80 | 0x40 | TEXT, deflated);
+    }
+
+    /** Writes a frame whose first byte (FIN, RSV1-3, opcode) is {@code firstByte}. */
+    private RawWebSocket frame(int firstByte, byte[] payload) {
         try {
             ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
-            frame.write((fin ? 0x80 : 0) | (opcode & 0x0F));
+            frame.write(firstByte);
             int maskBit = mask ? 0x80 : 0;
             if (payload.length < 126) {
                 frame.write(maskBit | payload.length);
