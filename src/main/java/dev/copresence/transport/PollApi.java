@@ -12,6 +12,7 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import io.smallrye.mutiny.Uni;
 
@@ -38,10 +39,13 @@ public class PollApi {
 
     private final Engine engine;
     private final Hubs hubs;
+    /** A wait must end before the HTTP idle timeout closes the quiet connection under it. */
+    private final Duration longestWait;
 
-    public PollApi(Engine engine, Hubs hubs) {
+    public PollApi(Engine engine, Hubs hubs, @ConfigProperty(name = "quarkus.http.idle-timeout") Duration httpIdleTimeout) {
         this.engine = engine;
         this.hubs = hubs;
+        this.longestWait = IdleTimeouts.longestPoll(httpIdleTimeout);
     }
 
     @GET
@@ -53,7 +57,8 @@ public class PollApi {
         try {
             Ids.requireDoc(doc);
             since = HttpChecks.offset(sinceParam, "since");
-            timeout = Duration.ofSeconds(timeout(timeoutParam));
+            Duration asked = Duration.ofSeconds(timeout(timeoutParam));
+            timeout = asked.compareTo(longestWait) > 0 ? longestWait : asked;
         } catch (ProtocolException e) {
             return Uni.createFrom().item(RestApi.error(e));
         }

@@ -29,11 +29,14 @@ import dev.copresence.support.SseClient;
 @QuarkusTest
 @TestProfile(SseFramingTest.ShortHttpIdleTimeout.class)
 class SseFramingTest {
-    /** The HTTP idle timeout at 2 s, the heartbeat (every 1 s in tests) the only traffic of a quiet stream. */
+    /**
+     * The HTTP idle timeout at 3 s, the heartbeat (every 1 s in tests) the only traffic of a quiet
+     * stream; pings every second, as the node refuses an idle timeout that could cut a pinged socket.
+     */
     public static class ShortHttpIdleTimeout implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("quarkus.http.idle-timeout", "2s");
+            return Map.of("quarkus.http.idle-timeout", "3s", "copresence.ping-interval", "1s");
         }
     }
 

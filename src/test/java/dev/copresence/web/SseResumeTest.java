@@ -21,7 +21,7 @@ import dev.copresence.support.SseClient;
 /**
  * "The response starts once the stream is subscribed": also for a reader that resumes with a
  * {@code Last-Event-ID} after which nothing happened yet, whose stream opens with no event. With the
- * heartbeat a minute away, only the start of the stream itself can answer it in time.
+ * heartbeat 45 s away, only the start of the stream itself can answer it in time.
  */
 @QuarkusTest
 @TestProfile(SseResumeTest.LongHeartbeat.class)
@@ -29,7 +29,7 @@ class SseResumeTest {
     public static class LongHeartbeat implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("copresence.sse.heartbeat", "60s");
+            return Map.of("copresence.sse.heartbeat", "45s");
         }
     }
 
