@@ -1,11 +1,13 @@
 // Clients for bench/client-memory.sh: what browsers do that the load driver does not.
 //   node memory-clients.js keys DIR                       an RSA key pair for jwt mode (DIR/public.pem, DIR/private.pem)
-//   node memory-clients.js sockets PORT N AUTH DEFLATE PAD [KEYDIR]
-//       N sockets to /ws, each joined to a document of 10 members; prints READY once all are in.
+//   node memory-clients.js sockets PORT N AUTH DEFLATE PAD [KEYDIR] [PREFIX]
+//       N sockets to /ws, each joined to a document of 10 members (documents and users named after
+//       PREFIX, default "m"); prints READY once all are in.
 //       AUTH: plain (user in the query) | query (a ~1 KB JWT as access_token) | header (the same as Authorization)
 //       DEFLATE: off | on (offer permessage-deflate and compress every message, as browsers do)
 //       PAD: then send one ping padded with PAD bytes (0: none)
-//   node memory-clients.js bomb PORT MB                    one message of MB MiB that deflates to ~1/1000 of it
+//   node memory-clients.js bomb PORT MB                    one message of MB MiB that deflates to ~1/1000 of it,
+//       sent compressed when the server accepts compression
 const WebSocket = require('ws');
 const crypto = require('crypto');
 const fs = require('fs');
@@ -17,13 +19,13 @@ if (mode === 'keys') {
   fs.writeFileSync(path.join(args[0], 'public.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
   fs.writeFileSync(path.join(args[0], 'private.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
 } else if (mode === 'sockets') {
-  const [port, n, auth, deflate, pad, keyDir] = [args[0], +args[1], args[2], args[3], +args[4], args[5]];
-  const key = keyDir ? fs.readFileSync(path.join(keyDir, 'private.pem')) : null;
+  const [port, n, auth, deflate, pad, keyDir, prefix] = [args[0], +args[1], args[2], args[3], +args[4], args[5] || '', args[6] || 'm'];
+  const key = auth !== 'plain' ? fs.readFileSync(path.join(keyDir, 'private.pem')) : null;
   const b64 = o => Buffer.from(JSON.stringify(o)).toString('base64url');
   // claims of the size an identity provider issues: the token is about 1 KB
   const token = i => {
     const now = Math.floor(Date.now() / 1000);
-    const body = b64({ alg: 'RS256', typ: 'JWT', kid: 'bench' }) + '.' + b64({ iss: 'https://copresence.bench', sub: 'user-' + i,
+    const body = b64({ alg: 'RS256', typ: 'JWT', kid: 'bench' }) + '.' + b64({ iss: 'https://copresence.bench', sub: `${prefix}-user-${i}`,
       aud: 'copresence', iat: now, exp: now + 3600, name: 'User Number ' + i, email: `user${i}@example.com`,
       scope: 'openid profile email documents:read documents:write', sid: crypto.randomUUID(), jti: crypto.randomUUID(),
       roles: ['editor', 'viewer'], azp: 'web-app', preferred_username: 'user' + i, email_verified: true, auth_time: now });
@@ -34,13 +36,13 @@ if (mode === 'keys') {
   for (let i = 0; i < n; i++) {
     const t = auth === 'plain' ? null : token(i);
     tokenLength = t ? t.length : 0;
-    const url = `ws://127.0.0.1:${port}/ws` + (auth === 'plain' ? `?user=u${i}` : auth === 'query' ? `?access_token=${t}` : '');
+    const url = `ws://127.0.0.1:${port}/ws` + (auth === 'plain' ? `?user=${prefix}-u${i}` : auth === 'query' ? `?access_token=${t}` : '');
     const ws = new WebSocket(url, {
       perMessageDeflate: deflate === 'on' ? { threshold: 0 } : false,
       headers: auth === 'header' ? { Authorization: 'Bearer ' + t } : {},
     });
     ws.on('upgrade', r => { extensions = r.headers['sec-websocket-extensions']; });
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'join', doc: 'd' + Math.floor(i / 10), id: 'j', state: { x: i } })));
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'join', doc: `${prefix}-d${Math.floor(i / 10)}`, id: 'j', state: { x: i } })));
     ws.on('message', m => {
       const s = String(m);
       if (s.includes('"joined"')) {

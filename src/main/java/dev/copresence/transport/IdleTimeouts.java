@@ -11,45 +11,52 @@ import io.quarkus.runtime.Startup;
 import dev.copresence.config.CopresenceConfig;
 
 /**
- * The HTTP idle timeout closes connections that were quiet for its length: a socket that never
- * finished a request or an upgrade, and also a live connection whose traffic is sparser than it.
- * Settings under which a live WebSocket or event stream would be cut (without the 4408 a client can
- * act on) stop the start with an error naming them; a long poll is answered before the timeout.
+ * The HTTP idle timeout closes a connection that was quiet for its length, without a close code: a
+ * socket that never finished a request or an upgrade, and also a live connection whose traffic is
+ * sparser than it. For a WebSocket only what the client sends counts (the server's frames are
+ * written below the idle handler), for an event stream what it is written. Settings under which a
+ * live connection would be cut, or a silent WebSocket closed before its 4408, stop the start with an
+ * error naming them; a long poll is answered before the timeout.
  */
 @Startup
 @Singleton
 final class IdleTimeouts {
+    /** What a once-a-second timer may add to a period: the liveness tick, a heartbeat's scheduling. */
+    private static final Duration TICK = Duration.ofSeconds(1);
+
     IdleTimeouts(CopresenceConfig config, @ConfigProperty(name = "quarkus.http.idle-timeout") Duration httpIdleTimeout) {
-        check(httpIdleTimeout, config.pingInterval(), config.sse().heartbeat());
+        check(httpIdleTimeout, config.pingInterval(), config.idleTimeout(), config.sse().heartbeat());
     }
 
-    static void check(Duration httpIdleTimeout, Duration pingInterval, Duration sseHeartbeat) {
+    static void check(Duration httpIdleTimeout, Duration pingInterval, Duration idleTimeout, Duration sseHeartbeat) {
         if (httpIdleTimeout.isZero()) {
             return; // no idle timeout: nothing to cut
         }
-        // pings go out on the once-a-second liveness tick: at least a second apart, up to a second late
-        Duration pingGap = (pingInterval.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : pingInterval).plusSeconds(1);
-        mustBeShorter("copresence.ping-interval", pingInterval, pingGap, httpIdleTimeout,
+        // a ping is sent on the first tick after it is due (at least a second apart): the pong comes
+        // within a second of the period, and so does the 4408 of a client that stopped answering
+        Duration pingPeriod = pingInterval.compareTo(TICK) < 0 ? TICK : pingInterval;
+        mustBeShorter(pingPeriod.plus(TICK), httpIdleTimeout, "copresence.ping-interval (" + pingInterval + ") and a second",
                 "a WebSocket that only answers pings is heard from that often");
-        mustBeShorter("copresence.sse.heartbeat", sseHeartbeat, sseHeartbeat, httpIdleTimeout,
+        mustBeShorter(idleTimeout.plus(TICK), httpIdleTimeout, "copresence.idle-timeout (" + idleTimeout + ") and a second",
+                "a WebSocket that stopped answering is closed with 4408 by then, which its client can act on");
+        mustBeShorter(sseHeartbeat.plus(TICK), httpIdleTimeout, "copresence.sse.heartbeat (" + sseHeartbeat + ") and a second",
                 "a quiet event stream is written a heartbeat once per period");
     }
 
-    /** How long a long poll may wait: its own limit, and a second less than the idle timeout. */
+    /**
+     * How long a long poll may wait: its own limit, and at most the idle timeout less a second, the
+     * margin for reading where the document stands before the wait and for writing the answer.
+     */
     static Duration longestPoll(Duration httpIdleTimeout) {
         Duration limit = Duration.ofSeconds(PollApi.MAX_TIMEOUT);
-        if (httpIdleTimeout.isZero() || httpIdleTimeout.compareTo(limit.plusSeconds(1)) > 0) {
-            return limit;
-        }
-        Duration underIt = httpIdleTimeout.minusSeconds(1);
-        return underIt.isNegative() ? Duration.ZERO : underIt;
+        Duration underIt = httpIdleTimeout.minus(TICK);
+        return httpIdleTimeout.isZero() || underIt.compareTo(limit) >= 0 ? limit : underIt;
     }
 
-    private static void mustBeShorter(String setting, Duration value, Duration gap, Duration httpIdleTimeout, String why) {
+    private static void mustBeShorter(Duration gap, Duration httpIdleTimeout, String what, String why) {
         if (gap.compareTo(httpIdleTimeout) >= 0) {
             throw new IllegalStateException("quarkus.http.idle-timeout (" + httpIdleTimeout + ") must be longer than "
-                    + (gap.equals(value) ? setting + " (" + value + ")" : setting + " (" + value + ", up to " + gap + " between pings)")
-                    + ": " + why + ", and a connection quiet for the idle timeout is closed without a close code");
+                    + what + ": " + why + ", and a connection quiet for the idle timeout is closed without a close code");
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.copresence.transport;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import io.quarkus.vertx.http.HttpServerOptionsCustomizer;
 import io.vertx.core.http.HttpServerOptions;
@@ -14,7 +14,7 @@ import io.vertx.core.http.HttpServerOptions;
  * permessage-deflate; this declines the older per-frame drafts ({@code deflate-frame},
  * {@code x-webkit-deflate-frame}), which websockets-next leaves to Vert.x, where they are on.
  */
-@ApplicationScoped
+@Singleton
 public final class NoWebSocketCompression implements HttpServerOptionsCustomizer {
     @Override
     public void customizeHttpServer(HttpServerOptions options) {

@@ -11,36 +11,50 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class IdleTimeoutsTest {
-    private static final Duration MINUTE = Duration.ofSeconds(60);
+    private static final Duration HTTP_IDLE = Duration.ofSeconds(90);
+    private static final Duration PING = Duration.ofSeconds(15);
+    private static final Duration IDLE = Duration.ofSeconds(45);
+    private static final Duration HEARTBEAT = Duration.ofSeconds(15);
 
     @Test
-    void theDefaultsLeaveEveryLiveConnectionUnderTheIdleTimeout() {
-        assertDoesNotThrow(() -> IdleTimeouts.check(MINUTE, Duration.ofSeconds(15), Duration.ofSeconds(15)));
-        assertDoesNotThrow(() -> IdleTimeouts.check(Duration.ZERO, Duration.ofMinutes(5), Duration.ofMinutes(5)));
+    void theShippedSettingsLeaveEveryLiveConnectionUnderTheHttpIdleTimeout() {
+        assertDoesNotThrow(() -> IdleTimeouts.check(HTTP_IDLE, PING, IDLE, HEARTBEAT));
     }
 
     @Test
-    void aPingIntervalTheIdleTimeoutWouldCutStopsTheStartNamingIt() {
+    void withoutAnHttpIdleTimeoutAnySettingsGo() {
+        Duration hour = Duration.ofHours(1);
+        assertDoesNotThrow(() -> IdleTimeouts.check(Duration.ZERO, hour, hour, hour));
+    }
+
+    @Test
+    void aPingIntervalTheHttpIdleTimeoutWouldCutStopsTheStartNamingIt() {
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> IdleTimeouts.check(MINUTE, Duration.ofSeconds(59), Duration.ofSeconds(15)));
-        assertThat(e.getMessage(), containsString("copresence.ping-interval (PT59S, up to PT1M between pings)"));
-        assertThat(e.getMessage(), containsString("quarkus.http.idle-timeout (PT1M)"));
+                () -> IdleTimeouts.check(HTTP_IDLE, Duration.ofSeconds(89), IDLE, HEARTBEAT));
+        assertThat(e.getMessage(), containsString("quarkus.http.idle-timeout (PT1M30S) must be longer than copresence.ping-interval (PT1M29S) and a second"));
     }
 
     @Test
-    void aHeartbeatTheIdleTimeoutWouldCutStopsTheStartNamingIt() {
+    void anIdleTimeoutWhose4408WouldComeAfterTheHttpOneStopsTheStart() {
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> IdleTimeouts.check(MINUTE, Duration.ofSeconds(15), MINUTE));
-        assertThat(e.getMessage(), containsString("copresence.sse.heartbeat (PT1M)"));
+                () -> IdleTimeouts.check(HTTP_IDLE, PING, Duration.ofSeconds(89), HEARTBEAT));
+        assertThat(e.getMessage(), containsString("copresence.idle-timeout (PT1M29S) and a second"));
+        assertDoesNotThrow(() -> IdleTimeouts.check(HTTP_IDLE, PING, Duration.ofSeconds(88), HEARTBEAT));
     }
 
     @Test
-    void aLongPollWaitsAtMostThirtySecondsAndASecondLessThanTheIdleTimeout() {
-        assertEquals(Duration.ofSeconds(30), IdleTimeouts.longestPoll(MINUTE));
+    void aHeartbeatTheHttpIdleTimeoutWouldCutStopsTheStartNamingIt() {
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> IdleTimeouts.check(HTTP_IDLE, PING, IDLE, Duration.ofSeconds(89)));
+        assertThat(e.getMessage(), containsString("copresence.sse.heartbeat (PT1M29S) and a second"));
+    }
+
+    @Test
+    void aLongPollWaitsAtMostThirtySecondsAndASecondLessThanTheHttpIdleTimeout() {
+        assertEquals(Duration.ofSeconds(30), IdleTimeouts.longestPoll(HTTP_IDLE));
         assertEquals(Duration.ofSeconds(30), IdleTimeouts.longestPoll(Duration.ZERO));
-        assertEquals(Duration.ofSeconds(30), IdleTimeouts.longestPoll(Duration.ofSeconds(32)));
         assertEquals(Duration.ofSeconds(30), IdleTimeouts.longestPoll(Duration.ofSeconds(31)));
-        assertEquals(Duration.ofSeconds(9), IdleTimeouts.longestPoll(Duration.ofSeconds(10)));
-        assertEquals(Duration.ZERO, IdleTimeouts.longestPoll(Duration.ofMillis(500)));
+        assertEquals(Duration.ofSeconds(29), IdleTimeouts.longestPoll(Duration.ofSeconds(30)));
+        assertEquals(Duration.ofSeconds(3), IdleTimeouts.longestPoll(Duration.ofSeconds(4)));
     }
 }

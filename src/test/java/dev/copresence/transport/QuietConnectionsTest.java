@@ -10,7 +10,6 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Map;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -19,25 +18,19 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
+import dev.copresence.support.ShortIdleTimeouts;
 import dev.copresence.support.WsClient;
 
 /**
- * The HTTP idle timeout closes what is quiet and spares what is alive. At 3 s here (60 s by
+ * The HTTP idle timeout closes what is quiet and spares what is alive. At 4 s here (90 s by
  * default; Quarkus's own default, 30 minutes, let a socket that never finished a request be held
  * for half an hour), with pings every second.
  */
 @QuarkusTest
-@TestProfile(QuietConnectionsTest.ShortIdleTimeout.class)
+@TestProfile(ShortIdleTimeouts.class)
 class QuietConnectionsTest {
-    public static class ShortIdleTimeout implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("quarkus.http.idle-timeout", "3s", "copresence.ping-interval", "1s");
-        }
-    }
 
     @TestHTTPResource("/")
     URI base;
@@ -66,7 +59,7 @@ class QuietConnectionsTest {
     @Test
     void aLongPollIsAnsweredBeforeTheIdleTimeoutClosesItsConnection() {
         // asked to wait 25 s on a quiet document: a wait that long would have its connection closed
-        // at 3 s with no answer at all
+        // at 4 s with no answer at all
         given().queryParam("timeout", 25)
                 .when().get(base.resolve("/poll/documents/quiet-poll"))
                 .then().statusCode(200).body("events", empty());

@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
+import dev.copresence.support.ShortIdleTimeouts;
 import dev.copresence.support.SseClient;
 
 /**
@@ -27,18 +27,8 @@ import dev.copresence.support.SseClient;
  * must carry the same events.
  */
 @QuarkusTest
-@TestProfile(SseFramingTest.ShortHttpIdleTimeout.class)
+@TestProfile(ShortIdleTimeouts.class) // the HTTP idle timeout at 4 s, the heartbeat (1 s) a quiet stream's only traffic
 class SseFramingTest {
-    /**
-     * The HTTP idle timeout at 3 s, the heartbeat (every 1 s in tests) the only traffic of a quiet
-     * stream; pings every second, as the node refuses an idle timeout that could cut a pinged socket.
-     */
-    public static class ShortHttpIdleTimeout implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("quarkus.http.idle-timeout", "3s", "copresence.ping-interval", "1s");
-        }
-    }
 
     @TestHTTPResource("/")
     URI base;

@@ -21,7 +21,7 @@ import dev.copresence.support.SseClient;
 /**
  * "The response starts once the stream is subscribed": also for a reader that resumes with a
  * {@code Last-Event-ID} after which nothing happened yet, whose stream opens with no event. With the
- * heartbeat 45 s away, only the start of the stream itself can answer it in time.
+ * first heartbeat at least 30 s away, only the start of the stream itself can answer it in time.
  */
 @QuarkusTest
 @TestProfile(SseResumeTest.LongHeartbeat.class)
