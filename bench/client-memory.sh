@@ -6,10 +6,11 @@
 #   bench/client-memory.sh deflate [N]  memory per joined connection of clients that offer permessage-deflate and
 #                                       compress what they send (40 KB each), against clients that offer nothing
 #   bench/client-memory.sh bomb         the server's peak RSS around one 50 MiB message that deflates to ~51 KB
+#   bench/client-memory.sh pings        the server's peak RSS while one client sends 300,000 pings and reads nothing
 # BENCH_COPRESENCE_JAR picks the build (default target/quarkus-app/quarkus-run.jar, built when missing).
 set -euo pipefail
 shopt -s inherit_errexit
-WHAT="${1:?token | deflate | bomb}"; N="${2:-2000}"
+WHAT="${1:?token | deflate | bomb | pings}"; N="${2:-2000}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 JBIN=/usr/lib/jvm/temurin-25-jdk-amd64/bin
 if [[ ! -x $JBIN/java ]]; then
@@ -91,5 +92,20 @@ case "$WHAT" in
     sleep 1; after="$(proc_kb VmHWM)"
     echo "one 50 MiB message, compressed if the server lets it: $result; the server's peak RSS $((before / 1024)) -> $((after / 1024)) MiB"
     stop_server ;;
-  *) echo "unknown: $WHAT (token, deflate, bomb)" >&2; exit 2 ;;
+  pings)
+    start_server -Xmx1g
+    open_clients 1 plain off 0 "" warm
+    stop_clients
+    echo 5 >"/proc/$SERVER/clear_refs"
+    before="$(proc_kb VmHWM)"
+    # the pongs waiting for the client are direct buffers: their most, sampled while it pings
+    ( max=0; while sleep 0.5; do
+        v="$(curl -sf "localhost:$PORT/q/metrics" | awk '/^jvm_buffer_memory_used_bytes\{id="direct"/{printf "%d", $NF}')" || break
+        (( ${v:-0} > max )) && max=$v && echo "$max" >"$WORK/direct-max"
+      done ) & pids+=($!)
+    result="$(timeout 60 "${CPU1[@]}" node "$CLIENTS" pings "$PORT" 300000)" || fail "the pinging client did not finish"
+    sleep 1; after="$(proc_kb VmHWM)"
+    echo "a client that pings and reads nothing: $result; the server's peak RSS $((before / 1024)) -> $((after / 1024)) MiB, direct buffers at most $(( $(cat "$WORK/direct-max" 2>/dev/null || echo 0) / 1048576 )) MiB"
+    stop_server ;;
+  *) echo "unknown: $WHAT (token, deflate, bomb, pings)" >&2; exit 2 ;;
 esac

@@ -8,6 +8,7 @@
 //       PAD: then send one ping padded with PAD bytes (0: none)
 //   node memory-clients.js bomb PORT MB                    one message of MB MiB that deflates to ~1/1000 of it,
 //       sent compressed when the server accepts compression
+//   node memory-clients.js pings PORT N                    N WebSocket pings from a client that reads nothing
 const WebSocket = require('ws');
 const crypto = require('crypto');
 const fs = require('fs');
@@ -62,7 +63,36 @@ if (mode === 'keys') {
   ws.on('open', () => ws.send(JSON.stringify({ type: 'ping', id: 'p', pad: 'x'.repeat(mb * 1024 * 1024) })));
   ws.on('close', (code, reason) => { console.log(`extensions ${extensions || 'none'}, closed ${code} ${String(reason)}`); process.exit(0); });
   ws.on('error', () => {});
+} else if (mode === 'pings') {
+  // a client that sends N pings of 125 bytes and reads nothing (4 KiB receive buffer): each ping asks for a pong
+  const net = require('net');
+  const [port, n] = [+args[0], +args[1]];
+  const socket = net.connect({ port, host: '127.0.0.1' }, () => {
+    socket.write(`GET /ws?user=pinger HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  });
+  socket.setRecvBufferSize?.(4096);
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const ping = Buffer.concat([Buffer.from([0x89, 0x80 | 125]), mask, Buffer.alloc(125, 'p').map((b, i) => b ^ mask[i % 4])]);
+  const batch = Buffer.concat(Array(1000).fill(ping));
+  let sent = 0, upgraded = false, stalled;
+  const started = Date.now();
+  const finish = why => { console.log(`sent ${sent} pings in ${((Date.now() - started) / 1000).toFixed(1)} s: ${why}`); process.exit(0); };
+  const pump = () => {
+    while (sent < n) {
+      sent += 1000;
+      if (!socket.write(batch)) { // the server stopped reading: wait for it, at most 15 s
+        stalled = setTimeout(() => finish('the server stopped reading'), 15000);
+        socket.once('drain', () => { clearTimeout(stalled); pump(); });
+        return;
+      }
+    }
+    setTimeout(() => finish('all sent, held 5 s'), 5000);
+  };
+  socket.on('data', d => { if (!upgraded && String(d).startsWith('HTTP/1.1 101')) { upgraded = true; socket.pause(); pump(); } });
+  socket.on('error', e => finish('connection ' + e.code));
+  socket.on('close', () => finish('connection closed'));
 } else {
-  console.error('usage: memory-clients.js keys DIR | sockets PORT N AUTH DEFLATE PAD [KEYDIR] | bomb PORT MB');
+  console.error('usage: memory-clients.js keys DIR | sockets PORT N AUTH DEFLATE PAD [KEYDIR] [PREFIX] | bomb PORT MB | pings PORT N');
   process.exit(2);
 }

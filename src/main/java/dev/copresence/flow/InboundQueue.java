@@ -1,6 +1,7 @@
 package dev.copresence.flow;
 
 import java.util.ArrayDeque;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import io.smallrye.mutiny.Uni;
@@ -37,6 +38,8 @@ public final class InboundQueue {
     private final int max;
     private boolean running;
     private boolean paused;
+    /** Reading is held for another reason than this queue's (see {@link #holdReading}). */
+    private boolean held;
     private int deepest;
 
     public InboundQueue(Reader reader, int pauseAt) {
@@ -110,12 +113,39 @@ public final class InboundQueue {
         Supplier<Uni<Void>> task = waiting.pollFirst();
         if (paused && waiting.size() <= pauseAt / 2) {
             paused = false;
-            reader.resume();
+            if (!held) {
+                reader.resume();
+            }
         }
         if (task == null) {
             running = false;
         }
         return task;
+    }
+
+    /**
+     * Stops reading the socket until {@code until} runs the callback it is handed (for as long as
+     * the connection's outbound side is full, say); reading then resumes unless this queue still
+     * holds it paused. A hold while one is in place changes nothing.
+     */
+    public void holdReading(Consumer<Runnable> until) {
+        synchronized (this) {
+            if (held) {
+                return;
+            }
+            held = true;
+            if (!paused) {
+                reader.pause();
+            }
+        }
+        until.accept(() -> {
+            synchronized (this) {
+                held = false;
+                if (!paused) {
+                    reader.resume();
+                }
+            }
+        });
     }
 
     /** The most tasks that ever waited at once (for tests and metrics). */

@@ -45,14 +45,14 @@ public class DocumentSocket {
     @OnPongMessage
     @NonBlocking
     void pong(WebSocketConnection connection, Buffer ignored) {
-        connections.touch(connection);
+        connections.controlFrame(connection, false);
     }
 
-    /** A client's own ping is something heard from it too (Vert.x answers it with a pong by itself). */
+    /** A client's own ping: heard from it, and counted against its rate limit (Vert.x answers it with a pong by itself). */
     @OnPingMessage
     @NonBlocking
     void ping(WebSocketConnection connection, Buffer ignored) {
-        connections.touch(connection);
+        connections.controlFrame(connection, true);
     }
 
     @OnClose

@@ -230,6 +230,26 @@ class FlowControlTest {
         }
     }
 
+    @Test
+    void aClientThatFloodsPingsWithoutReadingIsClosedWith1008() {
+        // each ping makes the server write a pong; this client reads none of them (a 4 KiB receive
+        // buffer), so without a limit they would pile up in the node
+        try (RawWebSocket flooder = RawWebSocket.connectSlow(base, "/ws", 4096);
+                WsClient other = WsClient.connect(WsClient.ws(base, "/ws"))) {
+            byte[] payload = new byte[125];
+            try {
+                for (int i = 0; i < 5000; i++) {
+                    flooder.ping(payload);
+                }
+            } catch (IllegalStateException closedWhileWriting) {
+                // the server may close before the last ping is written
+            }
+            assertEquals(1008, flooder.awaitClose(), "a persistent flood of control frames closes the connection");
+            other.send("{\"type\":\"ping\",\"id\":\"after\"}");
+            assertEquals("after", other.next("pong").path("id").asText());
+        }
+    }
+
     private double metric(String name) {
         String body = given().get("/q/metrics").then().statusCode(200).extract().asString();
         double total = 0;

@@ -307,7 +307,8 @@ public final class RawWebSocket implements AutoCloseable {
 
     /**
      * Reads (and drops) frames until the server closes; returns its close code, or
-     * {@link #NO_CLOSE_FRAME} when the TCP connection ended without one.
+     * {@link #NO_CLOSE_FRAME} when the TCP connection ended without one. Fails when the server has
+     * not closed within {@link WsClient#TIMEOUT}, also while it keeps sending (its pings, say).
      */
     public int awaitClose() {
         long deadline = System.nanoTime() + WsClient.TIMEOUT.toNanos();
@@ -315,7 +316,19 @@ public final class RawWebSocket implements AutoCloseable {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("not closed within " + WsClient.TIMEOUT.toSeconds() + " s");
             }
-            nextText();
+            Frame frame = readFrame();
+            if (frame == null) {
+                closeCode = NO_CLOSE_FRAME;
+            } else if (frame.opcode() == CLOSE) {
+                closeCode = frame.closeCode();
+                closeReason = new String(frame.payload(), StandardCharsets.UTF_8).substring(Math.min(2, frame.payload().length));
+            } else if (frame.opcode() == PING) {
+                try {
+                    frame(true, PONG, frame.payload());
+                } catch (IllegalStateException gone) {
+                    // the connection is closing under the answer: the next read tells how it ended
+                }
+            }
         }
         return closeCode;
     }

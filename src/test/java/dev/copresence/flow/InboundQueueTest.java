@@ -1,0 +1,73 @@
+package dev.copresence.flow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.Test;
+
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.UniEmitter;
+
+class InboundQueueTest {
+    /** What the queue did to the socket's reading, in order. */
+    private final List<String> reading = new ArrayList<>();
+    private final InboundQueue.Reader reader = new InboundQueue.Reader() {
+        @Override
+        public void pause() {
+            reading.add("pause");
+        }
+
+        @Override
+        public void resume() {
+            reading.add("resume");
+        }
+    };
+
+    @Test
+    void aHoldStopsReadingUntilItsConditionIsMetAndASecondHoldChangesNothing() {
+        InboundQueue queue = new InboundQueue(reader, 4);
+        AtomicReference<Runnable> release = new AtomicReference<>();
+        queue.holdReading(release::set);
+        queue.holdReading(then -> { throw new AssertionError("a second hold while one is in place"); });
+        assertEquals(List.of("pause"), reading);
+        release.get().run();
+        assertEquals(List.of("pause", "resume"), reading);
+    }
+
+    @Test
+    void readingStaysPausedWhileTheQueueItselfIsFullWhateverTheHold() {
+        InboundQueue queue = new InboundQueue(reader, 2);
+        AtomicReference<UniEmitter<? super Void>> running = new AtomicReference<>();
+        queue.offer(() -> Uni.createFrom().<Void>emitter(running::set)); // runs, and does not finish yet
+        queue.offer(() -> Uni.createFrom().voidItem());
+        queue.offer(() -> Uni.createFrom().voidItem()); // two waiting: the queue pauses reading
+        assertEquals(List.of("pause"), reading);
+
+        AtomicReference<Runnable> release = new AtomicReference<>();
+        queue.holdReading(release::set); // already paused: nothing more to do
+        release.get().run(); // the hold ends, but the queue still holds reading paused
+        assertEquals(List.of("pause"), reading);
+
+        running.get().complete(null); // the queue empties: reading resumes
+        assertEquals(List.of("pause", "resume"), reading);
+    }
+
+    @Test
+    void whileAHoldIsInPlaceTheQueueEmptyingDoesNotResumeReading() {
+        InboundQueue queue = new InboundQueue(reader, 2);
+        AtomicReference<UniEmitter<? super Void>> running = new AtomicReference<>();
+        queue.offer(() -> Uni.createFrom().<Void>emitter(running::set));
+        queue.offer(() -> Uni.createFrom().voidItem());
+        queue.offer(() -> Uni.createFrom().voidItem());
+        AtomicReference<Runnable> release = new AtomicReference<>();
+        queue.holdReading(release::set);
+
+        running.get().complete(null);
+        assertEquals(List.of("pause"), reading, "the hold still stands");
+        release.get().run();
+        assertEquals(List.of("pause", "resume"), reading);
+    }
+}
