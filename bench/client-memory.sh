@@ -6,7 +6,8 @@
 #   bench/client-memory.sh deflate [N]  memory per joined connection of clients that offer permessage-deflate and
 #                                       compress what they send (40 KB each), against clients that offer nothing
 #   bench/client-memory.sh bomb         the server's peak RSS around one 50 MiB message that deflates to ~51 KB
-#   bench/client-memory.sh pings        the server's peak RSS while one client sends 300,000 pings and reads nothing
+#   bench/client-memory.sh pings        the server's peak RSS and direct buffers while one client sends up to 300,000
+#                                       pings (125 bytes each) and reads nothing
 # BENCH_COPRESENCE_JAR picks the build (default target/quarkus-app/quarkus-run.jar, built when missing).
 set -euo pipefail
 shopt -s inherit_errexit
@@ -99,13 +100,14 @@ case "$WHAT" in
     echo 5 >"/proc/$SERVER/clear_refs"
     before="$(proc_kb VmHWM)"
     # the pongs waiting for the client are direct buffers: their most, sampled while it pings
+    echo 0 >"$WORK/direct-max"
     ( max=0; while sleep 0.5; do
-        v="$(curl -sf "localhost:$PORT/q/metrics" | awk '/^jvm_buffer_memory_used_bytes\{id="direct"/{printf "%d", $NF}')" || break
-        (( ${v:-0} > max )) && max=$v && echo "$max" >"$WORK/direct-max"
+        v="$(curl -sf --max-time 2 "localhost:$PORT/q/metrics" | awk '/^jvm_buffer_memory_used_bytes\{id="direct"/{printf "%d", $NF; exit}')" || continue
+        if (( ${v:-0} > max )); then max=$v; echo "$max" >"$WORK/direct-max"; fi
       done ) & pids+=($!)
     result="$(timeout 60 "${CPU1[@]}" node "$CLIENTS" pings "$PORT" 300000)" || fail "the pinging client did not finish"
     sleep 1; after="$(proc_kb VmHWM)"
-    echo "a client that pings and reads nothing: $result; the server's peak RSS $((before / 1024)) -> $((after / 1024)) MiB, direct buffers at most $(( $(cat "$WORK/direct-max" 2>/dev/null || echo 0) / 1048576 )) MiB"
+    echo "a client that pings and reads nothing: $result; the server's peak RSS $((before / 1024)) -> $((after / 1024)) MiB, direct buffers at most $(awk '{printf "%.1f", $1 / 1048576}' "$WORK/direct-max") MiB (sampled every 0.5 s)"
     stop_server ;;
   *) echo "unknown: $WHAT (token, deflate, bomb, pings)" >&2; exit 2 ;;
 esac

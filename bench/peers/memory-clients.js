@@ -9,6 +9,7 @@
 //   node memory-clients.js bomb PORT MB                    one message of MB MiB that deflates to ~1/1000 of it,
 //       sent compressed when the server accepts compression
 //   node memory-clients.js pings PORT N                    N WebSocket pings from a client that reads nothing
+//       (sent while the server reads them; what the client could not send in 15 s is not sent)
 const WebSocket = require('ws');
 const crypto = require('crypto');
 const fs = require('fs');
@@ -64,14 +65,13 @@ if (mode === 'keys') {
   ws.on('close', (code, reason) => { console.log(`extensions ${extensions || 'none'}, closed ${code} ${String(reason)}`); process.exit(0); });
   ws.on('error', () => {});
 } else if (mode === 'pings') {
-  // a client that sends N pings of 125 bytes and reads nothing (4 KiB receive buffer): each ping asks for a pong
+  // a client that sends N pings of 125 bytes and reads nothing once upgraded: each ping asks for a pong
   const net = require('net');
   const [port, n] = [+args[0], +args[1]];
   const socket = net.connect({ port, host: '127.0.0.1' }, () => {
     socket.write(`GET /ws?user=pinger HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
       `Sec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
   });
-  socket.setRecvBufferSize?.(4096);
   const mask = Buffer.from([1, 2, 3, 4]);
   const ping = Buffer.concat([Buffer.from([0x89, 0x80 | 125]), mask, Buffer.alloc(125, 'p').map((b, i) => b ^ mask[i % 4])]);
   const batch = Buffer.concat(Array(1000).fill(ping));
@@ -89,7 +89,13 @@ if (mode === 'keys') {
     }
     setTimeout(() => finish('all sent, held 5 s'), 5000);
   };
-  socket.on('data', d => { if (!upgraded && String(d).startsWith('HTTP/1.1 101')) { upgraded = true; socket.pause(); pump(); } });
+  socket.on('data', d => {
+    if (upgraded) return;
+    if (!String(d).startsWith('HTTP/1.1 101')) { console.error('upgrade refused: ' + String(d).split('\r\n')[0]); process.exit(1); }
+    upgraded = true;
+    socket.pause(); // read nothing more: the pongs stay with the server and the kernel
+    pump();
+  });
   socket.on('error', e => finish('connection ' + e.code));
   socket.on('close', () => finish('connection closed'));
 } else {

@@ -138,14 +138,20 @@ public final class InboundQueue {
                 reader.pause();
             }
         }
-        until.accept(() -> {
+        Runnable release = () -> {
             synchronized (this) {
                 held = false;
                 if (!paused) {
                     reader.resume();
                 }
             }
-        });
+        };
+        try {
+            until.accept(release);
+        } catch (RuntimeException e) {
+            release.run(); // no condition to wait for: reading must not stay held for ever
+            throw e;
+        }
     }
 
     /** The most tasks that ever waited at once (for tests and metrics). */

@@ -30,9 +30,9 @@ import dev.copresence.protocol.UserRef;
 import dev.copresence.security.Tokens;
 
 /**
- * The WebSocket side of a session's life, shared by both endpoints: open, each frame, close. Frames
- * of one connection arrive one at a time (websockets-next's serial mode waits for the returned Uni),
- * which is what keeps a connection's commands in order.
+ * The WebSocket side of a session's life, shared by both endpoints: open, each frame, close. The
+ * endpoints take frames concurrently (websockets-next's concurrent mode); a connection's commands run
+ * one at a time, in arrival order, in its session's inbound queue.
  */
 @Singleton
 public final class Connections {
@@ -191,22 +191,15 @@ public final class Connections {
         }
         metrics.received(message);
         if (!session.rate().tryAcquire()) {
-            refused(session, new ProtocolException(ErrorCode.RATE_LIMITED,
+            metrics.rejected("rate_limited");
+            membership.report(session, new ProtocolException(ErrorCode.RATE_LIMITED,
                     "over " + config.limits().rate() + " messages per second; this message was not applied", message.id()));
+            if (session.rate().abusive()) {
+                session.close(1008, "rate limit exceeded persistently");
+            }
             return Uni.createFrom().voidItem();
         }
         return handler.handle(session, message);
-    }
-
-    /** A frame over the rate limit: explained (when it can be answered), and a 1008 once it is persistent. */
-    private void refused(Session session, ProtocolException explanation) {
-        metrics.rejected("rate_limited");
-        if (explanation != null) {
-            membership.report(session, explanation); // queued before the close, so sent before it
-        }
-        if (session.rate().abusive()) {
-            session.close(1008, "rate limit exceeded persistently");
-        }
     }
 
     void binary(WebSocketConnection connection) {
@@ -218,13 +211,12 @@ public final class Connections {
     }
 
     /**
-     * A ping or a pong: something heard from the client, and a frame it sent, so it takes a token of
-     * its rate limit like a message (a refusal is silent, as a control frame has no id to answer; a
-     * persistent flood closes with 1008). Counted in the connection's inbound queue, where its
-     * messages' tokens are taken, one at a time. Vert.x answers every ping with a pong by itself,
-     * whether or not the client reads them: once its socket is full, the client is not read until
-     * what was written has left, or pongs would pile up in the node without bound (one client that
-     * sent 300,000 pings in 1.6 s and read nothing: 220 MiB more RSS).
+     * A pong, or a ping of the client's own: something heard from it. Vert.x has answered a ping with
+     * a pong already, which a client that reads nothing would let pile up in the node without bound
+     * (one client, 300,000 pings in 8.5 s: up to 32 MiB of pongs held, peak RSS up 174 MiB;
+     * docs/security.md). So pings have a rate limit of their own, whose persistent flood closes with
+     * 1008, and once they keep arriving behind a full socket the client is not read until what was
+     * written has left. Pongs answer the server's own pings and cost nothing but their reading.
      */
     void controlFrame(WebSocketConnection connection, boolean ping) {
         Open o = open.get(connection.id());
@@ -233,15 +225,19 @@ public final class Connections {
         }
         Session session = o.session();
         session.touch();
-        if (ping && !o.socket().writable()) {
+        if (!ping) {
+            return;
+        }
+        ClientPings pings = o.socket().clientPings(() -> new ClientPings(config.limits().rate(), config.limits().burst()));
+        if (!pings.withinRate()) {
+            metrics.rejected("ping_rate_limited");
+            if (pings.flooding()) {
+                session.close(1008, "pings over the rate limit persistently");
+            }
+        }
+        if (pings.pileUp(o.socket().writable())) {
             session.inbound().holdReading(o.socket()::whenFlushed);
         }
-        session.inbound().offer(() -> {
-            if (!session.rate().tryAcquire()) {
-                refused(session, null);
-            }
-            return Uni.createFrom().voidItem();
-        });
     }
 
     private Session session(WebSocketConnection connection) {

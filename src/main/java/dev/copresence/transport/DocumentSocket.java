@@ -48,7 +48,7 @@ public class DocumentSocket {
         connections.controlFrame(connection, false);
     }
 
-    /** A client's own ping: heard from it, and counted against its rate limit (Vert.x answers it with a pong by itself). */
+    /** A client's own ping: heard from it, and counted (Vert.x answers it with a pong by itself). */
     @OnPingMessage
     @NonBlocking
     void ping(WebSocketConnection connection, Buffer ignored) {

@@ -1,5 +1,7 @@
 package dev.copresence.transport;
 
+import java.util.function.Supplier;
+
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -30,6 +32,8 @@ final class SocketSink implements OutboundQueue.Sink {
     /** Where frames enter the channel: below the frame encoder, above TLS where there is TLS. */
     private final ChannelWriter writer;
     private final SocketMetrics metrics;
+    /** Null until the client's first ping (browsers send none). */
+    private ClientPings clientPings;
 
     SocketSink(WebSocketConnection connection, ConnectionBase tcp, SocketMetrics metrics, int socketBuffer) {
         this.connection = connection;
@@ -104,6 +108,14 @@ final class SocketSink implements OutboundQueue.Sink {
         if (channel.isActive() && channel.isWritable() && connection.isOpen()) {
             writer.writeAndFlush(Unpooled.wrappedBuffer(PING));
         }
+    }
+
+    /** The client's pings, made at the first; on the socket's event loop, where its control frames are handled. */
+    ClientPings clientPings(Supplier<ClientPings> first) {
+        if (clientPings == null) {
+            clientPings = first.get();
+        }
+        return clientPings;
     }
 
     WebSocketConnection connection() {
