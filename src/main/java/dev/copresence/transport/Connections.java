@@ -210,24 +210,29 @@ public final class Connections {
         }
     }
 
+    /** A pong, the answer to one of the server's pings: something heard from the client. */
+    void pong(WebSocketConnection connection) {
+        Session session = session(connection);
+        if (session != null) {
+            session.touch();
+        }
+    }
+
     /**
-     * A pong, or a ping of the client's own: something heard from it. Vert.x has answered a ping with
-     * a pong already, which a client that reads nothing would let pile up in the node without bound
+     * A ping of the client's own: something heard from it, which Vert.x has answered with a pong
+     * already, and which a client that reads nothing would let pile up in the node without bound
      * (one client, 300,000 pings in 8.5 s: up to 32 MiB of pongs held, peak RSS up 174 MiB;
      * docs/security.md). So pings have a rate limit of their own, whose persistent flood closes with
      * 1008, and once they keep arriving behind a full socket the client is not read until what was
-     * written has left. Pongs answer the server's own pings and cost nothing but their reading.
+     * written has left.
      */
-    void controlFrame(WebSocketConnection connection, boolean ping) {
+    void ping(WebSocketConnection connection) {
         Open o = open.get(connection.id());
         if (o == null) {
             return;
         }
         Session session = o.session();
         session.touch();
-        if (!ping) {
-            return;
-        }
         ClientPings pings = o.socket().clientPings(() -> new ClientPings(config.limits().rate(), config.limits().burst()));
         if (!pings.withinRate()) {
             metrics.rejected("ping_rate_limited");

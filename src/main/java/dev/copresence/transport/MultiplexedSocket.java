@@ -47,14 +47,14 @@ public class MultiplexedSocket {
     @OnPongMessage
     @NonBlocking
     void pong(WebSocketConnection connection, Buffer ignored) {
-        connections.controlFrame(connection, false);
+        connections.pong(connection);
     }
 
     /** A client's own ping: heard from it, and counted (Vert.x answers it with a pong by itself). */
     @OnPingMessage
     @NonBlocking
     void ping(WebSocketConnection connection, Buffer ignored) {
-        connections.controlFrame(connection, true);
+        connections.ping(connection);
     }
 
     @OnClose
