@@ -287,8 +287,7 @@ public final class RawWebSocket implements AutoCloseable {
                 case PONG -> {
                 }
                 case CLOSE -> {
-                    closeCode = frame.closeCode();
-                    closeReason = new String(frame.payload(), StandardCharsets.UTF_8).substring(Math.min(2, frame.payload().length));
+                    closedBy(frame);
                     return null;
                 }
                 case TEXT, CONTINUATION -> {
@@ -305,6 +304,12 @@ public final class RawWebSocket implements AutoCloseable {
     private Integer closeCode;
     private String closeReason;
 
+    /** Keeps the server's close code and reason (after the code's two bytes). */
+    private void closedBy(Frame close) {
+        closeCode = close.closeCode();
+        closeReason = new String(close.payload(), StandardCharsets.UTF_8).substring(Math.min(2, close.payload().length));
+    }
+
     /**
      * Reads (and drops) frames until the server closes; returns its close code, or
      * {@link #NO_CLOSE_FRAME} when the TCP connection ended without one. Fails when the server has
@@ -320,8 +325,7 @@ public final class RawWebSocket implements AutoCloseable {
             if (frame == null) {
                 closeCode = NO_CLOSE_FRAME;
             } else if (frame.opcode() == CLOSE) {
-                closeCode = frame.closeCode();
-                closeReason = new String(frame.payload(), StandardCharsets.UTF_8).substring(Math.min(2, frame.payload().length));
+                closedBy(frame);
             } else if (frame.opcode() == PING) {
                 try {
                     frame(true, PONG, frame.payload());
