@@ -60,6 +60,13 @@ open_clients() {
   LAST_READY="$(grep READY "$out")"
 }
 stop_clients() { kill "${pids[@]}" 2>/dev/null || true; pids=(); }
+# restart_peak ARGS...: one client (memory-clients.js sockets ARGS) runs the path first, so that its classes and
+# JIT are not what is measured; then the server's peak RSS starts again from here, in PEAK_BEFORE (KiB)
+restart_peak() {
+  open_clients 1 "$@" warm; stop_clients
+  echo 5 >"/proc/$SERVER/clear_refs"
+  PEAK_BEFORE="$(proc_kb VmHWM)"
+}
 kib_per_conn() { awk -v a="$1" -v b="$2" -v n="$N" 'BEGIN{printf "%.2f", (b - a) / n}'; }
 
 echo "JDK: $("$JBIN/java" -version 2>&1 | head -1); build: $JAR"
@@ -85,20 +92,14 @@ case "$WHAT" in
     done ;;
   bomb)
     start_server -Xmx1g
-    open_clients 1 plain on 40000 "" warm # a first connection's own cost (classes, JIT) is not the bomb's
-    stop_clients
-    echo 5 >"/proc/$SERVER/clear_refs" # the peak RSS starts again from here
-    before="$(proc_kb VmHWM)"
+    restart_peak plain on 40000 "" # a first connection's own cost is not the bomb's
     result="$(timeout 60 "${CPU1[@]}" node "$CLIENTS" bomb "$PORT" 50)" || fail "the bomb client did not finish"
     sleep 1; after="$(proc_kb VmHWM)"
-    echo "one 50 MiB message, compressed if the server lets it: $result; the server's peak RSS $((before / 1024)) -> $((after / 1024)) MiB"
+    echo "one 50 MiB message, compressed if the server lets it: $result; the server's peak RSS $((PEAK_BEFORE / 1024)) -> $((after / 1024)) MiB"
     stop_server ;;
   pings)
     start_server -Xmx1g
-    open_clients 1 plain off 0 "" warm
-    stop_clients
-    echo 5 >"/proc/$SERVER/clear_refs"
-    before="$(proc_kb VmHWM)"
+    restart_peak plain off 0 ""
     # the pongs waiting for the client are direct buffers: their most, sampled while it pings
     echo 0 >"$WORK/direct-max"
     ( max=0; while sleep 0.5; do
@@ -107,7 +108,7 @@ case "$WHAT" in
       done ) & pids+=($!)
     result="$(timeout 60 "${CPU1[@]}" node "$CLIENTS" pings "$PORT" 300000)" || fail "the pinging client did not finish"
     sleep 1; after="$(proc_kb VmHWM)"
-    echo "a client that pings and reads nothing: $result; the server's peak RSS $((before / 1024)) -> $((after / 1024)) MiB, direct buffers at most $(awk '{printf "%.1f", $1 / 1048576}' "$WORK/direct-max") MiB (sampled every 0.5 s)"
+    echo "a client that pings and reads nothing: $result; the server's peak RSS $((PEAK_BEFORE / 1024)) -> $((after / 1024)) MiB, direct buffers at most $(awk '{printf "%.1f", $1 / 1048576}' "$WORK/direct-max") MiB (sampled every 0.5 s)"
     stop_server ;;
   *) echo "unknown: $WHAT (token, deflate, bomb, pings)" >&2; exit 2 ;;
 esac

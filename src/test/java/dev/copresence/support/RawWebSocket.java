@@ -22,8 +22,9 @@ import java.util.Map;
 /**
  * A WebSocket client on a plain socket (RFC 6455), for what well-behaved clients cannot send: text
  * frames that are not UTF-8, any opcode, unmasked or fragmented frames. It does the upgrade, writes
- * frames exactly as asked and reads the server's frames back, close code included. Not thread-safe, but writing frames touches only the output and reading
- * only the input: one thread may write while another reads.
+ * frames exactly as asked and reads the server's frames back, close code included. Not thread-safe,
+ * but writing touches only the output and reading only the input: one thread may write while
+ * another reads.
  */
 public final class RawWebSocket implements AutoCloseable {
     public static final int CONTINUATION = 0x0;
