@@ -13,32 +13,25 @@ import dev.copresence.config.CopresenceConfig;
 /**
  * The HTTP idle timeout closes a connection that was quiet for its length, without a close code: a
  * socket that never finished a request or an upgrade, and also a live connection whose traffic is
- * sparser than it. For a WebSocket only what the client sends counts (the server's frames are
- * written below the idle handler), for an event stream what it is written. Settings under which a
- * live connection would be cut, or a silent WebSocket closed before its 4408, stop the start with an
- * error naming them; a long poll is answered before the timeout.
+ * sparser than it. An event stream counts what it is written, so a heartbeat the timeout would cut
+ * stops the start with an error naming it; a long poll is answered before the timeout. An open
+ * WebSocket has no HTTP idle timer (transport/SocketSink drops it): the liveness tick's 4408 is what
+ * closes a silent one, so its ping interval and idle timeout may be set apart from this one.
  */
 @Startup
 @Singleton
 final class IdleTimeouts {
-    /** What a once-a-second timer may add to a period: the liveness tick, a heartbeat's scheduling. */
+    /** What a once-a-second timer may add to a period: a heartbeat's scheduling. */
     private static final Duration TICK = Duration.ofSeconds(1);
 
     IdleTimeouts(CopresenceConfig config, @ConfigProperty(name = "quarkus.http.idle-timeout") Duration httpIdleTimeout) {
-        check(httpIdleTimeout, config.pingInterval(), config.idleTimeout(), config.sse().heartbeat());
+        check(httpIdleTimeout, config.sse().heartbeat());
     }
 
-    static void check(Duration httpIdleTimeout, Duration pingInterval, Duration idleTimeout, Duration sseHeartbeat) {
+    static void check(Duration httpIdleTimeout, Duration sseHeartbeat) {
         if (httpIdleTimeout.isZero()) {
             return; // no idle timeout: nothing to cut
         }
-        // a ping is sent on the first tick after it is due (at least a second apart): the pong comes
-        // within a second of the period, and so does the 4408 of a client that stopped answering
-        Duration pingPeriod = pingInterval.compareTo(TICK) < 0 ? TICK : pingInterval;
-        mustBeShorter(pingPeriod.plus(TICK), httpIdleTimeout, "copresence.ping-interval (" + pingInterval + ") and a second",
-                "a WebSocket that only answers pings is heard from that often");
-        mustBeShorter(idleTimeout.plus(TICK), httpIdleTimeout, "copresence.idle-timeout (" + idleTimeout + ") and a second",
-                "a WebSocket that stopped answering is closed with 4408 by then, which its client can act on");
         mustBeShorter(sseHeartbeat.plus(TICK), httpIdleTimeout, "copresence.sse.heartbeat (" + sseHeartbeat + ") and a second",
                 "a quiet event stream is written a heartbeat once per period");
     }

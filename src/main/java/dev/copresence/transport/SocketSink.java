@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 
@@ -18,10 +19,9 @@ import dev.copresence.flow.OutboundQueue;
  * {@code sendText} would encode the text again for every socket, complete a future per frame through
  * Mutiny, and flush each frame with its own system call; a fan-out to thousands of sockets is
  * dominated by exactly that. Here each frame is already a whole WebSocket frame, the same bytes for
- * every socket, written below the channel's frame encoder (and its idle handler, which would make a
- * promise per write): nothing is encoded or allocated per socket but the buffer's wrapper. Writes
- * are not flushed until the queue has written all it holds, and the channel's own bounded buffer
- * (its write-buffer water marks) says when to stop.
+ * every socket, written below the channel's frame encoder: nothing is encoded or allocated per
+ * socket but the buffer's wrapper. Writes are not flushed until the queue has written all it holds,
+ * and the channel's own bounded buffer (its write-buffer water marks) says when to stop.
  */
 final class SocketSink implements OutboundQueue.Sink {
     /** A final ping frame (opcode 9) without payload: servers do not mask (RFC 6455 §5.5.2). */
@@ -43,6 +43,20 @@ final class SocketSink implements OutboundQueue.Sink {
         this.writer = new ChannelWriter(encoder != null ? encoder : tcp.channelHandlerContext());
         this.metrics = metrics;
         channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(socketBuffer / 2, socketBuffer));
+        dropHttpIdleTimer(channel);
+    }
+
+    /**
+     * An open WebSocket is closed for silence by the liveness tick (4408, which its client can act
+     * on), so the HTTP idle timer Vert.x gave the connection for its request would only ever fire
+     * after that, or never: it goes, and with it a handler, its pipeline context and a scheduled task
+     * per socket (0.24 KiB of heap) and a clock read per frame received.
+     */
+    private static void dropHttpIdleTimer(Channel channel) {
+        IdleStateHandler idle = channel.pipeline().get(IdleStateHandler.class);
+        if (idle != null) {
+            channel.pipeline().remove(idle);
+        }
     }
 
     /**

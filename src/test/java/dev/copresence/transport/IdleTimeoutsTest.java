@@ -12,40 +12,23 @@ import org.junit.jupiter.api.Test;
 
 class IdleTimeoutsTest {
     private static final Duration HTTP_IDLE = Duration.ofSeconds(90);
-    private static final Duration PING = Duration.ofSeconds(15);
-    private static final Duration IDLE = Duration.ofSeconds(45);
     private static final Duration HEARTBEAT = Duration.ofSeconds(15);
 
     @Test
-    void theShippedSettingsLeaveEveryLiveConnectionUnderTheHttpIdleTimeout() {
-        assertDoesNotThrow(() -> IdleTimeouts.check(HTTP_IDLE, PING, IDLE, HEARTBEAT));
+    void theShippedSettingsLeaveAQuietEventStreamUnderTheHttpIdleTimeout() {
+        assertDoesNotThrow(() -> IdleTimeouts.check(HTTP_IDLE, HEARTBEAT));
     }
 
     @Test
     void withoutAnHttpIdleTimeoutAnySettingsGo() {
         Duration hour = Duration.ofHours(1);
-        assertDoesNotThrow(() -> IdleTimeouts.check(Duration.ZERO, hour, hour, hour));
-    }
-
-    @Test
-    void aPingIntervalTheHttpIdleTimeoutWouldCutStopsTheStartNamingIt() {
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> IdleTimeouts.check(HTTP_IDLE, Duration.ofSeconds(89), IDLE, HEARTBEAT));
-        assertThat(e.getMessage(), containsString("quarkus.http.idle-timeout (PT1M30S) must be longer than copresence.ping-interval (PT1M29S) and a second"));
-    }
-
-    @Test
-    void anIdleTimeoutWhose4408WouldComeAfterTheHttpOneStopsTheStart() {
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> IdleTimeouts.check(HTTP_IDLE, PING, Duration.ofSeconds(89), HEARTBEAT));
-        assertThat(e.getMessage(), containsString("copresence.idle-timeout (PT1M29S) and a second"));
-        assertDoesNotThrow(() -> IdleTimeouts.check(HTTP_IDLE, PING, Duration.ofSeconds(88), HEARTBEAT));
+        assertDoesNotThrow(() -> IdleTimeouts.check(Duration.ZERO, hour));
     }
 
     @Test
     void aHeartbeatTheHttpIdleTimeoutWouldCutStopsTheStartNamingIt() {
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> IdleTimeouts.check(HTTP_IDLE, PING, IDLE, Duration.ofSeconds(89)));
+                () -> IdleTimeouts.check(HTTP_IDLE, Duration.ofSeconds(89)));
         assertThat(e.getMessage(), containsString("copresence.sse.heartbeat (PT1M29S) and a second"));
     }
 
