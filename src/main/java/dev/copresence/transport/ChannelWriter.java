@@ -70,8 +70,9 @@ final class ChannelWriter {
 
     /**
      * True when every handler between the pipeline's head and {@code from} only reads (Vert.x's
-     * decoders, the idle handler above them), so that writing to the transport is what writing from
-     * {@code from} would do. A TLS handler, or any other that writes, keeps frames in the pipeline.
+     * decoders; its idle handler, where there is one, sits above the encoder), so that writing to the
+     * transport is what writing from {@code from} would do. A TLS handler, or any other that writes,
+     * keeps frames in the pipeline.
      */
     static boolean nothingWritesBelow(ChannelPipeline pipeline, ChannelHandlerContext from) {
         for (Map.Entry<String, ChannelHandler> entry : pipeline) { // head to tail

@@ -107,6 +107,7 @@ public final class Connections {
                 new RateLimiter(config.limits().rate(), config.limits().burst()),
                 new InboundQueue(reader(tcp), config.limits().inboundPending()));
         open.put(connection.id(), new Open(session, socket));
+        socket.dropHttpIdleTimer(); // registered: the liveness tick now watches it
         UserRef user = connection.userData().remove(UpgradeChecks.USER);
         Tokens.Grant grant = connection.userData().remove(UpgradeChecks.GRANT);
         if (grant != null) {
@@ -252,7 +253,12 @@ public final class Connections {
 
     Uni<Void> closed(WebSocketConnection connection) {
         Open o = open.remove(connection.id());
-        return o == null ? Uni.createFrom().voidItem() : membership.closed(o.session());
+        if (o == null) {
+            return Uni.createFrom().voidItem();
+        }
+        // a close the client began is answered with a frame that may wait behind what it did not read
+        o.socket().closeWithinDeadline();
+        return membership.closed(o.session());
     }
 
     /**

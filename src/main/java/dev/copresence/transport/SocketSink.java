@@ -1,5 +1,7 @@
 package dev.copresence.transport;
 
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import io.netty.buffer.Unpooled;
@@ -27,6 +29,11 @@ final class SocketSink implements OutboundQueue.Sink {
     /** A final ping frame (opcode 9) without payload: servers do not mask (RFC 6455 §5.5.2). */
     private static final byte[] PING = { (byte) 0x89, 0 };
 
+    /** The name Vert.x gives the HTTP idle timeout's handler in a connection's pipeline. */
+    private static final String VERTX_IDLE_HANDLER = "idle";
+    /** As long as Vert.x's own closing timeout (10 s) gives a client to answer a close frame that reached it. */
+    static final long CLOSE_DEADLINE_SECONDS = 10;
+
     private final WebSocketConnection connection;
     private final Channel channel;
     /** Where frames enter the channel: below the frame encoder, above TLS where there is TLS. */
@@ -43,19 +50,34 @@ final class SocketSink implements OutboundQueue.Sink {
         this.writer = new ChannelWriter(encoder != null ? encoder : tcp.channelHandlerContext());
         this.metrics = metrics;
         channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(socketBuffer / 2, socketBuffer));
-        dropHttpIdleTimer(channel);
     }
 
     /**
-     * An open WebSocket is closed for silence by the liveness tick (4408, which its client can act
-     * on), so the HTTP idle timer Vert.x gave the connection for its request would only ever fire
-     * after that, or never: it goes, and with it a handler, its pipeline context and a scheduled task
-     * per socket (0.24 KiB of heap) and a clock read per frame received.
+     * Removes the timer Vert.x gave the connection for the HTTP idle timeout (a handler, its pipeline
+     * context and a scheduled task: 0.24 KiB of heap per socket). Once the socket is open and its
+     * session registered, silence is the liveness tick's to close (4408), and a close that cannot
+     * get its frame out is ended by {@link #closeWithinDeadline}: the timer would add nothing.
      */
-    private static void dropHttpIdleTimer(Channel channel) {
-        IdleStateHandler idle = channel.pipeline().get(IdleStateHandler.class);
-        if (idle != null) {
+    void dropHttpIdleTimer() {
+        if (channel.pipeline().get(VERTX_IDLE_HANDLER) instanceof IdleStateHandler idle) {
             channel.pipeline().remove(idle);
+        }
+    }
+
+    /**
+     * Ends the TCP connection if it is still open {@link #CLOSE_DEADLINE_SECONDS} after a close began.
+     * A close frame waits behind whatever the client has not read, and Vert.x's own closing timeout
+     * starts only once the frame has left: a client that stops reading, and keeps its window shut,
+     * would otherwise hold its socket, and its session, for good. A task only while a socket closes:
+     * it goes when the channel closes, so that it does not keep a closed socket's objects for the
+     * deadline (many a second when clients reconnect in droves).
+     */
+    void closeWithinDeadline() {
+        if (channel.isActive()) {
+            ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> {
+                channel.close();
+            }, CLOSE_DEADLINE_SECONDS, TimeUnit.SECONDS);
+            channel.closeFuture().addListener(closed -> deadline.cancel(false));
         }
     }
 
@@ -73,7 +95,7 @@ final class SocketSink implements OutboundQueue.Sink {
 
     @Override
     public void executeLater(Runnable task, long delayMillis) {
-        channel.eventLoop().schedule(task, delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        channel.eventLoop().schedule(task, delayMillis, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -139,5 +161,6 @@ final class SocketSink implements OutboundQueue.Sink {
     @Override
     public void close(int code, String reason) {
         Connections.close(connection, code, reason);
+        closeWithinDeadline();
     }
 }

@@ -26,7 +26,8 @@ class ChannelWriterPipelineTest {
 
     @Test
     void framesSkipOnlyReadingHandlersBelowTheEncoder() {
-        // the order Vert.x leaves a WebSocket's pipeline in: decoder, encoder, idle handler, Vert.x's handler
+        // the order Vert.x leaves a WebSocket's pipeline in (SocketSink then drops the idle handler):
+        // decoder, encoder, idle handler, Vert.x's handler
         EmbeddedChannel channel = new EmbeddedChannel(new WebSocket13FrameDecoder(false, true, 1024),
                 new WebSocket13FrameEncoder(false), new IdleStateHandler(0, 0, 30), new ChannelInboundHandlerAdapter());
         assertTrue(ChannelWriter.nothingWritesBelow(channel.pipeline(), encoder(channel)));
