@@ -184,6 +184,15 @@ start_redis() {
   wait_port "$REDIS_PORT" "$REDIS_PID"
 }
 
+# machine_check: how fast the server's CPU and the memory behind it are right now (a shared VM's
+# speed moves from minute to minute), as JSON fields for the run's result; nothing when it fails
+machine_check() {
+  local m
+  m="$(taskset -c "$SERVER_CPU" "$BENCH_JAVA" -jar "$BENCH/driver/target/bench-driver.jar" machine-check \
+    $([[ $SMOKE = 1 ]] && echo --quick) 2>/dev/null)" || return 0
+  awk '{printf "\"machineMemoryLatencyNs\":%s,\"machineL2LatencyNs\":%s,", $1, $2}' <<<"$m"
+}
+
 JAVA_SERVER_OPTS="${BENCH_SERVER_JAVA_OPTS:--Xmx2g}"
 start_copresence() { # $1 = redis url or empty
   local port; port="$(free_port)"
@@ -318,6 +327,7 @@ run_one() {
   fi
   wait_quiet
   local load_before; load_before="$(loadavg)"
+  local machine; machine="$(machine_check)"
   BARRIER="$WORK/barrier-$system-$size"; rm -rf "$BARRIER"; mkdir -p "$BARRIER"
   rm -f "$WORK"/part-*.json
   start_system "$system"
@@ -360,8 +370,8 @@ run_one() {
     c0="$(cpu_ticks "${CPU_PIDS[@]}")"; sleep "$idle_s"; c1="$(cpu_ticks "${CPU_PIDS[@]}")"
     touch "$BARRIER/done"
     wait_drivers || ok=0
-    printf '{"system":"%s","size":%s,"loadBefore":"%s","loadAfter":"%s","java":"%s","serverRssBeforeKiB":%s,"serverRssLoadedKiB":%s,"serverRssAfterGcKiB":%s,"serverHeapBeforeKiB":%s,"serverHeapLoadedKiB":%s,"rssPerConnectionKiB":%s,"heapPerConnectionKiB":%s,"idleCpuSeconds":%s,"idleServerCpuMsPerSec":%s,"smoke":%s}\n' \
-      "$system" "$size" "$load_before" "$(loadavg)" "$("$BENCH_JAVA" -version 2>&1 | head -1 | json_escape)" \
+    printf '{"system":"%s","size":%s,"loadBefore":"%s","loadAfter":"%s",%s"java":"%s","serverRssBeforeKiB":%s,"serverRssLoadedKiB":%s,"serverRssAfterGcKiB":%s,"serverHeapBeforeKiB":%s,"serverHeapLoadedKiB":%s,"rssPerConnectionKiB":%s,"heapPerConnectionKiB":%s,"idleCpuSeconds":%s,"idleServerCpuMsPerSec":%s,"smoke":%s}\n' \
+      "$system" "$size" "$load_before" "$(loadavg)" "$machine" "$("$BENCH_JAVA" -version 2>&1 | head -1 | json_escape)" \
       "$rss0" "$rss1" "$rss1b" "$heap0" "$heap1" \
       "$(awk -v a="$rss0" -v b="$rss1" -v n="$size" 'BEGIN{printf "%.2f", (b-a)/n}')" \
       "$(awk -v a="$heap0" -v b="$heap1" -v n="$size" 'BEGIN{printf "%.2f", (b-a)/n}')" \
@@ -369,8 +379,8 @@ run_one() {
       "$([[ $SMOKE = 1 ]] && echo true || echo false)" >"$meta"
   else
     wait_drivers || ok=0
-    printf '{"system":"%s","size":%s,"loadBefore":"%s","loadAfter":"%s","java":"%s","smoke":%s}\n' \
-      "$system" "$size" "$load_before" "$(loadavg)" "$("$BENCH_JAVA" -version 2>&1 | head -1 | json_escape)" \
+    printf '{"system":"%s","size":%s,"loadBefore":"%s","loadAfter":"%s",%s"java":"%s","smoke":%s}\n' \
+      "$system" "$size" "$load_before" "$(loadavg)" "$machine" "$("$BENCH_JAVA" -version 2>&1 | head -1 | json_escape)" \
       "$([[ $SMOKE = 1 ]] && echo true || echo false)" >"$meta"
   fi
   stop_all

@@ -61,7 +61,7 @@ public final class Driver {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            System.err.println("usage: Driver run|merge|median --option value ...");
+            System.err.println("usage: Driver run|merge|median|machine-check --option value ...");
             System.exit(2);
         }
         Map<String, String> opts = parse(args);
@@ -71,6 +71,10 @@ public final class Driver {
         }
         if (args[0].equals("median")) {
             Repeats.median(opts);
+            return;
+        }
+        if (args[0].equals("machine-check")) {
+            MachineCheck.print(opts);
             return;
         }
         new Driver(opts).run();

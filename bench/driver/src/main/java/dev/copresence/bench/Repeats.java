@@ -31,7 +31,7 @@ final class Repeats {
     /** The values a table compares between systems: kept run by run as well, to show their spread. */
     private static final List<String> KEPT = List.of("serverCpuUsPerDelivery", "serverCpuUsPerDeliveryExJit",
             "serverCpuUsPerOp", "serverCpuUsPerOpExJit", "p99ms", "rssPerConnectionKiB", "heapPerConnectionKiB",
-            "idleServerCpuMsPerSec", "driverCpuUsPerDelivery");
+            "idleServerCpuMsPerSec", "driverCpuUsPerDelivery", "machineMemoryLatencyNs", "machineL2LatencyNs");
 
     private Repeats() {
     }
