@@ -190,7 +190,7 @@ machine_check() {
   local m
   m="$(taskset -c "$SERVER_CPU" "$BENCH_JAVA" -jar "$BENCH/driver/target/bench-driver.jar" machine-check \
     $([[ $SMOKE = 1 ]] && echo --quick) 2>/dev/null)" || return 0
-  awk '{printf "\"machineMemoryLatencyNs\":%s,\"machineL2LatencyNs\":%s,", $1, $2}' <<<"$m"
+  awk 'NF == 2 && $1 + 0 > 0 {printf "\"machineMemoryLatencyNs\":%s,\"machineL2LatencyNs\":%s,", $1, $2}' <<<"$m"
 }
 
 JAVA_SERVER_OPTS="${BENCH_SERVER_JAVA_OPTS:--Xmx2g}"

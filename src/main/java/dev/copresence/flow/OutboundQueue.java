@@ -113,6 +113,8 @@ public final class OutboundQueue {
     private boolean draining;
     /** The drain under way is one waiting out the ephemeral write delay. */
     private boolean delayed;
+    /** The drain under way waits for the socket to take more (it calls back once it has written what it holds). */
+    private boolean waitingForSocket;
     /** No more offers: the connection is closing or gone. */
     private boolean closed;
     /** A close asked for once the frames queued before it are written (0: none). */
@@ -219,7 +221,9 @@ public final class OutboundQueue {
             closed = true;
             closeCode = code;
             closeReason = reason;
-            drain = startDraining(false);
+            // a close does not wait for a socket its client may never read again: a closing drain
+            // hands the socket the rest (bounded) and the close, which then has a deadline of its own
+            drain = waitingForSocket ? DRAIN_NOW : startDraining(false);
         }
         start(drain);
     }
@@ -262,6 +266,7 @@ public final class OutboundQueue {
         String reason = null;
         synchronized (this) {
             delayed = false;
+            waitingForSocket = false;
             // Asked once a drain: the socket's state changes on its own thread, where this task runs, so
             // it cannot close mid-drain (a close asked from elsewhere runs after it).
             boolean open = sink.open();
@@ -278,6 +283,7 @@ public final class OutboundQueue {
                 // a closing queue is bounded and about to go: the socket takes all of it
                 if (closeCode == 0 && !sink.writable()) {
                     full = true; // still draining: the socket calls back once it has sent what it holds
+                    waitingForSocket = true;
                     break;
                 }
                 Frame frame = next();

@@ -1,5 +1,6 @@
 package dev.copresence.transport;
 
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -7,6 +8,7 @@ import java.util.function.Supplier;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -68,16 +70,23 @@ final class SocketSink implements OutboundQueue.Sink {
      * Ends the TCP connection if it is still open {@link #CLOSE_DEADLINE_SECONDS} after a close began.
      * A close frame waits behind whatever the client has not read, and Vert.x's own closing timeout
      * starts only once the frame has left: a client that stops reading, and keeps its window shut,
-     * would otherwise hold its socket, and its session, for good. A task only while a socket closes:
-     * it goes when the channel closes, so that it does not keep a closed socket's objects for the
+     * would otherwise hold its socket, and its session, for good. The connection is then reset (no
+     * linger), which frees what the kernel still held for it. A task only while a socket closes: it
+     * goes when the channel closes, so that it does not keep a closed socket's objects for the
      * deadline (many a second when clients reconnect in droves).
      */
     void closeWithinDeadline() {
-        if (channel.isActive()) {
+        if (!channel.isActive()) {
+            return;
+        }
+        try {
             ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> {
+                channel.config().setOption(ChannelOption.SO_LINGER, 0);
                 channel.close();
             }, CLOSE_DEADLINE_SECONDS, TimeUnit.SECONDS);
             channel.closeFuture().addListener(closed -> deadline.cancel(false));
+        } catch (RejectedExecutionException shuttingDown) {
+            // the event loop is stopping, and closes its channels as it goes
         }
     }
 

@@ -394,16 +394,19 @@ class OutboundQueueTest {
     }
 
     @Test
-    void aCloseIsSentAfterTheFramesQueuedBeforeIt() {
+    void aCloseIsSentAfterTheFramesQueuedBeforeItWithoutWaitingForAFullSocket() {
         OutboundQueue q = queue(1 << 20, 1000, 1);
         offer(q, "a", null);
-        offer(q, "error", null);
+        offer(q, "error", null); // the socket holds "a" and takes no more: this one waits in the queue
+        assertEquals(List.of("a"), sink.written());
         q.close(1008, "rate limit exceeded persistently");
         assertFalse(offer(q, "late", null), "nothing is accepted after the close");
-        assertTrue(sink.closes.isEmpty(), "the error waits for the socket: the close waits behind it");
-        sink.sendAll();
-        assertEquals(List.of("a", "error"), sink.written(), "the socket takes the rest before the close, full or not");
+        // a client that never reads again must not keep its connection: the socket is handed the
+        // rest at once, full or not, and then the close (which has a deadline of its own)
+        assertEquals(List.of("a", "error"), sink.written(), "what was queued before the close goes first");
         assertEquals(List.of(1008), sink.closes);
+        sink.sendAll(); // the socket's call back, once it has sent what it held, finds nothing left
+        assertEquals(List.of("a", "error"), sink.written());
         q.close(1000, "again");
         assertEquals(List.of(1008), sink.closes, "closed once");
     }

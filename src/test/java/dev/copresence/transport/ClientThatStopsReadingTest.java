@@ -1,14 +1,10 @@
 package dev.copresence.transport;
 
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.inject.Inject;
 
@@ -20,6 +16,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
+import dev.copresence.support.PingFlood;
 import dev.copresence.support.RawWebSocket;
 
 /**
@@ -27,6 +24,9 @@ import dev.copresence.support.RawWebSocket;
  * node closes it for silence (4408), and when that close frame cannot get past what the client
  * has not read, the node ends the TCP connection itself {@link SocketSink#CLOSE_DEADLINE_SECONDS}
  * later. Before, only the HTTP idle timer would have (90 s); an open WebSocket no longer has one.
+ * (That a close does not wait in the outbound queue for such a socket is
+ * {@code OutboundQueueTest.aCloseIsSentAfterTheFramesQueuedBeforeItWithoutWaitingForAFullSocket}'s:
+ * here the socket is filled by pongs, which do not pass the queue.)
  */
 @QuarkusTest
 @TestProfile(ClientThatStopsReadingTest.ShortSilence.class)
@@ -50,33 +50,9 @@ class ClientThatStopsReadingTest {
     void aClientThatFillsItsSocketAndStopsReadingIsDisconnected() throws Exception {
         int before = connections.count();
         try (RawWebSocket client = RawWebSocket.connectSlow(base, "/ws", 4096)) {
-            AtomicLong sent = new AtomicLong();
-            AtomicBoolean stop = new AtomicBoolean();
-            AtomicReference<RuntimeException> writeFailed = new AtomicReference<>();
-            Thread pinger = new Thread(() -> {
-                byte[] payload = new byte[125];
-                try {
-                    while (!stop.get()) {
-                        client.ping(payload); // blocks once the node stops reading
-                        sent.incrementAndGet();
-                    }
-                } catch (RuntimeException e) {
-                    writeFailed.set(e); // the node ended the connection under a blocked write
-                }
-            }, "pinger");
-            pinger.setDaemon(true);
-            pinger.start();
+            PingFlood flood = PingFlood.start(client);
             try {
-                long[] seen = { -1 };
-                Awaitility.await("the node's pongs fill the socket and it stops reading the client")
-                        .pollInterval(Duration.ofMillis(100)).during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(30))
-                        .until(() -> {
-                            long now = sent.get();
-                            boolean standing = now == seen[0];
-                            seen[0] = now;
-                            return standing;
-                        });
-                assertNull(writeFailed.get(), "the pinger is waiting to write, not failed");
+                flood.awaitStalled();
                 assertTrue(connections.count() > before, "the connection is open while the client is stuck");
 
                 // the client reads nothing from here on: 4408 after 3 s of silence, then the deadline
@@ -84,7 +60,7 @@ class ClientThatStopsReadingTest {
                         .atMost(Duration.ofSeconds(3 + 1 + SocketSink.CLOSE_DEADLINE_SECONDS + 15))
                         .until(() -> connections.count() == before);
             } finally {
-                stop.set(true);
+                flood.close();
             }
             // what the client sees when it reads at last: its connection has ended (reset, or the
             // 4408 if the frame got out)

@@ -9,11 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -23,6 +19,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
+import dev.copresence.support.PingFlood;
 import dev.copresence.support.RawWebSocket;
 
 /**
@@ -52,52 +49,28 @@ class PingsBehindAFullSocketTest {
         // a 4 KiB receive buffer: the client takes little, so the node's pongs soon fill its socket
         // (the kernel's buffer, then 64 KiB in the node) and eight more pings make it stop reading
         try (RawWebSocket client = RawWebSocket.connectSlow(base, "/ws", 4096)) {
-            AtomicLong sent = new AtomicLong();
-            AtomicBoolean stop = new AtomicBoolean();
-            AtomicReference<RuntimeException> writeFailed = new AtomicReference<>();
-            Thread pinger = new Thread(() -> {
-                byte[] payload = new byte[125];
-                try {
-                    while (!stop.get()) {
-                        client.ping(payload); // blocks once neither the node nor the kernel takes more
-                        sent.incrementAndGet();
-                    }
-                } catch (RuntimeException e) {
-                    writeFailed.set(e);
-                }
-            }, "pinger");
-            pinger.setDaemon(true);
-            pinger.start();
+            PingFlood flood = PingFlood.start(client);
             try {
-                long[] seen = { -1 };
-                Awaitility.await("the node stops reading the client, so its pings stop going out")
-                        .pollInterval(Duration.ofMillis(100)).during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(30))
-                        .until(() -> {
-                            long now = sent.get();
-                            boolean standing = now == seen[0];
-                            seen[0] = now;
-                            return standing;
-                        });
-                assertNull(writeFailed.get(), "the pinger is waiting to write, not failed");
+                flood.awaitStalled();
             } finally {
-                stop.set(true); // the client reads now: the node writes what waited, reads again, answers
+                flood.close(); // the client reads now: the node writes what waited, reads again, answers
             }
 
             long pongs = 0;
             long deadline = System.nanoTime() + DRAIN.toNanos();
             while (true) {
-                assertTrue(System.nanoTime() < deadline, "pongs stopped at " + pongs + " of " + sent.get() + " pings");
-                if (pongs >= sent.get()) {
-                    pinger.join(100); // its last ping may be written and not yet counted
-                    if (!pinger.isAlive() && pongs >= sent.get()) {
+                assertTrue(System.nanoTime() < deadline, "pongs stopped at " + pongs + " of " + flood.sent() + " pings");
+                if (pongs >= flood.sent()) {
+                    // its last ping may be written and not yet counted
+                    if (flood.stopped(100) && pongs >= flood.sent()) {
                         break;
                     }
                     continue;
                 }
                 RawWebSocket.Frame frame = client.readFrame();
-                assertNotNull(frame, "the connection stays open (pongs so far: " + pongs + " of " + sent.get() + ")");
+                assertNotNull(frame, "the connection stays open (pongs so far: " + pongs + " of " + flood.sent() + ")");
                 if (frame.opcode() == RawWebSocket.CLOSE) {
-                    fail("closed with " + frame.closeCode() + " after " + pongs + " pongs of " + sent.get() + " pings");
+                    fail("closed with " + frame.closeCode() + " after " + pongs + " pongs of " + flood.sent() + " pings");
                 }
                 if (frame.opcode() == RawWebSocket.PONG) {
                     pongs++;
@@ -105,8 +78,8 @@ class PingsBehindAFullSocketTest {
                     assertEquals(RawWebSocket.PING, frame.opcode(), "only pongs, and the server's own pings");
                 }
             }
-            assertNull(writeFailed.get(), "every ping was written");
-            assertEquals(sent.get(), pongs, "every ping is answered once the client reads");
+            assertNull(flood.writeFailed(), "every ping was written");
+            assertEquals(flood.sent(), pongs, "every ping is answered once the client reads");
 
             client.text("{\"type\":\"ping\",\"id\":\"after\"}");
             String pong = client.nextText();

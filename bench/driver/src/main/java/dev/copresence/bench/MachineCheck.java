@@ -7,9 +7,10 @@ import java.util.SplittableRandom;
 /**
  * How fast the machine is at the moment, measured on the server's CPU right before each run, so
  * that runs taken while a shared VM was slow can be told from runs where a system was dear: the time
- * of a load that misses every cache (a random walk through 32 MiB) and of one that stays in L2 (256
- * KiB). On `run15`'s VM, with nothing else running, the first moved between 38 and 136 ns within
- * two minutes (docs/benchmarks.md). Prints "MEMORY_NS L2_NS".
+ * of a load in a random walk through 32 MiB (past L2; where the host's L3 is larger, the guest's
+ * share of it as much as memory) and through 256 KiB (L2). On `run15`'s VM, with nothing else
+ * running, the first moved between 37 and 136 ns within two minutes (docs/benchmarks.md). Prints
+ * "MEMORY_NS L2_NS".
  */
 final class MachineCheck {
     private MachineCheck() {
