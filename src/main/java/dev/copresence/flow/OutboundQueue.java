@@ -113,8 +113,6 @@ public final class OutboundQueue {
     private boolean draining;
     /** The drain under way is one waiting out the ephemeral write delay. */
     private boolean delayed;
-    /** The drain under way waits for the socket to take more (it calls back once it has written what it holds). */
-    private boolean waitingForSocket;
     /** No more offers: the connection is closing or gone. */
     private boolean closed;
     /** A close asked for once the frames queued before it are written (0: none). */
@@ -221,9 +219,13 @@ public final class OutboundQueue {
             closed = true;
             closeCode = code;
             closeReason = reason;
-            // a close does not wait for a socket its client may never read again: a closing drain
-            // hands the socket the rest (bounded) and the close, which then has a deadline of its own
-            drain = waitingForSocket ? DRAIN_NOW : startDraining(false);
+            // A close never waits for the drain under way, which may be waiting for a socket whose
+            // client never reads again: a drain of its own hands the socket the rest (bounded), then
+            // the close, which has a deadline of its own. A drain already handed to the socket's
+            // thread runs before or after it, and then finds nothing left.
+            draining = true;
+            delayed = false;
+            drain = DRAIN_NOW;
         }
         start(drain);
     }
@@ -266,7 +268,6 @@ public final class OutboundQueue {
         String reason = null;
         synchronized (this) {
             delayed = false;
-            waitingForSocket = false;
             // Asked once a drain: the socket's state changes on its own thread, where this task runs, so
             // it cannot close mid-drain (a close asked from elsewhere runs after it).
             boolean open = sink.open();
@@ -283,7 +284,6 @@ public final class OutboundQueue {
                 // a closing queue is bounded and about to go: the socket takes all of it
                 if (closeCode == 0 && !sink.writable()) {
                     full = true; // still draining: the socket calls back once it has sent what it holds
-                    waitingForSocket = true;
                     break;
                 }
                 Frame frame = next();
