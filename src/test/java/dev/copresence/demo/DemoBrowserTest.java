@@ -112,7 +112,9 @@ class DemoBrowserTest {
         waiting(bob).until(d -> present(d, ".caret[data-user=ada][data-pos='5']"));
         js(ada, "const t = document.getElementById('text'); t.setSelectionRange(7, 13); t.dispatchEvent(new Event('select'));");
         waiting(bob).until(d -> present(d, "mark[data-user=ada]"));
-        assertEquals("shared", bob.findElement(By.cssSelector("mark[data-user=ada]")).getDomProperty("textContent"));
+        // found and read in one script: the overlay is redrawn as events arrive, and an element found
+        // by one command can be gone by the next (StaleElementReferenceException, seen in CI)
+        assertEquals("shared", js(bob, "return document.querySelector('mark[data-user=ada]').textContent"));
         // Bob adds a line at the end: Ada sees his caret there and "Bob is typing…".
         js(bob, "const t = document.getElementById('text'); t.focus(); t.setSelectionRange(t.value.length, t.value.length);");
         bob.findElement(By.id("text")).sendKeys("\nBob was here.");
