@@ -147,6 +147,22 @@ const driverCpu = (s) => (s.driverCpuPercent === undefined ? '–' : `${fmt(s.dr
 const repeated = (rs) => Math.max(1, ...rs.map((r) => r.repeats || 1));
 const img = (p, alt) => p && md.push(`![${alt}](${p})`, '');
 
+// Run by run: the machine check each run took on the server's CPU just before it (bench/run.sh), beside
+// what the run cost, so that a dear run on a slow moment of the VM can be told from a dear build.
+function machineRuns(rs, key, rates, what) {
+  const checked = rs.filter((r) => r.runs && r.runs.machineMemoryLatencyNs);
+  if (!checked.length || repeated(rs) < 2) return;
+  md.push(`Run by run: the machine check before each run (a random walk through 32 MiB and through 256 KiB, ns a load, on the server's CPU) beside its ${what}.`, '');
+  const rows = [];
+  for (const r of checked) {
+    r.runs.machineMemoryLatencyNs.forEach((mem, i) => {
+      rows.push([r.system, String(i + 1), fmt(mem, 1), fmt(r.runs.machineL2LatencyNs && r.runs.machineL2LatencyNs[i], 2),
+        ...r.steps.map((s) => fmt(s.runs && s.runs[key] && s.runs[key][i], 2))]);
+    });
+  }
+  table(['system', 'run', 'memory ns', 'L2 ns', ...rates.map((rate) => `${fmt(rate)} msg/s`)], rows);
+}
+
 function fanoutSection(scenario, heading, observers = false) {
   // file names: fanout-5000-observers-p99.svg next to fanout-1000-p99.svg
   const key = (size) => `${scenario}-${size}${observers ? '-observers' : ''}`;
@@ -173,6 +189,7 @@ function fanoutSection(scenario, heading, observers = false) {
     table(['msg/s', 'system', 'deliveries/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'lost', 'server CPU', 'CPU µs/delivery', 'of it JIT', 'µs ratio ours/peer', 'p99 ratio ours/peer', 'driver CPU', 'load avg before'], rows);
     table(['system', 'highest rate with p99 < 100 ms and nothing lost (msg/s)', 'connect rate (conn/s)', 'unexpected closes'],
       rs.map((r) => [r.system, fmt(r.highestRateP99Under100ms), fmt(r.connectRate, 0), `${r.unexpectedCloses} ${JSON.stringify(r.closeCodes)}`]));
+    machineRuns(rs, 'serverCpuUsPerDelivery', rates, 'CPU µs per delivery');
     img(lineChart(`${key(size)}-p99.svg`, `${heading}, ${size} ${who}: p99 publish-to-receive latency`, 'broadcasts per second', 'p99 latency (ms, log)',
       rs.map((r) => ({ system: r.system, points: r.steps.map((s) => ({ x: s.rate, y: s.p99ms })) })), 100), `${observers ? key(size) : scenario} p99`);
     img(barChart(`${key(size)}-cpu.svg`, `${heading}, ${size} ${who}: server CPU per delivery`, 'µs of server CPU per delivery',
@@ -222,6 +239,7 @@ if (of('churn').length) {
     });
   }
   table(['churners', 'offered joins+leaves/s', 'system', 'completed/s', 'joins seen', 'joins not seen', 'p50 join→presence ms', 'p99 ms', 'server+Redis CPU µs/op', 'of it JIT', 'µs ratio ours/peer', 'p99 ratio ours/peer', 'load avg before'], rows);
+  for (const size of sizes('churn')) machineRuns(of('churn', size), 'serverCpuUsPerOp', of('churn', size)[0].steps.map((s) => s.rate), 'server and Redis CPU µs per operation');
   const rs = of('churn');
   img(lineChart('churn-p99.svg', 'churn: p99 join-to-presence latency', 'offered joins+leaves per second', 'p99 latency (ms, log)',
     rs.map((r) => ({ system: r.system, points: r.steps.map((s) => ({ x: s.rate, y: s.p99ms })) })), 100), 'churn p99');
