@@ -30,7 +30,8 @@ const ORDER = ['copresence', 'copresence-2n', 'vertx', 'ws', 'socketio', 'socket
 const COLORS = { copresence: '#d62728', 'copresence-2n': '#d62728', vertx: '#1f77b4', ws: '#2ca02c', socketio: '#9467bd', 'socketio-redis': '#8c564b', 'socketio-2n': '#9467bd' };
 const bySystem = (a, b) => ORDER.indexOf(a.system) - ORDER.indexOf(b.system);
 
-const fmt = (v, d = 1) => (v === undefined || v === null || Number.isNaN(v) ? '–' : Number(v).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: 0 }));
+// a NaN that a run's JSON holds as the string "NaN" (a value one run lacked) prints as a dash too
+const fmt = (v, d = 1) => (v === undefined || v === null || Number.isNaN(Number(v)) ? '–' : Number(v).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: 0 }));
 const ratio = (ours, peer) => (ours > 0 && peer > 0 ? (ours / peer).toFixed(2) : '–');
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
@@ -149,10 +150,10 @@ const img = (p, alt) => p && md.push(`![${alt}](${p})`, '');
 
 // Run by run: the machine check each run took on the server's CPU just before it (bench/run.sh), beside
 // what the run cost, so that a dear run on a slow moment of the VM can be told from a dear build.
-function machineRuns(rs, key, rates, what) {
+function machineRuns(rs, key, rates, unit, what) {
   const checked = rs.filter((r) => r.runs && r.runs.machineMemoryLatencyNs);
   if (!checked.length || repeated(rs) < 2) return;
-  md.push(`Run by run: the machine check before each run (a random walk through 32 MiB and through 256 KiB, ns a load, on the server's CPU) beside its ${what}.`, '');
+  md.push(`Run by run (numbered among the runs that completed): the machine check before each run (a random walk through 32 MiB and through 256 KiB, ns a load, on the server's CPU) beside its ${what}.`, '');
   const rows = [];
   for (const r of checked) {
     r.runs.machineMemoryLatencyNs.forEach((mem, i) => {
@@ -160,7 +161,7 @@ function machineRuns(rs, key, rates, what) {
         ...r.steps.map((s) => fmt(s.runs && s.runs[key] && s.runs[key][i], 2))]);
     });
   }
-  table(['system', 'run', 'memory ns', 'L2 ns', ...rates.map((rate) => `${fmt(rate)} msg/s`)], rows);
+  table(['system', 'run', 'memory ns', 'L2 ns', ...rates.map((rate) => `${fmt(rate)} ${unit}`)], rows);
 }
 
 function fanoutSection(scenario, heading, observers = false) {
@@ -189,7 +190,7 @@ function fanoutSection(scenario, heading, observers = false) {
     table(['msg/s', 'system', 'deliveries/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'lost', 'server CPU', 'CPU µs/delivery', 'of it JIT', 'µs ratio ours/peer', 'p99 ratio ours/peer', 'driver CPU', 'load avg before'], rows);
     table(['system', 'highest rate with p99 < 100 ms and nothing lost (msg/s)', 'connect rate (conn/s)', 'unexpected closes'],
       rs.map((r) => [r.system, fmt(r.highestRateP99Under100ms), fmt(r.connectRate, 0), `${r.unexpectedCloses} ${JSON.stringify(r.closeCodes)}`]));
-    machineRuns(rs, 'serverCpuUsPerDelivery', rates, 'CPU µs per delivery');
+    machineRuns(rs, 'serverCpuUsPerDelivery', rates, 'msg/s', 'CPU µs per delivery');
     img(lineChart(`${key(size)}-p99.svg`, `${heading}, ${size} ${who}: p99 publish-to-receive latency`, 'broadcasts per second', 'p99 latency (ms, log)',
       rs.map((r) => ({ system: r.system, points: r.steps.map((s) => ({ x: s.rate, y: s.p99ms })) })), 100), `${observers ? key(size) : scenario} p99`);
     img(barChart(`${key(size)}-cpu.svg`, `${heading}, ${size} ${who}: server CPU per delivery`, 'µs of server CPU per delivery',
@@ -239,7 +240,10 @@ if (of('churn').length) {
     });
   }
   table(['churners', 'offered joins+leaves/s', 'system', 'completed/s', 'joins seen', 'joins not seen', 'p50 join→presence ms', 'p99 ms', 'server+Redis CPU µs/op', 'of it JIT', 'µs ratio ours/peer', 'p99 ratio ours/peer', 'load avg before'], rows);
-  for (const size of sizes('churn')) machineRuns(of('churn', size), 'serverCpuUsPerOp', of('churn', size)[0].steps.map((s) => s.rate), 'server and Redis CPU µs per operation');
+  for (const size of sizes('churn')) {
+    machineRuns(of('churn', size), 'serverCpuUsPerOp', of('churn', size)[0].steps.map((s) => s.rate), 'ops/s',
+      `server and Redis CPU µs per operation (${fmt(size)} churners)`);
+  }
   const rs = of('churn');
   img(lineChart('churn-p99.svg', 'churn: p99 join-to-presence latency', 'offered joins+leaves per second', 'p99 latency (ms, log)',
     rs.map((r) => ({ system: r.system, points: r.steps.map((s) => ({ x: s.rate, y: s.p99ms })) })), 100), 'churn p99');
