@@ -153,15 +153,16 @@ const img = (p, alt) => p && md.push(`![${alt}](${p})`, '');
 function machineRuns(rs, key, rates, unit, what) {
   const checked = rs.filter((r) => r.runs && r.runs.machineMemoryLatencyNs);
   if (!checked.length || repeated(rs) < 2) return;
-  md.push(`Run by run (numbered among the runs that completed): the machine check before each run (a random walk through 32 MiB and through 256 KiB, ns a load, on the server's CPU) beside its ${what}.`, '');
+  md.push(`Run by run (numbered among the runs that completed): the machine check before each run and after it (a random walk through 32 MiB and through 256 KiB, ns a load, on the server's CPU; runs made before the second check was added have only the first) beside its ${what}.`, '');
   const rows = [];
   for (const r of checked) {
     r.runs.machineMemoryLatencyNs.forEach((mem, i) => {
-      rows.push([r.system, String(i + 1), fmt(mem, 1), fmt(r.runs.machineL2LatencyNs && r.runs.machineL2LatencyNs[i], 2),
+      const after = r.runs.machineMemoryLatencyNsAfter;
+      rows.push([r.system, String(i + 1), fmt(mem, 1), fmt(after && after[i], 1), fmt(r.runs.machineL2LatencyNs && r.runs.machineL2LatencyNs[i], 2),
         ...r.steps.map((s) => fmt(s.runs && s.runs[key] && s.runs[key][i], 2))]);
     });
   }
-  table(['system', 'run', 'memory ns', 'L2 ns', ...rates.map((rate) => `${fmt(rate)} ${unit}`)], rows);
+  table(['system', 'run', 'memory ns before', 'memory ns after', 'L2 ns before', ...rates.map((rate) => `${fmt(rate)} ${unit}`)], rows);
 }
 
 function fanoutSection(scenario, heading, observers = false) {

@@ -384,6 +384,9 @@ run_one() {
       "$([[ $SMOKE = 1 ]] && echo true || echo false)" >"$meta"
   fi
   stop_all
+  # and again once everything has stopped: a run between two slow checks ran on a slow VM
+  local after; after="$(machine_check | sed 's/LatencyNs"/LatencyNsAfter"/g')"
+  [[ -n "$after" ]] && sed -i "1s/^{/{$after/" "$meta"
   local parts; parts="$(ls "$WORK"/part-*.json 2>/dev/null | paste -sd, -)"
   if [[ -z "$parts" || $ok != 1 ]]; then
     log "run failed: $SCENARIO / $system / $size (driver logs follow)"

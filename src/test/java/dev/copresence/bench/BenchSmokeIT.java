@@ -109,6 +109,7 @@ class BenchSmokeIT {
         assertFalse(j.path("failed").asBoolean(false), () -> system + " failed; log:\n" + read(log));
         assertEquals(scenario, j.path("scenario").asText());
         assertTrue(j.path("machineMemoryLatencyNs").asDouble() > 0, "no machine check before the run");
+        assertTrue(j.path("machineMemoryLatencyNsAfter").asDouble() > 0, "no machine check after the run");
         assertEquals(run.observers(), j.path("observers").asBoolean(false), "\"observers\" in the JSON");
         if (run.observers()) {
             // every subscriber got in as an observer (the SSE stream answered, or the peer acked)
