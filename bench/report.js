@@ -153,16 +153,20 @@ const img = (p, alt) => p && md.push(`![${alt}](${p})`, '');
 function machineRuns(rs, key, rates, unit, what) {
   const checked = rs.filter((r) => r.runs && r.runs.machineMemoryLatencyNs);
   if (!checked.length || repeated(rs) < 2) return;
-  md.push(`Run by run (numbered among the runs that completed): the machine check before each run and after it (a random walk through 32 MiB and through 256 KiB, ns a load, on the server's CPU; runs made before the second check was added have only the first) beside its ${what}.`, '');
+  // the check after a run exists since bench/run.sh took it: older results show the one before only
+  const hasAfter = checked.some((r) => r.runs.machineMemoryLatencyNsAfter);
+  md.push(`Run by run (numbered among the runs that completed): the machine check before each run${hasAfter ? ' and after it' : ''} (a random walk through 32 MiB and through 256 KiB, ns a load, on the server's CPU) beside its ${what}.`, '');
+  const at = (list, i, d) => fmt(list && list[i], d);
   const rows = [];
   for (const r of checked) {
-    r.runs.machineMemoryLatencyNs.forEach((mem, i) => {
-      const after = r.runs.machineMemoryLatencyNsAfter;
-      rows.push([r.system, String(i + 1), fmt(mem, 1), fmt(after && after[i], 1), fmt(r.runs.machineL2LatencyNs && r.runs.machineL2LatencyNs[i], 2),
-        ...r.steps.map((s) => fmt(s.runs && s.runs[key] && s.runs[key][i], 2))]);
+    const m = r.runs;
+    m.machineMemoryLatencyNs.forEach((mem, i) => {
+      rows.push([r.system, String(i + 1), fmt(mem, 1), ...(hasAfter ? [at(m.machineMemoryLatencyNsAfter, i, 1)] : []), at(m.machineL2LatencyNs, i, 2),
+        ...(hasAfter ? [at(m.machineL2LatencyNsAfter, i, 2)] : []), ...r.steps.map((s) => at(s.runs && s.runs[key], i, 2))]);
     });
   }
-  table(['system', 'run', 'memory ns before', 'memory ns after', 'L2 ns before', ...rates.map((rate) => `${fmt(rate)} ${unit}`)], rows);
+  table(['system', 'run', 'memory ns before', ...(hasAfter ? ['memory ns after'] : []), 'L2 ns before', ...(hasAfter ? ['L2 ns after'] : []),
+    ...rates.map((rate) => `${fmt(rate)} ${unit}`)], rows);
 }
 
 function fanoutSection(scenario, heading, observers = false) {

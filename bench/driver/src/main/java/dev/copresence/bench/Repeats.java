@@ -5,8 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -67,12 +69,18 @@ final class Repeats {
         Files.writeString(Path.of(o.get("out")), r.encodePrettily());
     }
 
-    /** One object from the same object of every run: medians, sums, and the first run's text. */
+    /**
+     * One object from the same object of every run: medians, sums, and the first run's text. Every
+     * run's fields count, so that a value one run lacks (a machine check that printed nothing) is a
+     * gap in that run, not missing from all of them.
+     */
     private static JsonObject fold(List<JsonObject> xs) {
         JsonObject r = new JsonObject();
         JsonObject runs = new JsonObject();
-        for (String key : xs.get(0).fieldNames()) {
-            Object v = xs.get(0).getValue(key);
+        Set<String> keys = new LinkedHashSet<>();
+        xs.forEach(x -> keys.addAll(x.fieldNames()));
+        for (String key : keys) {
+            Object v = xs.stream().map(x -> x.getValue(key)).filter(Objects::nonNull).findFirst().orElseThrow();
             if (v instanceof Number) {
                 double[] values = xs.stream().mapToDouble(x -> x.getDouble(key, Double.NaN)).toArray();
                 if (SUMMED.contains(key)) {
