@@ -185,12 +185,13 @@ start_redis() {
 }
 
 # machine_check: how fast the server's CPU and the memory behind it are right now (a shared VM's
-# speed moves from minute to minute), as JSON fields for the run's result; nothing when it fails
+# speed moves from minute to minute), as JSON fields for the run's result, their names ending in
+# $1 if given; nothing when it fails
 machine_check() {
   local m
   m="$(taskset -c "$SERVER_CPU" "$BENCH_JAVA" -jar "$BENCH/driver/target/bench-driver.jar" machine-check \
     $([[ $SMOKE = 1 ]] && echo --quick) 2>/dev/null)" || return 0
-  awk 'NF == 2 && $1 + 0 > 0 {printf "\"machineMemoryLatencyNs\":%s,\"machineL2LatencyNs\":%s,", $1, $2}' <<<"$m"
+  awk -v s="${1:-}" 'NF == 2 && $1 + 0 > 0 {printf "\"machineMemoryLatencyNs%s\":%s,\"machineL2LatencyNs%s\":%s,", s, $1, s, $2}' <<<"$m"
 }
 
 JAVA_SERVER_OPTS="${BENCH_SERVER_JAVA_OPTS:--Xmx2g}"
@@ -384,8 +385,8 @@ run_one() {
       "$([[ $SMOKE = 1 ]] && echo true || echo false)" >"$meta"
   fi
   stop_all
-  # and again once everything has stopped: a run between two slow checks ran on a slow VM
-  local after; after="$(machine_check | sed 's/LatencyNs"/LatencyNsAfter"/g')"
+  # and again once everything has stopped: a run between two slow checks probably ran on a slow VM
+  local after; after="$(machine_check After)"
   [[ -n "$after" ]] && sed -i "1s/^{/{$after/" "$meta"
   local parts; parts="$(ls "$WORK"/part-*.json 2>/dev/null | paste -sd, -)"
   if [[ -z "$parts" || $ok != 1 ]]; then

@@ -80,7 +80,7 @@ final class Repeats {
         Set<String> keys = new LinkedHashSet<>();
         xs.forEach(x -> keys.addAll(x.fieldNames()));
         for (String key : keys) {
-            Object v = xs.stream().map(x -> x.getValue(key)).filter(Objects::nonNull).findFirst().orElseThrow();
+            Object v = xs.stream().map(x -> x.getValue(key)).filter(Objects::nonNull).findFirst().orElse(null);
             if (v instanceof Number) {
                 double[] values = xs.stream().mapToDouble(x -> x.getDouble(key, Double.NaN)).toArray();
                 if (SUMMED.contains(key)) {
