@@ -1,5 +1,6 @@
 package dev.copresence.transport;
 
+import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
@@ -24,9 +25,8 @@ import dev.copresence.support.RawWebSocket;
  * node closes it for silence (4408), and when that close frame cannot get past what the client
  * has not read, the node ends the TCP connection itself {@link SocketSink#CLOSE_DEADLINE_SECONDS}
  * later. Before, only the HTTP idle timer would have (90 s); an open WebSocket no longer has one.
- * (That a close does not wait in the outbound queue for such a socket is
- * {@code OutboundQueueTest.aCloseIsSentAfterTheFramesQueuedBeforeItWithoutWaitingForAFullSocket}'s:
- * here the socket is filled by pongs, which do not pass the queue.)
+ * The socket is filled either by pongs, which do not pass the outbound queue, or by a document's
+ * events, which leave frames waiting in the queue for the socket: a close must not wait behind them.
  */
 @QuarkusTest
 @TestProfile(ClientThatStopsReadingTest.ShortSilence.class)
@@ -64,6 +64,37 @@ class ClientThatStopsReadingTest {
             }
             // what the client sees when it reads at last: its connection has ended (reset, or the
             // 4408 if the frame got out)
+            int code = client.awaitClose();
+            assertTrue(code == RawWebSocket.NO_CLOSE_FRAME || code == 4408, "ended with " + code);
+        }
+    }
+
+    @Test
+    void aClientThatStopsReadingWithEventsStillQueuedIsDisconnected() throws Exception {
+        String doc = "stuck-" + Long.toString(System.nanoTime(), 36);
+        String pad = "x".repeat(8 * 1024);
+        int before = connections.count();
+        try (RawWebSocket client = RawWebSocket.connectSlow(base, "/ws", 4096)) {
+            client.text("{\"type\":\"join\",\"doc\":\"" + doc + "\"}");
+            client.nextText(); // joined; from here on the client reads nothing
+            // events until some wait in its queue for the full socket, far below the queue's bound (no
+            // 1013); its pings keep it from the idle timeout meanwhile (pongs do not pass the queue)
+            long queued = 0;
+            for (int i = 0; i < 5_000 && queued <= 64 * 1024; i++) {
+                client.ping(new byte[0]);
+                given().body("{\"data\":{\"pad\":\"" + pad + "\"}}")
+                        .post("/api/documents/" + doc + "/broadcast").then().statusCode(200);
+                queued = connections.sessions().stream().mapToLong(s -> s.out().bytes()).max().orElse(0);
+            }
+            assertTrue(queued > 64 * 1024, "events wait in the stuck client's queue: " + queued);
+            assertTrue(connections.count() > before, "the connection is open while its events wait");
+
+            // 4408 after 3 s of silence, handed to the socket behind the queued events, then the deadline
+            Awaitility.await("the node lets the connection go")
+                    .atMost(Duration.ofSeconds(3 + 1 + SocketSink.CLOSE_DEADLINE_SECONDS + 15))
+                    .until(() -> connections.count() == before);
+            queued = connections.sessions().stream().mapToLong(s -> s.out().bytes()).sum();
+            assertTrue(queued == 0, "no queue holds the closed connection's events: " + queued);
             int code = client.awaitClose();
             assertTrue(code == RawWebSocket.NO_CLOSE_FRAME || code == 4408, "ended with " + code);
         }
