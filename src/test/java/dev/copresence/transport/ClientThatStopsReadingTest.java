@@ -46,6 +46,9 @@ class ClientThatStopsReadingTest {
     @TestHTTPResource("/")
     URI base;
 
+    /** Silence (the 3 s idle timeout, checked on the 1 s tick), then the close deadline, and a margin. */
+    private static final Duration LET_GO = Duration.ofSeconds(3 + 1 + SocketSink.CLOSE_DEADLINE_SECONDS + 15);
+
     @Inject
     Connections connections;
 
@@ -59,16 +62,11 @@ class ClientThatStopsReadingTest {
                 assertTrue(connections.count() > before, "the connection is open while the client is stuck");
 
                 // the client reads nothing from here on: 4408 after 3 s of silence, then the deadline
-                Awaitility.await("the node lets the connection go")
-                        .atMost(Duration.ofSeconds(3 + 1 + SocketSink.CLOSE_DEADLINE_SECONDS + 15))
-                        .until(() -> connections.count() == before);
+                awaitTheNodeLetsGo(before);
             } finally {
                 flood.close();
             }
-            // what the client sees when it reads at last: its connection has ended (reset, or the
-            // 4408 if the frame got out)
-            int code = client.awaitClose();
-            assertTrue(code == RawWebSocket.NO_CLOSE_FRAME || code == 4408, "ended with " + code);
+            assertEnded(client);
         }
     }
 
@@ -82,24 +80,32 @@ class ClientThatStopsReadingTest {
             client.nextText(); // joined; from here on the client reads nothing
             // events until some wait in its queue for the full socket, far below the queue's bound (no
             // 1013); its pings keep it from the idle timeout meanwhile (pongs do not pass the queue)
+            long waiting = 64 * 1024;
             Session stuck = null;
-            for (int i = 0; i < 5_000 && (stuck == null || stuck.out().bytes() <= 64 * 1024); i++) {
+            for (int i = 0; i < 5_000 && (stuck == null || stuck.out().bytes() <= waiting); i++) {
                 client.ping(new byte[0]);
                 given().body("{\"data\":{\"pad\":\"" + pad + "\"}}")
                         .post("/api/documents/" + doc + "/broadcast").then().statusCode(200);
                 stuck = connections.sessions().stream().max(Comparator.comparingLong(s -> s.out().bytes())).orElse(null);
             }
-            assertTrue(stuck != null && stuck.out().bytes() > 64 * 1024, "events wait in the stuck client's queue");
+            assertTrue(stuck != null && stuck.out().bytes() > waiting, "events wait in the stuck client's queue");
             assertTrue(connections.count() > before, "the connection is open while its events wait");
 
             // 4408 after 3 s of silence, handed to the socket behind the queued events, then the deadline
-            Awaitility.await("the node lets the connection go")
-                    .atMost(Duration.ofSeconds(3 + 1 + SocketSink.CLOSE_DEADLINE_SECONDS + 15))
-                    .until(() -> connections.count() == before);
+            awaitTheNodeLetsGo(before);
             assertTrue(stuck.out().bytes() == 0 && stuck.out().depth() == 0,
                     "its queue no longer holds the events: " + stuck.out().bytes() + " bytes");
-            int code = client.awaitClose();
-            assertTrue(code == RawWebSocket.NO_CLOSE_FRAME || code == 4408, "ended with " + code);
+            assertEnded(client);
         }
+    }
+
+    private void awaitTheNodeLetsGo(int before) {
+        Awaitility.await("the node lets the connection go").atMost(LET_GO).until(() -> connections.count() == before);
+    }
+
+    /** What the client sees when it reads at last: its connection has ended (reset, or the 4408 if the frame got out). */
+    private static void assertEnded(RawWebSocket client) {
+        int code = client.awaitClose();
+        assertTrue(code == RawWebSocket.NO_CLOSE_FRAME || code == 4408, "ended with " + code);
     }
 }
