@@ -156,17 +156,16 @@ function machineRuns(rs, key, rates, unit, what) {
   // the check after a run exists since bench/run.sh took it: older results show the one before only
   const hasAfter = checked.some((r) => r.runs.machineMemoryLatencyNsAfter);
   md.push(`Run by run (numbered among the runs that completed): the machine check before each run${hasAfter ? ' and after it' : ''} (a random walk through 32 MiB and through 256 KiB, ns a load, on the server's CPU) beside its ${what}.`, '');
+  const checks = [['memory ns before', 'machineMemoryLatencyNs', 1], ['memory ns after', 'machineMemoryLatencyNsAfter', 1],
+    ['L2 ns before', 'machineL2LatencyNs', 2], ['L2 ns after', 'machineL2LatencyNsAfter', 2]].filter(([, k]) => hasAfter || !k.endsWith('After'));
   const at = (list, i, d) => fmt(list && list[i], d);
   const rows = [];
   for (const r of checked) {
-    const m = r.runs;
-    m.machineMemoryLatencyNs.forEach((mem, i) => {
-      rows.push([r.system, String(i + 1), fmt(mem, 1), ...(hasAfter ? [at(m.machineMemoryLatencyNsAfter, i, 1)] : []), at(m.machineL2LatencyNs, i, 2),
-        ...(hasAfter ? [at(m.machineL2LatencyNsAfter, i, 2)] : []), ...r.steps.map((s) => at(s.runs && s.runs[key], i, 2))]);
+    r.runs.machineMemoryLatencyNs.forEach((_, i) => {
+      rows.push([r.system, String(i + 1), ...checks.map(([, k, d]) => at(r.runs[k], i, d)), ...r.steps.map((s) => at(s.runs && s.runs[key], i, 2))]);
     });
   }
-  table(['system', 'run', 'memory ns before', ...(hasAfter ? ['memory ns after'] : []), 'L2 ns before', ...(hasAfter ? ['L2 ns after'] : []),
-    ...rates.map((rate) => `${fmt(rate)} ${unit}`)], rows);
+  table(['system', 'run', ...checks.map(([heading]) => heading), ...rates.map((rate) => `${fmt(rate)} ${unit}`)], rows);
 }
 
 function fanoutSection(scenario, heading, observers = false) {
