@@ -141,8 +141,23 @@ const spread = (s, key, d = 2) => {
   if (!runs || runs.length < 2) return fmt(s[key], d);
   return `${fmt(s[key], d)} (${fmt(Math.min(...runs), d)}–${fmt(Math.max(...runs), d)})`;
 };
-// how much of a step's server CPU was the JVM's JIT compiler still at work (Node's is not split out)
-const jitShare = (s) => (s.serverJitCpuSeconds === undefined || !(s.serverCpuSeconds > 0) ? '–' : `${Math.round((100 * s.serverJitCpuSeconds) / s.serverCpuSeconds)} %`);
+// how much of a step's server CPU was the JVM's JIT compiler still at work (Node's is not split out).
+// Over several runs, the median of each run's own share: the median of the compiler's CPU and the
+// median of the whole are, as a rule, two different runs' figures, and their ratio no run's share.
+const jitShare = (s, key = 'serverCpuUsPerDelivery') => {
+  const whole = s.runs && s.runs[key];
+  const exJit = s.runs && s.runs[key + 'ExJit'];
+  if (whole && exJit && whole.length > 1 && whole.length === exJit.length) {
+    const shares = whole.map((w, i) => (w > 0 && typeof exJit[i] === 'number' ? 1 - exJit[i] / w : null)).filter((v) => v !== null);
+    if (shares.length) return `${Math.round(100 * median(shares))} %`;
+  }
+  return s.serverJitCpuSeconds === undefined || !(s.serverCpuSeconds > 0) ? '–' : `${Math.round((100 * s.serverJitCpuSeconds) / s.serverCpuSeconds)} %`;
+};
+const median = (vs) => {
+  const v = [...vs].sort((x, y) => x - y);
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
 // the driver processes' own CPU (they share one): near 100 %, a latency is the driver's queue, not the server's
 const driverCpu = (s) => (s.driverCpuPercent === undefined ? '–' : `${fmt(s.driverCpuPercent, 0)} %`);
 const repeated = (rs) => Math.max(1, ...rs.map((r) => r.repeats || 1));
@@ -238,7 +253,7 @@ if (of('churn').length) {
         const s = r.steps[k];
         const os = o && o.steps[k];
         rows.push([fmt(size), fmt(s.rate), OURS.has(r.system) ? '**' + r.system + '**' : r.system, fmt(s.opsPerSec, 0), fmt(s.joinsSeen, 0), fmt(s.joinsNotSeen, 0), fmt(s.p50ms, 1), fmt(s.p99ms, 1),
-          spread(s, 'serverCpuUsPerOp', 0), jitShare(s), OURS.has(r.system) ? '' : ratio(os && os.serverCpuUsPerOp, s.serverCpuUsPerOp),
+          spread(s, 'serverCpuUsPerOp', 0), jitShare(s, 'serverCpuUsPerOp'), OURS.has(r.system) ? '' : ratio(os && os.serverCpuUsPerOp, s.serverCpuUsPerOp),
           OURS.has(r.system) ? '' : ratio(os && os.p99ms, s.p99ms), r.loadBefore]);
       }
     });
