@@ -183,6 +183,55 @@ function machineRuns(rs, key, rates, unit, what) {
   table(['system', 'run', ...checks.map(([heading]) => heading), ...rates.map((rate) => `${fmt(rate)} ${unit}`)], rows);
 }
 
+// Where a step's server CPU went, for runs whose driver read the server's threads (the event loops,
+// the collector) and both sides' context switches: a dear step shows whether the loops did more work,
+// the collector ran, or the processes were woken more often (on a VM, each wake-up an interrupt).
+function threadsTable(rs, rates, unit, key = 'serverCpuUsPerDelivery') {
+  if (!rs.some((r) => r.steps.some((s) => s[key + 'Loops'] !== undefined))) return;
+  const per = key === 'serverCpuUsPerOp' ? 'operation' : 'delivery';
+  md.push(`Where the server's CPU per ${per} went (medians; in brackets, the lowest and highest run): its event loops (Vert.x's, or Node's main thread), its collector (a JVM's VM Thread and GC threads; Node's is not split out), and context switches per 1,000 ${per === 'delivery' ? 'deliveries' : 'operations'} of the server's and of the driver's threads.`, '');
+  const rows = [];
+  rates.forEach((rate, k) => {
+    for (const r of rs) {
+      const s = r.steps[k];
+      if (!s) continue;
+      rows.push([fmt(rate), OURS.has(r.system) ? '**' + r.system + '**' : r.system, spread(s, key), spread(s, key + 'Loops'), spread(s, key + 'Gc'),
+        spread(s, 'serverCtxSwitchesPer1000', 0), spread(s, 'driverCtxSwitchesPer1000', 0)]);
+    }
+  });
+  table([unit, 'system', `CPU µs/${per}`, 'of it event loops', 'of it collector', 'server switches /1,000', 'driver switches /1,000'], rows);
+}
+
+// The warm-up of a long-warmed run (--warmup-seconds 240) is minutes of steps at one rate: per run,
+// the median of its steps after the first minute is a steady figure that a few slow seconds of a
+// shared VM, which can make one measured step dear for any system, hardly move. Read from RESULTS_DIR/runs/.
+const runsDir = path.join(dir, 'runs');
+const singleRuns = fs.existsSync(runsDir) ? fs.readdirSync(runsDir).filter((f) => /\.r\d+\.json$/.test(f)).sort()
+  .map((f) => ({ n: Number(f.match(/\.r(\d+)\.json$/)[1]), j: JSON.parse(fs.readFileSync(path.join(runsDir, f), 'utf8')) }))
+  .filter(({ j }) => !j.failed && !j.skipped && j.warmup) : [];
+function steadyOf(j) {
+  const w = j.warmup.filter((s) => s.deliveredPerSec > 0 && s.serverCpuUsPerDelivery > 0);
+  if (w.length < 8) return null;
+  const seconds = w[0].received / w[0].deliveredPerSec;
+  const later = w.slice(Math.ceil(60 / seconds)).filter((s) => s.rate === w[w.length - 1].rate);
+  if (later.length < 5) return null;
+  const whole = later.map((s) => s.serverCpuUsPerDelivery);
+  const exJit = later.map((s) => s.serverCpuUsPerDeliveryExJit).filter((v) => typeof v === 'number');
+  return { rate: later[0].rate, steps: later.length, seconds, whole: median(whole), exJit: exJit.length ? median(exJit) : undefined,
+    low: Math.min(...whole), high: Math.max(...whole), p99: median(later.map((s) => s.p99ms)) };
+}
+function steadyTable(scenario, size, observers) {
+  const runs = singleRuns.filter(({ j }) => j.scenario === scenario && j.size === size && !!j.observers === observers)
+    .map(({ n, j }) => ({ n, system: j.system, st: steadyOf(j) })).filter((x) => x.st)
+    .sort((a, b) => a.n - b.n || ORDER.indexOf(a.system) - ORDER.indexOf(b.system));
+  if (!runs.length) return;
+  md.push(`The warm-up's steps after its first minute, run by run (${fmt(runs[0].st.seconds, 0)} s steps at ${fmt(runs[0].st.rate)} msg/s): the median step's CPU per delivery, whole and without the JIT's threads, the cheapest and dearest step, and the median step's p99. A slow minute of the VM moves one measured step; it moves the median of many little.`, '');
+  const oursOf = (n) => runs.find((x) => x.n === n && OURS.has(x.system));
+  table(['run', 'system', 'steps', 'µs/delivery, median step', 'without the JIT', 'cheapest–dearest step', 'p99 ms, median step', 'ratio ours/peer (median steps)'],
+    runs.map(({ n, system, st }) => [String(n), OURS.has(system) ? '**' + system + '**' : system, String(st.steps), fmt(st.whole, 2), fmt(st.exJit, 2),
+      `${fmt(st.low, 2)}–${fmt(st.high, 2)}`, fmt(st.p99, 1), OURS.has(system) ? '' : ratio(oursOf(n) && oursOf(n).st.whole, st.whole)]));
+}
+
 function fanoutSection(scenario, heading, observers = false) {
   // file names: fanout-5000-observers-p99.svg next to fanout-1000-p99.svg
   const key = (size) => `${scenario}-${size}${observers ? '-observers' : ''}`;
@@ -209,6 +258,8 @@ function fanoutSection(scenario, heading, observers = false) {
     table(['msg/s', 'system', 'deliveries/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'lost', 'server CPU', 'CPU µs/delivery', 'of it JIT', 'µs ratio ours/peer', 'p99 ratio ours/peer', 'driver CPU', 'load avg before'], rows);
     table(['system', 'highest rate with p99 < 100 ms and nothing lost (msg/s)', 'connect rate (conn/s)', 'unexpected closes'],
       rs.map((r) => [r.system, fmt(r.highestRateP99Under100ms), fmt(r.connectRate, 0), `${r.unexpectedCloses} ${JSON.stringify(r.closeCodes)}`]));
+    threadsTable(rs, rates, 'msg/s');
+    steadyTable(scenario, size, observers);
     machineRuns(rs, 'serverCpuUsPerDelivery', rates, 'msg/s', 'CPU µs per delivery');
     img(lineChart(`${key(size)}-p99.svg`, `${heading}, ${size} ${who}: p99 publish-to-receive latency`, 'broadcasts per second', 'p99 latency (ms, log)',
       rs.map((r) => ({ system: r.system, points: r.steps.map((s) => ({ x: s.rate, y: s.p99ms })) })), 100), `${observers ? key(size) : scenario} p99`);
@@ -260,6 +311,7 @@ if (of('churn').length) {
   }
   table(['churners', 'offered joins+leaves/s', 'system', 'completed/s', 'joins seen', 'joins not seen', 'p50 join→presence ms', 'p99 ms', 'server+Redis CPU µs/op', 'of it JIT', 'µs ratio ours/peer', 'p99 ratio ours/peer', 'load avg before'], rows);
   for (const size of sizes('churn')) {
+    threadsTable(of('churn', size), of('churn', size)[0].steps.map((s) => s.rate), 'ops/s', 'serverCpuUsPerOp');
     machineRuns(of('churn', size), 'serverCpuUsPerOp', of('churn', size)[0].steps.map((s) => s.rate), 'ops/s',
       `server and Redis CPU µs per operation (${fmt(size)} churners)`);
   }

@@ -210,6 +210,12 @@ public final class Driver {
         long jitTicksStart = -1;
         long jitTicksEnd = -1;
         long rssKbEnd;
+        /** The server's threads at the step's start and end (null: no server, or not measured). */
+        ProcStat.Threads threadsStart;
+        ProcStat.Threads threadsEnd;
+        /** This driver process's own context switches, every thread's. */
+        long driverSwitchesStart = -1;
+        long driverSwitchesEnd = -1;
         /** This driver process's own CPU: a driver near a whole CPU measures itself, not the server. */
         long driverTicksStart = -1;
         long driverTicksEnd = -1;
@@ -738,14 +744,18 @@ public final class Driver {
         // every process times its own CPU over the steps; the leader also the servers'
         int self = (int) ProcessHandle.current().pid();
         steps[0].driverTicksStart = ProcStat.cpuTicks(self);
+        steps[0].driverSwitchesStart = ProcStat.Threads.of(self).switches();
         for (int k = 0; k < steps.length; k++) {
             int kk = k;
             long at = (long) ((k + 1) * stepSeconds * 1000);
             vertx.setTimer(at, t -> {
                 long own = ProcStat.cpuTicks(self);
+                long switches = ProcStat.Threads.of(self).switches();
                 steps[kk].driverTicksEnd = own;
+                steps[kk].driverSwitchesEnd = switches;
                 if (kk + 1 < steps.length) {
                     steps[kk + 1].driverTicksStart = own;
+                    steps[kk + 1].driverSwitchesStart = switches;
                 }
                 if (leader) {
                     sampleCpu(kk, false);
@@ -784,19 +794,23 @@ public final class Driver {
         long ticks = 0;
         long jit = -1;
         long rss = 0;
+        ProcStat.Threads threads = ProcStat.Threads.ZERO;
         for (int pid : serverPids) {
             ticks += ProcStat.cpuTicks(pid);
             long j = ProcStat.jitTicks(pid);
             jit = j < 0 ? jit : Math.max(jit, 0) + j;
             rss += ProcStat.rssKb(pid);
+            threads = threads.plus(ProcStat.Threads.of(pid));
         }
         if (start) {
             steps[k].cpuTicksStart = ticks;
             steps[k].jitTicksStart = jit;
+            steps[k].threadsStart = threads;
         } else {
             steps[k].cpuTicksEnd = ticks;
             steps[k].jitTicksEnd = jit;
             steps[k].rssKbEnd = rss;
+            steps[k].threadsEnd = threads;
         }
     }
 
@@ -961,9 +975,17 @@ public final class Driver {
                     // a compiler thread the JVM added for a busy moment may have ended since the start
                     so.put("jitTicks", Math.max(0, s.jitTicksEnd - s.jitTicksStart));
                 }
+                if (s.threadsStart != null && s.threadsEnd != null && s.threadsStart.known() && s.threadsEnd.known()) {
+                    so.put("loopTicks", Math.max(0, s.threadsEnd.loopTicks() - s.threadsStart.loopTicks()))
+                            .put("gcTicks", Math.max(0, s.threadsEnd.gcTicks() - s.threadsStart.gcTicks()))
+                            .put("ctxSwitches", Math.max(0, s.threadsEnd.switches() - s.threadsStart.switches()));
+                }
             }
             if (s.driverTicksStart >= 0 && s.driverTicksEnd >= 0) {
                 so.put("driverCpuTicks", s.driverTicksEnd - s.driverTicksStart);
+            }
+            if (s.driverSwitchesStart >= 0 && s.driverSwitchesEnd >= 0) {
+                so.put("driverCtxSwitches", Math.max(0, s.driverSwitchesEnd - s.driverSwitchesStart));
             }
             ByteBuffer buf = ByteBuffer.allocate(s.hist.getNeededByteBufferCapacity());
             int n = s.hist.encodeIntoCompressedByteBuffer(buf);
@@ -1017,6 +1039,66 @@ public final class Driver {
                 return -1; // the process is gone
             }
             return t;
+        }
+
+        /**
+         * A process's threads at one moment: the CPU ticks of its event loops (Vert.x's, or Node's main
+         * thread) and of its garbage collector (a JVM's VM Thread, where the serial collector of a
+         * one-CPU JVM collects, and any GC worker), and every thread's context switches, voluntary or
+         * not. A delivery that costs more CPU shows here whether it was the loops' work, the collector's,
+         * or waking up more often (a wake-up on a VM is an interrupt the hypervisor handles). Threads
+         * that ended between two readings take their ticks with them, so a kind's figure can only be
+         * lower than the truth; the process's total ({@link #cpuTicks}) stays exact.
+         */
+        record Threads(long loopTicks, long gcTicks, long switches) {
+            static final Threads NONE = new Threads(-1, -1, -1);
+            /** Where a sum over several processes starts. */
+            static final Threads ZERO = new Threads(0, 0, 0);
+
+            static Threads of(int pid) {
+                long loop = 0;
+                long gc = 0;
+                long switches = 0;
+                try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+                    for (Path task : (Iterable<Path>) tasks::iterator) {
+                        try {
+                            String name = Files.readString(task.resolve("comm")).strip();
+                            long ticks = cpuTicksOf(task.resolve("stat"));
+                            if (name.startsWith("vert.x-eventloo")
+                                    || (name.equals("node") && task.getFileName().toString().equals(String.valueOf(pid)))) {
+                                loop += ticks;
+                            } else if (name.equals("VM Thread") || name.startsWith("GC Thread") || name.startsWith("G1 ")) {
+                                gc += ticks;
+                            }
+                            switches += switchesOf(task.resolve("status"));
+                        } catch (IOException | RuntimeException e) {
+                            // the thread ended between the listing and the read
+                        }
+                    }
+                } catch (IOException | RuntimeException e) {
+                    return NONE; // the process is gone
+                }
+                return new Threads(loop, gc, switches);
+            }
+
+            boolean known() {
+                return switches >= 0;
+            }
+
+            /** Several server processes' threads together (two nodes); unknown if any is. */
+            Threads plus(Threads o) {
+                return known() && o.known() ? new Threads(loopTicks + o.loopTicks, gcTicks + o.gcTicks, switches + o.switches) : NONE;
+            }
+
+            private static long switchesOf(Path status) throws IOException {
+                long n = 0;
+                for (String line : Files.readAllLines(status)) {
+                    if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                        n += Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+                    }
+                }
+                return n;
+            }
         }
 
         static long rssKb(int pid) {
@@ -1097,6 +1179,10 @@ public final class Driver {
                 long jit = -1;
                 long rss = 0;
                 long driverCpu = -1;
+                long loop = -1;
+                long gc = -1;
+                long switches = -1;
+                long driverSwitches = -1;
                 double rate = 0;
                 for (JsonObject p : parts) {
                     JsonObject s = p.getJsonArray("steps").getJsonObject(k);
@@ -1107,10 +1193,16 @@ public final class Driver {
                     if (s.containsKey("driverCpuTicks")) {
                         driverCpu = Math.max(driverCpu, 0) + s.getLong("driverCpuTicks");
                     }
+                    if (s.containsKey("driverCtxSwitches")) {
+                        driverSwitches = Math.max(driverSwitches, 0) + s.getLong("driverCtxSwitches");
+                    }
                     if (s.containsKey("cpuTicks")) {
                         cpu = s.getLong("cpuTicks");
                         jit = s.getLong("jitTicks", -1L);
                         rss = s.getLong("serverRssKb");
+                        loop = s.getLong("loopTicks", -1L);
+                        gc = s.getLong("gcTicks", -1L);
+                        switches = s.getLong("ctxSwitches", -1L);
                     }
                     byte[] bytes = Base64.getDecoder().decode(s.getString("hist"));
                     h.add(Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(bytes), 0));
@@ -1152,6 +1244,12 @@ public final class Driver {
                             // without the JIT compiler's threads: what a server that has run for long pays
                             so.put(perUnit + "ExJit", round((cpu - jit) / clkTck * 1e6 / deliveries, 2));
                         }
+                        if (loop >= 0) {
+                            // where a dear step's CPU went: the event loops' work, or the collector's
+                            so.put(perUnit + "Loops", round(loop / clkTck * 1e6 / deliveries, 2))
+                                    .put(perUnit + "Gc", round(gc / clkTck * 1e6 / deliveries, 2))
+                                    .put("serverCtxSwitchesPer1000", round(switches * 1000.0 / deliveries, 1));
+                        }
                     }
                 }
                 if (driverCpu >= 0) {
@@ -1161,6 +1259,9 @@ public final class Driver {
                     long deliveries = scenario.equals("churn") ? ops : received;
                     if (deliveries > 0) {
                         so.put("driverCpuUsPerDelivery", round(seconds * 1e6 / deliveries, 2));
+                        if (driverSwitches >= 0) {
+                            so.put("driverCtxSwitchesPer1000", round(driverSwitches * 1000.0 / deliveries, 1));
+                        }
                     }
                 }
                 (k < warmupSteps ? warmup : steps).add(so);

@@ -33,7 +33,9 @@ final class Repeats {
     /** The values a table compares between systems: kept run by run as well, to show their spread. */
     private static final List<String> KEPT = List.of("serverCpuUsPerDelivery", "serverCpuUsPerDeliveryExJit",
             "serverCpuUsPerOp", "serverCpuUsPerOpExJit", "p99ms", "rssPerConnectionKiB", "heapPerConnectionKiB",
-            "idleServerCpuMsPerSec", "driverCpuUsPerDelivery", "machineMemoryLatencyNs", "machineL2LatencyNs",
+            "serverCpuUsPerDeliveryLoops", "serverCpuUsPerDeliveryGc", "serverCpuUsPerOpLoops", "serverCpuUsPerOpGc",
+            "serverCtxSwitchesPer1000",
+            "driverCtxSwitchesPer1000", "idleServerCpuMsPerSec", "driverCpuUsPerDelivery", "machineMemoryLatencyNs", "machineL2LatencyNs",
             "machineMemoryLatencyNsAfter", "machineL2LatencyNsAfter");
 
     private Repeats() {
