@@ -16,6 +16,7 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.impl.ConnectionBase;
 
 import dev.copresence.flow.Frame;
+import dev.copresence.flow.Handoff;
 import dev.copresence.flow.OutboundQueue;
 
 /**
@@ -87,7 +88,7 @@ final class SseSink implements OutboundQueue.Sink {
     @Override
     public void execute(Runnable task) {
         if (below != null) {
-            below.channel().eventLoop().execute(task);
+            Handoff.execute(below.channel().eventLoop(), task);
         } else {
             context.runOnContext(v -> task.run());
         }
