@@ -9,12 +9,10 @@ import io.smallrye.mutiny.Uni;
 import dev.copresence.engine.DocEvent;
 import dev.copresence.engine.Offsets;
 import dev.copresence.flow.Frame;
-import dev.copresence.flow.Handoff;
 
 /**
  * The members of one document held by this node. An event is encoded once, upstream, and to UTF-8
- * once, here; the hub hands the same frame to each local member's queue, and their sockets' drains
- * to each event loop together ({@link Handoff}).
+ * once, here; the hub hands the same frame to each local member's queue.
  */
 final class DocumentHub {
     /**
@@ -57,7 +55,10 @@ final class DocumentHub {
             frame.shared();
         }
         if (!event.kind().durable()) {
-            Handoff.fanOut(() -> toEveryone(event, frame, key));
+            for (LocalMember member : members.values()) {
+                member.deliver(event, frame, key);
+            }
+            observers.forEach(o -> o.deliver(event, frame));
             return;
         }
         synchronized (this) {
@@ -65,15 +66,11 @@ final class DocumentHub {
                 return;
             }
             lastOffset = event.offset();
-            Handoff.fanOut(() -> toEveryone(event, frame, key));
+            for (LocalMember member : members.values()) {
+                member.deliver(event, frame, key);
+            }
+            observers.forEach(o -> o.deliver(event, frame));
         }
-    }
-
-    private void toEveryone(DocEvent event, Frame frame, Object key) {
-        for (LocalMember member : members.values()) {
-            member.deliver(event, frame, key);
-        }
-        observers.forEach(o -> o.deliver(event, frame));
     }
 
     /** The hub stays, and its document subscribed, while anyone local follows it. */

@@ -10,7 +10,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import jakarta.inject.Singleton;
 
 import dev.copresence.engine.UserStatus;
-import dev.copresence.flow.Handoff;
 
 /**
  * Who on this node follows which user's online status: sessions that sent {@code watch}, and
@@ -113,10 +112,6 @@ public final class StatusWatchers {
 
     /** A user's status changed: to each observer and each watching session, held while a watch is answered. */
     void onStatus(UserStatus status) {
-        Handoff.fanOut(() -> toWatchers(status));
-    }
-
-    private void toWatchers(UserStatus status) {
         Set<StatusObserver> observers = statusObservers.get(status.user());
         if (observers != null) {
             observers.forEach(o -> o.deliver(status));

@@ -18,7 +18,6 @@ import dev.copresence.channel.Hubs;
 import dev.copresence.channel.Session;
 import dev.copresence.channel.StatusWatchers;
 import dev.copresence.config.CopresenceConfig;
-import dev.copresence.flow.Handoff;
 
 /**
  * Once a second: pings the clients due a ping (every {@code copresence.ping-interval}, to the tick),
@@ -69,13 +68,8 @@ public final class Liveness {
         gauges.forEach(registry::remove);
     }
 
-    /** The pings and closes of a tick reach each event loop together, as a fan-out's drains do. */
     @Scheduled(every = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void closeIdle() {
-        Handoff.fanOut(this::visitAll);
-    }
-
-    private void visitAll() {
         long now = System.nanoTime();
         long nowMillis = System.currentTimeMillis();
         for (Connections.Open open : connections.open()) {

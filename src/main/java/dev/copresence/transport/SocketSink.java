@@ -16,7 +16,6 @@ import io.quarkus.websockets.next.WebSocketConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 
 import dev.copresence.flow.Frame;
-import dev.copresence.flow.Handoff;
 import dev.copresence.flow.OutboundQueue;
 
 /**
@@ -96,12 +95,11 @@ final class SocketSink implements OutboundQueue.Sink {
      * first and each socket writes what it has been handed by the time its task runs, so events that
      * arrive together go out in one system call per socket. Writing at once on the same thread saved
      * little at moderate rates and, under a cursor storm, cost a system call per frame: p99 rose from
-     * 9 to 59 ms at 796,000 deliveries/s (docs/benchmarks.md). During a fan-out the tasks wait for its
-     * end and go to each loop together ({@link Handoff}).
+     * 9 to 59 ms at 796,000 deliveries/s (docs/benchmarks.md).
      */
     @Override
     public void execute(Runnable task) {
-        Handoff.execute(channel.eventLoop(), task);
+        channel.eventLoop().execute(task);
     }
 
     @Override
@@ -148,7 +146,7 @@ final class SocketSink implements OutboundQueue.Sink {
      * follow a close frame, and a ping behind a full buffer proves nothing sooner.
      */
     void ping() {
-        Handoff.execute(channel.eventLoop(), this::pingNow);
+        channel.eventLoop().execute(this::pingNow);
     }
 
     private void pingNow() {

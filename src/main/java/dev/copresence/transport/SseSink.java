@@ -16,7 +16,6 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.impl.ConnectionBase;
 
 import dev.copresence.flow.Frame;
-import dev.copresence.flow.Handoff;
 import dev.copresence.flow.OutboundQueue;
 
 /**
@@ -88,7 +87,7 @@ final class SseSink implements OutboundQueue.Sink {
     @Override
     public void execute(Runnable task) {
         if (below != null) {
-            Handoff.execute(below.channel().eventLoop(), task);
+            below.channel().eventLoop().execute(task);
         } else {
             context.runOnContext(v -> task.run());
         }
