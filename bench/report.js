@@ -227,9 +227,10 @@ function steadyTable(scenario, size, observers) {
   if (!runs.length) return;
   md.push(`The warm-up's steps after its first minute, run by run (${fmt(runs[0].st.seconds, 0)} s steps at ${fmt(runs[0].st.rate)} msg/s): the median step's CPU per delivery, whole and without the JIT's threads, the cheapest and dearest step, and the median step's p99. A slow minute of the VM moves one measured step; it moves the median of many little.`, '');
   const oursOf = (n) => runs.find((x) => x.n === n && OURS.has(x.system));
-  table(['run', 'system', 'steps', 'µs/delivery, median step', 'without the JIT', 'cheapest–dearest step', 'p99 ms, median step', 'ratio ours/peer (median steps)'],
+  table(['run', 'system', 'steps', 'µs/delivery, median step', 'without the JIT', 'cheapest–dearest step', 'p99 ms, median step', 'ratio ours/peer (median steps)', 'the same without the JIT'],
     runs.map(({ n, system, st }) => [String(n), OURS.has(system) ? '**' + system + '**' : system, String(st.steps), fmt(st.whole, 2), fmt(st.exJit, 2),
-      `${fmt(st.low, 2)}–${fmt(st.high, 2)}`, fmt(st.p99, 1), OURS.has(system) ? '' : ratio(oursOf(n) && oursOf(n).st.whole, st.whole)]));
+      `${fmt(st.low, 2)}–${fmt(st.high, 2)}`, fmt(st.p99, 1), OURS.has(system) ? '' : ratio(oursOf(n) && oursOf(n).st.whole, st.whole),
+      OURS.has(system) ? '' : ratio(oursOf(n) && oursOf(n).st.exJit, st.exJit)]));
 }
 
 function fanoutSection(scenario, heading, observers = false) {
