@@ -797,10 +797,10 @@ public final class Driver {
         ProcStat.Threads threads = ProcStat.Threads.ZERO;
         for (int pid : serverPids) {
             ticks += ProcStat.cpuTicks(pid);
-            long j = ProcStat.jitTicks(pid);
-            jit = j < 0 ? jit : Math.max(jit, 0) + j;
+            ProcStat.Threads t = ProcStat.Threads.of(pid);
+            jit = t.jitTicks() < 0 ? jit : Math.max(jit, 0) + t.jitTicks();
             rss += ProcStat.rssKb(pid);
-            threads = threads.plus(ProcStat.Threads.of(pid));
+            threads = threads.plus(t);
         }
         if (start) {
             steps[k].cpuTicksStart = ticks;
@@ -1017,47 +1017,32 @@ public final class Driver {
         }
 
         /**
-         * utime + stime of a JVM's JIT compiler threads ({@code C1 CompilerThread0}, {@code C2 CompilerThread0},
-         * ...; the kernel keeps 15 characters of a thread's name): CPU that a server running for days no
-         * longer spends, so that a step can say how much of it was the JVM still compiling. -1 for a
-         * process without such threads (Node's compiler shares its workers with the GC, so it is not split).
+         * A process's threads at one moment, read in one pass over /proc/PID/task (at every step's edge,
+         * on the driver's event loop: one pass, not one per figure):
+         * <ul>
+         * <li>the CPU ticks of its event loops (Vert.x's, or Node's main thread);</li>
+         * <li>of its collector: a JVM's GC threads and its VM Thread, where the serial collector of a
+         * one-CPU JVM collects, but which also runs the JVM's other safepoint work (deoptimisation,
+         * handshakes), so this figure is the collector's at most;</li>
+         * <li>of a JVM's JIT compiler threads ({@code C1 CompilerThread0}, {@code C2 CompilerThread0}, ...;
+         * the kernel keeps 15 characters of a name): CPU a server running for days no longer spends, so
+         * that a step can say how much of it was the JVM still compiling; -1 without such threads (Node's
+         * compiler shares its workers with the GC, so it is not split);</li>
+         * <li>and every thread's context switches, voluntary or not.</li>
+         * </ul>
+         * Threads that end between two readings take their ticks and switches with them, so a figure
+         * can be lower than the truth; the process's total ({@link #cpuTicks}) stays exact. With Redis
+         * among the server's processes (churn, two nodes), its switches count and its loop does not.
          */
-        static long jitTicks(int pid) {
-            long t = -1;
-            try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-                for (Path task : (Iterable<Path>) tasks::iterator) {
-                    try {
-                        String name = Files.readString(task.resolve("comm"));
-                        if (name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")) {
-                            t = Math.max(t, 0) + cpuTicksOf(task.resolve("stat"));
-                        }
-                    } catch (IOException | RuntimeException e) {
-                        // the thread ended between the listing and the read
-                    }
-                }
-            } catch (IOException | RuntimeException e) {
-                return -1; // the process is gone
-            }
-            return t;
-        }
-
-        /**
-         * A process's threads at one moment: the CPU ticks of its event loops (Vert.x's, or Node's main
-         * thread) and of its garbage collector (a JVM's VM Thread, where the serial collector of a
-         * one-CPU JVM collects, and any GC worker), and every thread's context switches, voluntary or
-         * not. A delivery that costs more CPU shows here whether it was the loops' work, the collector's,
-         * or waking up more often (a wake-up on a VM is an interrupt the hypervisor handles). Threads
-         * that ended between two readings take their ticks with them, so a kind's figure can only be
-         * lower than the truth; the process's total ({@link #cpuTicks}) stays exact.
-         */
-        record Threads(long loopTicks, long gcTicks, long switches) {
-            static final Threads NONE = new Threads(-1, -1, -1);
-            /** Where a sum over several processes starts. */
-            static final Threads ZERO = new Threads(0, 0, 0);
+        record Threads(long loopTicks, long gcTicks, long jitTicks, long switches) {
+            static final Threads NONE = new Threads(-1, -1, -1, -1);
+            /** Where a sum over several processes starts (no JIT threads yet). */
+            static final Threads ZERO = new Threads(0, 0, -1, 0);
 
             static Threads of(int pid) {
                 long loop = 0;
                 long gc = 0;
+                long jit = -1;
                 long switches = 0;
                 try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
                     for (Path task : (Iterable<Path>) tasks::iterator) {
@@ -1069,6 +1054,8 @@ public final class Driver {
                                 loop += ticks;
                             } else if (name.equals("VM Thread") || name.startsWith("GC Thread") || name.startsWith("G1 ")) {
                                 gc += ticks;
+                            } else if (name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")) {
+                                jit = Math.max(jit, 0) + ticks;
                             }
                             switches += switchesOf(task.resolve("status"));
                         } catch (IOException | RuntimeException e) {
@@ -1078,7 +1065,7 @@ public final class Driver {
                 } catch (IOException | RuntimeException e) {
                     return NONE; // the process is gone
                 }
-                return new Threads(loop, gc, switches);
+                return new Threads(loop, gc, jit, switches);
             }
 
             boolean known() {
@@ -1087,7 +1074,11 @@ public final class Driver {
 
             /** Several server processes' threads together (two nodes); unknown if any is. */
             Threads plus(Threads o) {
-                return known() && o.known() ? new Threads(loopTicks + o.loopTicks, gcTicks + o.gcTicks, switches + o.switches) : NONE;
+                if (!known() || !o.known()) {
+                    return NONE;
+                }
+                long jit = jitTicks < 0 ? o.jitTicks : o.jitTicks < 0 ? jitTicks : jitTicks + o.jitTicks;
+                return new Threads(loopTicks + o.loopTicks, gcTicks + o.gcTicks, jit, switches + o.switches);
             }
 
             private static long switchesOf(Path status) throws IOException {
