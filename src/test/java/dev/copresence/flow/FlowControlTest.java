@@ -80,19 +80,22 @@ class FlowControlTest {
         String payload = "x".repeat(8 * 1024);
         // the flood and the slow reader, on threads of their own that stop however the test ends
         java.util.concurrent.ExecutorService work = Executors.newFixedThreadPool(2);
+        java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
         try (WsClient fast = WsClient.connect(WsClient.ws(base, "/ws"));
                 RawWebSocket slow = RawWebSocket.connectSlow(base, "/ws", 4096)) {
             fast.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}");
             fast.next("joined");
             slow.text("{\"type\":\"join\",\"doc\":\"" + doc + "\"}");
-            String lastOffset = parse(slow.nextText()).get("offset").asText();
+            JsonNode slowJoined = parse(slow.nextText());
+            String slowMember = slowJoined.get("self").asText();
+            String lastOffset = slowJoined.get("offset").asText();
             fast.next("presence");
 
             long heapBefore = usedHeapAfterGc();
             double slowClosesBefore = metric("copresence_outbound_slow_consumer_closes_total");
             java.util.concurrent.atomic.AtomicLong deepest = new java.util.concurrent.atomic.AtomicLong();
             java.util.concurrent.CompletableFuture<Void> publishing = java.util.concurrent.CompletableFuture.runAsync(() -> {
-                for (int i = 0; i < events; i++) {
+                for (int i = 0; i < events && !over.get(); i++) {
                     for (dev.copresence.channel.Session session : connections.sessions()) {
                         deepest.accumulateAndGet(session.out().bytes(), Math::max);
                     }
@@ -118,9 +121,13 @@ class FlowControlTest {
                 }
                 return read;
             }, work);
+            int leaves = 0;
             for (int i = 0; i < events; i++) {
                 JsonNode m = fast.next();
                 while ("presence".equals(m.path("type").asText())) { // the slow member's leave, once it is closed
+                    assertEquals("leave", m.path("event").asText(), "the only presence event is the slow member's leave: " + m);
+                    assertEquals(slowMember, m.at("/member/id").asText(), "the slow member's: " + m);
+                    assertEquals(1, ++leaves, "one leave");
                     m = fast.next();
                 }
                 assertEquals("broadcast", m.path("type").asText(), "only broadcasts and a leave: " + m);
@@ -155,7 +162,9 @@ class FlowControlTest {
             }
             assertEquals(events, got.size(), "after resuming it has every event");
         } finally {
+            over.set(true); // a flood cut short by a failure stops at its next post
             work.shutdownNow();
+            work.awaitTermination(30, TimeUnit.SECONDS);
         }
     }
 
