@@ -206,11 +206,11 @@ public final class Driver {
         long ops; // churn: joins + leaves completed
         long cpuTicksStart = -1;
         long cpuTicksEnd = -1;
-        /** The part of the server's CPU spent by JVM JIT compiler threads (-1: no server is a JVM). */
-        long jitTicksStart = -1;
-        long jitTicksEnd = -1;
         long rssKbEnd;
-        /** The server's threads at the step's start and end (null: no server, or not measured). */
+        /**
+         * The server's threads at the step's start and end (null: no server, or not measured): its event
+         * loops', collector's and JIT compiler's CPU (the JIT's -1 where no server is a JVM) and switches.
+         */
         ProcStat.Threads threadsStart;
         ProcStat.Threads threadsEnd;
         /** This driver process's own context switches, every thread's. */
@@ -792,23 +792,18 @@ public final class Driver {
             return;
         }
         long ticks = 0;
-        long jit = -1;
         long rss = 0;
         ProcStat.Threads threads = ProcStat.Threads.ZERO;
         for (int pid : serverPids) {
             ticks += ProcStat.cpuTicks(pid);
-            ProcStat.Threads t = ProcStat.Threads.of(pid);
-            jit = t.jitTicks() < 0 ? jit : Math.max(jit, 0) + t.jitTicks();
             rss += ProcStat.rssKb(pid);
-            threads = threads.plus(t);
+            threads = threads.plus(ProcStat.Threads.of(pid));
         }
         if (start) {
             steps[k].cpuTicksStart = ticks;
-            steps[k].jitTicksStart = jit;
             steps[k].threadsStart = threads;
         } else {
             steps[k].cpuTicksEnd = ticks;
-            steps[k].jitTicksEnd = jit;
             steps[k].rssKbEnd = rss;
             steps[k].threadsEnd = threads;
         }
@@ -971,11 +966,11 @@ public final class Driver {
                     .put("received", s.received).put("ops", s.ops);
             if (s.cpuTicksStart >= 0 && s.cpuTicksEnd >= 0) {
                 so.put("cpuTicks", s.cpuTicksEnd - s.cpuTicksStart).put("serverRssKb", s.rssKbEnd);
-                if (s.jitTicksStart >= 0 && s.jitTicksEnd >= 0) {
-                    // a compiler thread the JVM added for a busy moment may have ended since the start
-                    so.put("jitTicks", Math.max(0, s.jitTicksEnd - s.jitTicksStart));
-                }
                 if (s.threadsStart != null && s.threadsEnd != null && s.threadsStart.known() && s.threadsEnd.known()) {
+                    if (s.threadsStart.jitTicks() >= 0 && s.threadsEnd.jitTicks() >= 0) {
+                        // a compiler thread the JVM added for a busy moment may have ended since the start
+                        so.put("jitTicks", Math.max(0, s.threadsEnd.jitTicks() - s.threadsStart.jitTicks()));
+                    }
                     so.put("loopTicks", Math.max(0, s.threadsEnd.loopTicks() - s.threadsStart.loopTicks()))
                             .put("gcTicks", Math.max(0, s.threadsEnd.gcTicks() - s.threadsStart.gcTicks()))
                             .put("ctxSwitches", Math.max(0, s.threadsEnd.switches() - s.threadsStart.switches()));
