@@ -111,15 +111,16 @@ class FlowControlTest {
             java.util.concurrent.CompletableFuture<SlowReader> slowRead = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                 org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
                         .until(() -> metric("copresence_outbound_slow_consumer_closes_total") > slowClosesBefore);
-                SlowReader read = new SlowReader(new HashSet<>(), joinedAt);
+                Set<Integer> read = new HashSet<>();
+                String offset = joinedAt;
                 for (String text = slow.nextText(); text != null; text = slow.nextText()) {
                     JsonNode m = parse(text);
                     if ("broadcast".equals(m.path("type").asText())) {
-                        read.got().add(m.at("/data/i").asInt());
-                        read = new SlowReader(read.got(), m.get("offset").asText());
+                        read.add(m.at("/data/i").asInt());
+                        offset = m.get("offset").asText();
                     }
                 }
-                return read;
+                return new SlowReader(read, offset);
             }, work);
             int leaves = 0;
             for (int i = 0; i < events; i++) {
