@@ -31,8 +31,12 @@ public final class InboundQueue {
         };
     }
 
-    // mostly empty: a connection's messages usually run one at a time (it grows when they queue up)
-    private final ArrayDeque<Supplier<Uni<Void>>> waiting = new ArrayDeque<>(1);
+    /**
+     * Made when a task must wait behind another: a connection's messages usually run one at a time,
+     * and tens of thousands of connections sit idle. It grows while tasks queue up, and {@link #trim}
+     * lets it go once they have run.
+     */
+    private ArrayDeque<Supplier<Uni<Void>>> waiting;
     private final Reader reader;
     private final int pauseAt;
     private final int max;
@@ -52,7 +56,9 @@ public final class InboundQueue {
     public boolean offer(Supplier<Uni<Void>> task) {
         synchronized (this) {
             if (running) {
-                if (waiting.size() >= max) {
+                if (waiting == null) {
+                    waiting = new ArrayDeque<>(2);
+                } else if (waiting.size() >= max) {
                     return false;
                 }
                 waiting.addLast(task);
@@ -110,8 +116,8 @@ public final class InboundQueue {
     }
 
     private synchronized Supplier<Uni<Void>> next() {
-        Supplier<Uni<Void>> task = waiting.pollFirst();
-        if (paused && waiting.size() <= pauseAt / 2) {
+        Supplier<Uni<Void>> task = waiting == null ? null : waiting.pollFirst();
+        if (paused && waiting() <= pauseAt / 2) {
             paused = false;
             if (!held) {
                 reader.resume();
@@ -160,6 +166,17 @@ public final class InboundQueue {
     }
 
     public synchronized int waiting() {
-        return waiting.size();
+        return waiting == null ? 0 : waiting.size();
+    }
+
+    /**
+     * Lets the queue's storage go if nothing waits: an array grown by a burst of messages would
+     * otherwise stay as large for the connection's life. Called now and then (the liveness tick),
+     * not after every task, so that a busy connection does not make a new one for each burst.
+     */
+    public synchronized void trim() {
+        if (waiting != null && waiting.isEmpty()) {
+            waiting = null;
+        }
     }
 }

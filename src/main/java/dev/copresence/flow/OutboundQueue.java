@@ -357,6 +357,21 @@ public final class OutboundQueue {
         return depthLocked();
     }
 
+    /**
+     * Frames queued, as {@link #depth}; and if there are none, lets the queue's storage go. A burst
+     * grows the deque and the conflation map up to the bounds, and neither ever shrinks: a connection
+     * would otherwise hold them, as large, for its life. Called now and then (the liveness tick samples
+     * each socket's depth as it pings it), not at every drain, so that a busy socket does not make them
+     * anew for each burst.
+     */
+    public synchronized int depthTrimmed() {
+        if (items == 0) {
+            queue = null;
+            queuedByKey = null;
+        }
+        return depthLocked();
+    }
+
     private int depthLocked() {
         return first != null ? items + 1 : items;
     }

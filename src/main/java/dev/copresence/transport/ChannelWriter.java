@@ -11,7 +11,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.VoidChannelPromise;
 
 import dev.copresence.flow.Frame;
 
@@ -27,13 +26,10 @@ final class ChannelWriter {
     private final ChannelHandlerContext context;
     /** The channel's transport when nothing below {@link #context} writes; null otherwise. */
     private final Channel.Unsafe transport;
-    /** Writes report nothing back: a failure closes the channel, and the connection's close handler runs. */
-    private final ChannelPromise noCompletion;
 
     ChannelWriter(ChannelHandlerContext below) {
         this.context = below;
         this.transport = nothingWritesBelow(below.pipeline(), below) ? below.channel().unsafe() : null;
-        this.noCompletion = new VoidChannelPromise(below.channel(), false);
     }
 
     Channel channel() {
@@ -43,10 +39,19 @@ final class ChannelWriter {
     /** Writes a frame's bytes, sent at the next {@link #flush}. */
     void write(Frame frame) {
         if (transport != null) {
-            transport.write(bytes(frame), noCompletion);
+            transport.write(bytes(frame), noCompletion());
         } else {
-            context.write(bytes(frame), noCompletion);
+            context.write(bytes(frame), noCompletion());
         }
+    }
+
+    /**
+     * The channel's own promise that reports nothing back, not even to the pipeline: a failed write
+     * closes the channel, and the connection's close handler runs. One per channel, made by Netty
+     * with it: a promise of the writer's own would be another object per connection.
+     */
+    private ChannelPromise noCompletion() {
+        return context.channel().unsafe().voidPromise();
     }
 
     void flush() {
@@ -59,7 +64,7 @@ final class ChannelWriter {
 
     /** Writes and flushes bytes of the writer's own (a ping): rare, so through the pipeline. */
     void writeAndFlush(ByteBuf bytes) {
-        context.writeAndFlush(bytes, noCompletion);
+        context.writeAndFlush(bytes, noCompletion());
     }
 
     /** Runs {@code then} once what was written so far has left, or failed. */

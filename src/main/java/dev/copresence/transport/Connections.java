@@ -38,42 +38,7 @@ import dev.copresence.security.Tokens;
 public final class Connections {
     private static final Logger LOG = Logger.getLogger(Connections.class);
 
-    /**
-     * An open WebSocket: its session, the socket its queue writes to, and when the socket was last
-     * pinged. The liveness tick visits every connection every second, and each object it reads is a
-     * cache miss when there are thousands: the time of the last ping lives here, where the tick
-     * already is, rather than in the socket, which it then touches only to ping.
-     */
-    static final class Open {
-        private final Session session;
-        private final SocketSink socket;
-        /** Read and written by the liveness tick only. */
-        private long lastPingNanos = System.nanoTime();
-
-        Open(Session session, SocketSink socket) {
-            this.session = session;
-            this.socket = socket;
-        }
-
-        Session session() {
-            return session;
-        }
-
-        SocketSink socket() {
-            return socket;
-        }
-
-        /** True, once per period, when {@code periodNanos} have passed since the last ping: the tick then pings. */
-        boolean pingDue(long nowNanos, long periodNanos) {
-            if (nowNanos - lastPingNanos < periodNanos) {
-                return false;
-            }
-            lastPingNanos = nowNanos;
-            return true;
-        }
-    }
-
-    private final Map<String, Open> open = new ConcurrentHashMap<>();
+    private final Map<String, SocketSink> open = new ConcurrentHashMap<>();
     private final CommandHandler handler;
     private final Membership membership;
     private final CopresenceConfig config;
@@ -105,8 +70,9 @@ public final class Connections {
         // a close goes through the queue: what was queued before it (the error that explains it) is sent first
         Session session = new Session(connection.id(), boundDoc, out, out::close,
                 new RateLimiter(config.limits().rate(), config.limits().burst()),
-                new InboundQueue(reader(tcp), config.limits().inboundPending()));
-        open.put(connection.id(), new Open(session, socket));
+                new InboundQueue(socket, config.limits().inboundPending()));
+        socket.attach(session);
+        open.put(connection.id(), socket);
         socket.dropHttpIdleTimer(); // registered: the liveness tick now watches it
         UserRef user = connection.userData().remove(UpgradeChecks.USER);
         Tokens.Grant grant = connection.userData().remove(UpgradeChecks.GRANT);
@@ -130,20 +96,6 @@ public final class Connections {
                     return null;
                 }));
         return Uni.createFrom().voidItem();
-    }
-
-    private static InboundQueue.Reader reader(ConnectionBase tcp) {
-        return new InboundQueue.Reader() {
-            @Override
-            public void pause() {
-                tcp.doPause();
-            }
-
-            @Override
-            public void resume() {
-                tcp.doResume();
-            }
-        };
     }
 
     /** Close code of a bound connection whose join on open failed. */
@@ -228,37 +180,37 @@ public final class Connections {
      * written has left.
      */
     void ping(WebSocketConnection connection) {
-        Open o = open.get(connection.id());
-        if (o == null) {
+        SocketSink socket = open.get(connection.id());
+        if (socket == null) {
             return;
         }
-        Session session = o.session();
+        Session session = socket.session();
         session.touch();
-        ClientPings pings = o.socket().clientPings(() -> new ClientPings(config.limits().rate(), config.limits().burst()));
+        ClientPings pings = socket.clientPings(() -> new ClientPings(config.limits().rate(), config.limits().burst()));
         if (!pings.withinRate()) {
             metrics.rejected("ping_rate_limited");
             if (pings.flooding()) {
                 session.close(1008, "pings over the rate limit persistently");
             }
         }
-        if (pings.pileUp(o.socket().writable())) {
-            session.inbound().holdReading(o.socket()::whenFlushed);
+        if (pings.pileUp(socket.writable())) {
+            session.inbound().holdReading(socket::whenFlushed);
         }
     }
 
     private Session session(WebSocketConnection connection) {
-        Open o = open.get(connection.id());
-        return o == null ? null : o.session();
+        SocketSink socket = open.get(connection.id());
+        return socket == null ? null : socket.session();
     }
 
     Uni<Void> closed(WebSocketConnection connection) {
-        Open o = open.remove(connection.id());
-        if (o == null) {
+        SocketSink socket = open.remove(connection.id());
+        if (socket == null) {
             return Uni.createFrom().voidItem();
         }
         // a close the client began is answered with a frame that may wait behind what it did not read
-        o.socket().closeWithinDeadline();
-        return membership.closed(o.session());
+        socket.closeWithinDeadline();
+        return membership.closed(socket.session());
     }
 
     /**
@@ -295,10 +247,10 @@ public final class Connections {
      * is still queued is dropped, so that nothing follows a close frame: the client resumes elsewhere.
      */
     Uni<Void> closeAll(int code, String reason) {
-        open.values().forEach(o -> o.session().out().discard());
+        open.values().forEach(socket -> socket.session().out().discard());
         List<Uni<Void>> closes = new java.util.ArrayList<>();
-        for (Open o : open.values()) {
-            WebSocketConnection connection = o.socket().connection();
+        for (SocketSink socket : open.values()) {
+            WebSocketConnection connection = socket.connection();
             if (connection.isOpen()) {
                 closes.add(connection.close(new CloseReason(code, reason)).onFailure().recoverWithNull());
             }
@@ -307,12 +259,12 @@ public final class Connections {
     }
 
     /** The open connections, as they come (a live view: no copy per liveness tick). */
-    Collection<Open> open() {
+    Collection<SocketSink> open() {
         return open.values();
     }
 
     public List<Session> sessions() {
-        return open.values().stream().map(Open::session).toList();
+        return open.values().stream().map(SocketSink::session).toList();
     }
 
     public int count() {

@@ -72,18 +72,20 @@ public final class Liveness {
     void closeIdle() {
         long now = System.nanoTime();
         long nowMillis = System.currentTimeMillis();
-        for (Connections.Open open : connections.open()) {
-            Session session = open.session();
+        for (SocketSink socket : connections.open()) {
+            Session session = socket.session();
             if (now - session.lastReceivedNanos() > idleNanos) {
                 session.close(4408, "idle timeout: nothing received for "
                         + TimeUnit.NANOSECONDS.toSeconds(idleNanos) + " s");
             } else if (nowMillis >= session.tokenExpiresAt()) {
                 session.close(4401, "token expired");
-            } else if (open.pingDue(now, pingDueNanos)) {
+            } else if (socket.pingDue(now, pingDueNanos)) {
                 // sampled when the socket is pinged, not at every tick: the queue is then the only
-                // other object a visit reads, for a connection in every ping period
-                metrics.queueDepth(session.out().depth());
-                open.socket().ping();
+                // other object a visit reads, for a connection in every ping period; the queues
+                // are trimmed then too, for the same reason
+                metrics.queueDepth(session.out().depthTrimmed());
+                session.inbound().trim();
+                socket.ping();
             }
         }
     }

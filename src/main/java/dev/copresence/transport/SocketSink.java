@@ -15,11 +15,18 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 
+import dev.copresence.channel.Session;
 import dev.copresence.flow.Frame;
+import dev.copresence.flow.InboundQueue;
 import dev.copresence.flow.OutboundQueue;
 
 /**
- * An outbound queue's way to one WebSocket: straight to its Netty channel, below websockets-next.
+ * One open WebSocket as the node holds it: its session, when it was last pinged, how its reading is
+ * paused ({@link InboundQueue.Reader}), and its outbound queue's way to the socket: straight to its
+ * Netty channel, below websockets-next. All of it in one object because tens of thousands of
+ * connections sit idle, and each object more is a header and a reference more for every one of them.
+ *
+ * <p>The outbound side:
  * {@code sendText} would encode the text again for every socket, complete a future per frame through
  * Mutiny, and flush each frame with its own system call; a fan-out to thousands of sockets is
  * dominated by exactly that. Here each frame is already a whole WebSocket frame, the same bytes for
@@ -27,7 +34,7 @@ import dev.copresence.flow.OutboundQueue;
  * socket but the buffer's wrapper. Writes are not flushed until the queue has written all it holds,
  * and the channel's own bounded buffer (its write-buffer water marks) says when to stop.
  */
-final class SocketSink implements OutboundQueue.Sink {
+final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
     /** A final ping frame (opcode 9) without payload: servers do not mask (RFC 6455 §5.5.2). */
     private static final byte[] PING = { (byte) 0x89, 0 };
 
@@ -37,21 +44,60 @@ final class SocketSink implements OutboundQueue.Sink {
     static final long CLOSE_DEADLINE_SECONDS = 10;
 
     private final WebSocketConnection connection;
+    /** The HTTP connection under the socket: pausing it is the only way to stop reading a WebSocket in 3.34. */
+    private final ConnectionBase tcp;
     private final Channel channel;
     /** Where frames enter the channel: below the frame encoder, above TLS where there is TLS. */
     private final ChannelWriter writer;
     private final SocketMetrics metrics;
     /** Null until the client's first ping (browsers send none). */
     private ClientPings clientPings;
+    /** Set once, before the socket is registered: whoever finds it registered sees it. */
+    private Session session;
+    /**
+     * Read and written by the liveness tick only, which visits every connection every second: the time
+     * of the last ping lives here, with the session it reads, rather than in another object, which
+     * would be one more cache miss per connection per tick when there are thousands.
+     */
+    private long lastPingNanos = System.nanoTime();
 
     SocketSink(WebSocketConnection connection, ConnectionBase tcp, SocketMetrics metrics, int socketBuffer) {
         this.connection = connection;
+        this.tcp = tcp;
         this.channel = tcp.channelHandlerContext().channel();
         ChannelHandlerContext encoder = channel.pipeline().context(WebSocketFrameEncoder.class);
         // without one (not seen on Vert.x 4.5) the frame's bytes pass every handler: an encoder lets bytes through
         this.writer = new ChannelWriter(encoder != null ? encoder : tcp.channelHandlerContext());
         this.metrics = metrics;
         channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(socketBuffer / 2, socketBuffer));
+    }
+
+    /** The session this socket serves; called once, before the socket is registered. */
+    void attach(Session session) {
+        this.session = session;
+    }
+
+    Session session() {
+        return session;
+    }
+
+    /** True, once per period, when {@code periodNanos} have passed since the last ping: the tick then pings. */
+    boolean pingDue(long nowNanos, long periodNanos) {
+        if (nowNanos - lastPingNanos < periodNanos) {
+            return false;
+        }
+        lastPingNanos = nowNanos;
+        return true;
+    }
+
+    @Override
+    public void pause() {
+        tcp.doPause();
+    }
+
+    @Override
+    public void resume() {
+        tcp.doResume();
     }
 
     /**

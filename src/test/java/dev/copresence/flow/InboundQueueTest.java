@@ -70,4 +70,38 @@ class InboundQueueTest {
         release.get().run();
         assertEquals(List.of("pause", "resume"), reading);
     }
+
+    @Test
+    void trimmingWhileTasksWaitLosesNoneAndTheyRunInArrivalOrder() {
+        InboundQueue queue = new InboundQueue(reader, 8);
+        List<String> ran = new ArrayList<>();
+        AtomicReference<UniEmitter<? super Void>> running = new AtomicReference<>();
+        queue.offer(() -> {
+            ran.add("first");
+            return Uni.createFrom().<Void>emitter(running::set); // runs, and does not finish yet
+        });
+        for (String name : List.of("second", "third")) {
+            queue.offer(() -> {
+                ran.add(name);
+                return Uni.createFrom().voidItem();
+            });
+        }
+        queue.trim();
+        assertEquals(2, queue.waiting(), "a trim takes nothing that waits");
+        running.get().complete(null);
+        assertEquals(List.of("first", "second", "third"), ran);
+        queue.trim(); // now empty: its storage goes, and it queues as before
+        queue.offer(() -> {
+            ran.add("fourth");
+            return Uni.createFrom().<Void>emitter(running::set);
+        });
+        queue.offer(() -> {
+            ran.add("fifth");
+            return Uni.createFrom().voidItem();
+        });
+        assertEquals(1, queue.waiting());
+        running.get().complete(null);
+        assertEquals(List.of("first", "second", "third", "fourth", "fifth"), ran);
+        assertEquals(0, queue.waiting());
+    }
 }

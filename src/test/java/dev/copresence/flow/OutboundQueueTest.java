@@ -307,6 +307,40 @@ class OutboundQueueTest {
     }
 
     @Test
+    void trimmingAQueueThatHoldsFramesLosesAndReordersNothing() {
+        OutboundQueue q = queue(1 << 20, 1000, 1);
+        offer(q, "first", null); // held by the socket: the others wait in the queue
+        offer(q, "a1", "A");
+        offer(q, "d1", null);
+        assertEquals(2, q.depthTrimmed(), "what waits, as depth() says");
+        assertTrue(offer(q, "a2", "A"), "the trim left the conflation of A in place");
+        assertEquals(1, counts.conflated.get());
+        sink.sendAll();
+        assertEquals(List.of("first", "a2", "d1"), sink.written());
+    }
+
+    @Test
+    void aQueueTrimmedOnceEmptyQueuesAndConflatesAsBefore() {
+        OutboundQueue q = queue(1 << 20, 1000, 1);
+        offer(q, "x", null);
+        for (int i = 0; i < 100; i++) { // a burst: the queue grows to hold it
+            offer(q, "b" + i, "B" + i);
+        }
+        sink.sendAll();
+        assertEquals(0, q.depthTrimmed());
+        offer(q, "y", null); // taken by the socket at once
+        offer(q, "a1", "A");
+        offer(q, "a2", "A");
+        offer(q, "z", null);
+        assertEquals(2, q.depth());
+        assertEquals(1, counts.conflated.get(), "a2 replaced a1");
+        assertEquals("a2".length() + "z".length(), q.bytes());
+        sink.sendAll();
+        assertEquals(List.of("y", "a2", "z"), sink.written().subList(101, 104));
+        assertEquals(0, q.bytes());
+    }
+
+    @Test
     void keysOfDifferentFramesDoNotInterfere() {
         OutboundQueue q = queue(1 << 20, 1000, 1);
         offer(q, "x", null);
