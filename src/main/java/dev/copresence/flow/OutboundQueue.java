@@ -103,10 +103,13 @@ public final class OutboundQueue {
      * fan-out to thousands of sockets would otherwise touch twice. Everything in {@link #queue} is newer.
      */
     private Frame first;
-    /** Created when a frame must wait behind another; its size is kept in {@link #items} so that an empty one is not touched. */
+    /**
+     * Made when a frame must wait behind another (again after a {@link #trimAndDepth}); its size is
+     * kept in {@link #items} so that an empty one is not touched.
+     */
     private ArrayDeque<Item> queue;
     private int items;
-    /** Created on the first keyed frame: most connections never queue one. */
+    /** Made on the first keyed frame (most connections never queue one), again after a {@link #trimAndDepth}. */
     private Map<Object, Item> queuedByKey;
     private long bytes;
     /** A drain task is given to the socket's thread, or waits for the socket to take more. */
@@ -358,13 +361,13 @@ public final class OutboundQueue {
     }
 
     /**
-     * Frames queued, as {@link #depth}; and if there are none, lets the queue's storage go. A burst
-     * grows the deque and the conflation map up to the bounds, and neither ever shrinks: a connection
-     * would otherwise hold them, as large, for its life. Called now and then (the liveness tick samples
-     * each socket's depth as it pings it), not at every drain, so that a busy socket does not make them
-     * anew for each burst.
+     * Lets the queue's storage go if nothing is queued, and returns the frames queued, as
+     * {@link #depth}. A burst grows the deque and the conflation map up to the bounds, and neither
+     * ever shrinks: a connection would otherwise hold them, as large, for its life. Called once per
+     * ping period (the liveness tick samples each socket's depth as it pings it), not at every drain,
+     * so that a busy socket makes them anew at most that often rather than for each burst.
      */
-    public synchronized int depthTrimmed() {
+    public synchronized int trimAndDepth() {
         if (items == 0) {
             queue = null;
             queuedByKey = null;

@@ -23,8 +23,9 @@ import dev.copresence.config.CopresenceConfig;
  * Once a second: pings the clients due a ping (every {@code copresence.ping-interval}, to the tick),
  * closes connections that went silent (nothing at all received, pongs to the
  * server's pings included, for the idle timeout: 4408) or whose token expired (4401), and samples
- * the outbound queue of each socket it pings for metrics. Created at start-up: its gauges must be
- * there for the first scrape, not only after the scheduler's first run.
+ * the outbound queue of each socket it pings for metrics, letting its queues drop storage a burst
+ * grew. Created at start-up: its gauges must be there for the first scrape, not only after the
+ * scheduler's first run.
  */
 @Startup
 @Singleton
@@ -80,10 +81,9 @@ public final class Liveness {
             } else if (nowMillis >= session.tokenExpiresAt()) {
                 session.close(4401, "token expired");
             } else if (socket.pingDue(now, pingDueNanos)) {
-                // sampled when the socket is pinged, not at every tick: the queue is then the only
-                // other object a visit reads, for a connection in every ping period; the queues
-                // are trimmed then too, for the same reason
-                metrics.queueDepth(session.out().depthTrimmed());
+                // sampled when the socket is pinged, not at every tick: a visit reads the queues only
+                // once per ping period; they let go of storage a burst grew then too
+                metrics.queueDepth(session.out().trimAndDepth());
                 session.inbound().trim();
                 socket.ping();
             }

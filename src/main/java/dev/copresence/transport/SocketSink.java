@@ -90,11 +90,13 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
         return true;
     }
 
+    /** Stops reading the client (its inbound queue is full, or its pings pile up behind a full socket): TCP pushes back. */
     @Override
     public void pause() {
         tcp.doPause();
     }
 
+    /** Reads the client again. */
     @Override
     public void resume() {
         tcp.doResume();

@@ -312,7 +312,7 @@ class OutboundQueueTest {
         offer(q, "first", null); // held by the socket: the others wait in the queue
         offer(q, "a1", "A");
         offer(q, "d1", null);
-        assertEquals(2, q.depthTrimmed(), "what waits, as depth() says");
+        assertEquals(2, q.trimAndDepth(), "what waits, as depth() says");
         assertTrue(offer(q, "a2", "A"), "the trim left the conflation of A in place");
         assertEquals(1, counts.conflated.get());
         sink.sendAll();
@@ -327,7 +327,7 @@ class OutboundQueueTest {
             offer(q, "b" + i, "B" + i);
         }
         sink.sendAll();
-        assertEquals(0, q.depthTrimmed());
+        assertEquals(0, q.trimAndDepth());
         offer(q, "y", null); // taken by the socket at once
         offer(q, "a1", "A");
         offer(q, "a2", "A");
