@@ -163,6 +163,33 @@ class BenchSmokeIT {
         }
     }
 
+    /** {@code bench/idle-inside.sh} with tiny numbers, for both JVM servers: it runs and reports what it is for. */
+    @TestFactory
+    Stream<DynamicTest> idleInsideReportsTheHeapsClassesAndTheThreadsCpu() throws Exception {
+        Assumptions.assumeFalse(Boolean.getBoolean("bench.smoke.skip"), "bench.smoke.skip=true");
+        Path root = Path.of("").toAbsolutePath();
+        Assumptions.assumeTrue(Files.exists(root.resolve("target/quarkus-app/quarkus-run.jar")),
+                "target/quarkus-app/quarkus-run.jar is missing: run through `./mvnw verify`");
+        return Stream.of("copresence", "vertx").map(system -> DynamicTest.dynamicTest(system, () -> {
+            Path log = root.resolve("target/bench-smoke/idle-inside-" + system + ".log");
+            Files.createDirectories(log.getParent());
+            Process p = new ProcessBuilder("bash", "bench/idle-inside.sh", system, "50", "1", "1")
+                    .directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            boolean done = p.waitFor(240, TimeUnit.SECONDS);
+            if (!done) {
+                p.descendants().forEach(ProcessHandle::destroy);
+                p.destroy();
+            }
+            String output = read(log);
+            assertTrue(done && p.exitValue() == 0, () -> "bench/idle-inside.sh " + system + " failed; its output:\n" + output);
+            assertTrue(output.matches("(?s).*heap per connection \\(jmap -histo:live, filler arrays left out\\): \\d+ B.*"),
+                    () -> "no heap per connection:\n" + output);
+            assertTrue(output.contains(system.equals("copresence") ? "dev.copresence.channel.Session" : "VertxPeer$Member"),
+                    () -> "the server's own per-connection class is not among those that grew:\n" + output);
+            assertTrue(output.matches("(?s).*CPU while idle, 1 s: [0-9.]+ ms/s.*"), () -> "no idle CPU:\n" + output);
+        }));
+    }
+
     static String read(Path log) {
         try {
             return Files.readString(log);

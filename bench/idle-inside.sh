@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# What N idle joined connections cost inside one JVM server, where the idle scenario only gives the
+# totals: the classes whose heap grew (jmap -histo:live before and after, per connection), then each
+# thread's CPU while the connections sit idle (from /proc, SETTLE seconds after they joined, over
+# WINDOW seconds). Server on CPU 0, driver on CPU 1, as bench/run.sh does.
+#   bench/idle-inside.sh copresence|vertx [N] [SETTLE] [WINDOW]    (defaults 5000, 60, 30)
+# BENCH_COPRESENCE_JAR picks the service's jar (default: target/quarkus-app, built if missing);
+# PROFILE=1 also records the window with async-profiler (its agent fetched from Maven Central) and
+# prints where the server's samples fell.
+set -euo pipefail
+SYSTEM="${1:?copresence or vertx}"; N="${2:-5000}"; SETTLE="${3:-60}"; WINDOW="${4:-30}"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+JDK=/usr/lib/jvm/temurin-25-jdk-amd64/bin
+[[ -x $JDK/java ]] || JDK="$(dirname "$(readlink -f "$(command -v java)")")"
+JAR="${BENCH_COPRESENCE_JAR:-$ROOT/target/quarkus-app/quarkus-run.jar}"
+DRIVER="$ROOT/bench/driver/target/bench-driver.jar"
+PEER="$ROOT/bench/vertx-peer/target/bench-vertx-peer.jar"
+[[ -f $JAR ]] || (cd "$ROOT" && ./mvnw -q -B package -DskipTests)
+[[ -f $DRIVER ]] || (cd "$ROOT/bench/driver" && ../../mvnw -q -B package -DskipTests)
+[[ -f $PEER ]] || (cd "$ROOT/bench/vertx-peer" && ../../mvnw -q -B package -DskipTests)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+OUT="$(mktemp -d)"
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$OUT"' EXIT
+
+case "$SYSTEM" in
+  copresence) PROTO=copresence
+    QUARKUS_HTTP_PORT="$PORT" QUARKUS_LOG_LEVEL=WARN taskset -c 0 "$JDK/java" -Xmx2g -jar "$JAR" >"$OUT/server.log" 2>&1 & ;;
+  vertx) PROTO=raw
+    taskset -c 0 "$JDK/java" -Xmx2g -Dport="$PORT" -jar "$PEER" >"$OUT/server.log" 2>&1 & ;;
+  *) echo "unknown system: $SYSTEM" >&2; exit 2 ;;
+esac
+SERVER=$!; pids+=("$SERVER")
+until curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do sleep 0.3; done
+
+# idle_clients COUNT NAME: COUNT connections, each joined to a document of 10 members, held until NAME/done
+idle_clients() {
+  mkdir -p "$OUT/$2"
+  taskset -c 1 "$JDK/java" -Xmx1g -XX:+UseSerialGC -jar "$DRIVER" run --proc 0 --procs 1 --barrier "$OUT/$2" \
+    --out "$OUT/$2.json" --scenario idle --proto "$PROTO" --urls "ws://127.0.0.1:$PORT/ws" --conns "$1" \
+    --total-conns "$1" --rates 0 --step-seconds 1 --server-pids "$SERVER" >"$OUT/$2.log" 2>&1 &
+  pids+=($!)
+  until ls "$OUT/$2"/ready.* >/dev/null 2>&1; do sleep 0.3; done
+}
+# threads: name (as /proc shows it, 15 characters), CPU ticks, context switches; summed over threads of one name
+threads() {
+  for t in /proc/"$SERVER"/task/*; do
+    printf '%s %s %s\n' "$(tr ' ' _ <"$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")" \
+      "$(awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}' "$t/status")"
+  done 2>/dev/null
+}
+
+idle_clients 200 warm # the path once, so that the classes it loads are not counted as the connections'
+touch "$OUT/warm/done"
+"$JDK/jmap" -histo:live "$SERVER" >"$OUT/before"
+idle_clients "$N" idle
+sleep 3
+"$JDK/jmap" -histo:live "$SERVER" >"$OUT/after"
+sleep "$SETTLE"
+"$JDK/jmap" -histo:live "$SERVER" >"$OUT/settled"
+AGENT=""
+if [[ "${PROFILE:-0}" = 1 ]]; then
+  (cd "$ROOT" && ./mvnw -q -B dependency:copy -Dartifact=tools.profiler:async-profiler:4.2:jar:linux-x64 \
+    -DoutputDirectory="$OUT/ap" -Dmdep.useBaseVersion=true)
+  (cd "$OUT/ap" && unzip -q -o ./*.jar)
+  AGENT="$(find "$OUT/ap" -name libasyncProfiler.so | head -1)"
+  "$JDK/jcmd" "$SERVER" JVMTI.agent_load "$AGENT" '"start,event=cpu,interval=1ms,cstack=vm"' >/dev/null
+fi
+threads >"$OUT/t0"; sleep "$WINDOW"; threads >"$OUT/t1"
+if [[ -n $AGENT ]]; then
+  "$JDK/jcmd" "$SERVER" JVMTI.agent_load "$AGENT" "\"stop,file=$OUT/profile.collapsed,collapsed\"" >/dev/null
+fi
+touch "$OUT/idle/done"
+
+echo "$SYSTEM, $N idle joined connections; JDK: $("$JDK/java" -version 2>&1 | head -1)"
+python3 - "$OUT" "$N" "$WINDOW" "$(getconf CLK_TCK)" "$SETTLE" <<'PY'
+import collections, os, re, sys
+out, n, window, hz = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+def histo(path):
+    rows = {}
+    for line in open(path):
+        m = re.match(r'\s*\d+:\s+(\d+)\s+(\d+)\s+(\S+)', line)
+        if m:  # lambdas' and hidden classes' addresses differ from run to run
+            rows[re.sub(r'0x[0-9a-f]+', '', m.group(3))] = (int(m.group(1)), int(m.group(2)))
+    return rows
+def grown(before, after):
+    rows = []
+    for name in set(before) | set(after):
+        if 'FillerElement' in name:  # the collector's filler arrays: free space, not objects
+            continue
+        b, a = before.get(name, (0, 0)), after.get(name, (0, 0))
+        rows.append(((a[1] - b[1]) / n, (a[0] - b[0]) / n, name))
+    return sorted(rows, reverse=True)
+before = histo(out + '/before')
+joined, settled = grown(before, histo(out + '/after')), grown(before, histo(out + '/settled'))
+print(f"heap per connection (jmap -histo:live, filler arrays left out): {sum(g[0] for g in joined):.0f} B "
+      f"3 s after the last joined, {sum(g[0] for g in settled):.0f} B after {sys.argv[5]} s more; "
+      "bytes and instances per connection of the classes that grew, at the first:")
+for size, count, name in joined:
+    if size >= 16:
+        print(f"  {size:7.1f} B  {count:5.2f}  {name}")
+def threads(path):
+    rows = collections.defaultdict(lambda: [0, 0])
+    for line in open(path):
+        p = line.split()
+        if len(p) == 3:
+            rows[p[0]][0] += int(p[1]); rows[p[0]][1] += int(p[2])
+    return rows
+t0, t1 = threads(out + '/t0'), threads(out + '/t1')
+cpu = {k: (t1[k][0] - t0.get(k, [0, 0])[0], t1[k][1] - t0.get(k, [0, 0])[1]) for k in t1}
+print(f"CPU while idle, {window:.0f} s: {sum(c for c, _ in cpu.values()) * 1000 / hz / window:.1f} ms/s")
+for name, (ticks, switches) in sorted(cpu.items(), key=lambda kv: -kv[1][0]):
+    if ticks or switches > window:
+        print(f"  {name:16s} {ticks * 1000 / hz / window:6.2f} ms/s  {switches / window:7.1f} switches/s")
+profile = out + '/profile.collapsed'
+if os.path.exists(profile):
+    where = [('writing pings', 'pingNow'), ('reading what clients send (pongs)', 'epollInReady'),
+             ('the liveness tick', 'Liveness.closeIdle'), ('the JIT', 'CompileBroker'),
+             ('the event loops otherwise (waiting, tasks)', 'EpollEventLoop.run')]
+    counts, total = collections.Counter(), 0
+    for line in open(profile):
+        stack, _, samples = line.rstrip().rpartition(' ')
+        total += int(samples)
+        counts[next((label for label, frame in where if frame in stack), 'other')] += int(samples)
+    print(f"async-profiler, {total} samples of 1 ms of CPU:")
+    for label, samples in counts.most_common():
+        print(f"  {samples * 100 / total:5.1f} %  {label}")
+PY
