@@ -13,6 +13,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 JDK=/usr/lib/jvm/temurin-25-jdk-amd64/bin
 [[ -x $JDK/java ]] || JDK="$(dirname "$(readlink -f "$(command -v java)")")"
 JAR="${BENCH_COPRESENCE_JAR:-$ROOT/target/quarkus-app/quarkus-run.jar}"
+if [[ -n ${BENCH_COPRESENCE_JAR:-} && ! -f $JAR ]]; then echo "BENCH_COPRESENCE_JAR: no such file: $JAR" >&2; exit 2; fi
 DRIVER="$ROOT/bench/driver/target/bench-driver.jar"
 PEER="$ROOT/bench/vertx-peer/target/bench-vertx-peer.jar"
 [[ -f $JAR ]] || (cd "$ROOT" && ./mvnw -q -B package -DskipTests)
@@ -21,7 +22,19 @@ PEER="$ROOT/bench/vertx-peer/target/bench-vertx-peer.jar"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 OUT="$(mktemp -d)"
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$OUT"' EXIT
+# on a failure, what the server and the driver said is shown before it goes
+trap 'rc=$?; kill "${pids[@]}" 2>/dev/null || true
+  if [[ $rc != 0 ]]; then tail -n 20 "$OUT"/*.log >&2 2>/dev/null || true; fi; rm -rf "$OUT"' EXIT
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# wait_for SECONDS WHAT COMMAND...: polls COMMAND until it succeeds; fails if the server died or time ran out
+wait_for() {
+  local limit=$(( $1 * 10 )) what="$2" i=0; shift 2
+  until "$@" >/dev/null 2>&1; do
+    kill -0 "$SERVER" 2>/dev/null || { echo "the server exited while waiting for $what" >&2; return 1; }
+    (( ++i > limit )) && { echo "gave up waiting for $what" >&2; return 1; }
+    sleep 0.1
+  done
+}
 
 case "$SYSTEM" in
   copresence) PROTO=copresence
@@ -31,27 +44,33 @@ case "$SYSTEM" in
   *) echo "unknown system: $SYSTEM" >&2; exit 2 ;;
 esac
 SERVER=$!; pids+=("$SERVER")
-until curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do sleep 0.3; done
+wait_for 120 "the server to listen" curl -s -o /dev/null "http://127.0.0.1:$PORT/"
 
-# idle_clients COUNT NAME: COUNT connections, each joined to a document of 10 members, held until NAME/done
+# idle_clients COUNT NAME: COUNT connections, each joined to a document of 10 members, held until
+# NAME/done; DRIVER_PID is the driver's. Fails unless every one of them joined.
 idle_clients() {
   mkdir -p "$OUT/$2"
   taskset -c 1 "$JDK/java" -Xmx1g -XX:+UseSerialGC -jar "$DRIVER" run --proc 0 --procs 1 --barrier "$OUT/$2" \
     --out "$OUT/$2.json" --scenario idle --proto "$PROTO" --urls "ws://127.0.0.1:$PORT/ws" --conns "$1" \
     --total-conns "$1" --rates 0 --step-seconds 1 --server-pids "$SERVER" >"$OUT/$2.log" 2>&1 &
-  pids+=($!)
-  until ls "$OUT/$2"/ready.* >/dev/null 2>&1; do sleep 0.3; done
+  DRIVER_PID=$!; pids+=("$DRIVER_PID")
+  wait_for 600 "$1 connections to join" test -s "$OUT/$2/ready.0"
+  local joined; joined="$(cat "$OUT/$2/ready.0")"
+  [[ $joined == "$1" ]] || { echo "only $joined of $1 connections joined" >&2; return 1; }
 }
-# threads: name (as /proc shows it, 15 characters), CPU ticks, context switches; summed over threads of one name
+# threads: name (as /proc shows it, 15 characters, spaces as _), CPU ticks, context switches. The
+# name is in brackets in stat and may hold spaces (the JVM's "VM Thread"): fields count from after it.
 threads() {
   for t in /proc/"$SERVER"/task/*; do
-    printf '%s %s %s\n' "$(tr ' ' _ <"$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")" \
+    printf '%s %s %s\n' "$(tr ' ' _ <"$t/comm")" "$(sed 's/.*) //' "$t/stat" | awk '{print $12 + $13}')" \
       "$(awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}' "$t/status")"
   done 2>/dev/null
 }
 
 idle_clients 200 warm # the path once, so that the classes it loads are not counted as the connections'
 touch "$OUT/warm/done"
+wait "$DRIVER_PID" || true # its connections closed: none of them in the first histogram
+sleep 2                    # and the server's side of those closes done
 "$JDK/jmap" -histo:live "$SERVER" >"$OUT/before"
 idle_clients "$N" idle
 sleep 3
@@ -77,11 +96,12 @@ python3 - "$OUT" "$N" "$WINDOW" "$(getconf CLK_TCK)" "$SETTLE" <<'PY'
 import collections, os, re, sys
 out, n, window, hz = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 def histo(path):
-    rows = {}
+    rows = collections.defaultdict(lambda: [0, 0])
     for line in open(path):
         m = re.match(r'\s*\d+:\s+(\d+)\s+(\d+)\s+(\S+)', line)
-        if m:  # lambdas' and hidden classes' addresses differ from run to run
-            rows[re.sub(r'0x[0-9a-f]+', '', m.group(3))] = (int(m.group(1)), int(m.group(2)))
+        if m:  # lambdas' and hidden classes' addresses differ from run to run: summed under one name
+            row = rows[re.sub(r'0x[0-9a-f]+', '', m.group(3))]
+            row[0] += int(m.group(1)); row[1] += int(m.group(2))
     return rows
 def grown(before, after):
     rows = []
@@ -95,10 +115,12 @@ before = histo(out + '/before')
 joined, settled = grown(before, histo(out + '/after')), grown(before, histo(out + '/settled'))
 print(f"heap per connection (jmap -histo:live, filler arrays left out): {sum(g[0] for g in joined):.0f} B "
       f"3 s after the last joined, {sum(g[0] for g in settled):.0f} B after {sys.argv[5]} s more; "
-      "bytes and instances per connection of the classes that grew, at the first:")
+      "bytes and instances per connection of the classes that grew, at each:")
+later = {name: (size, count) for size, count, name in settled}
 for size, count, name in joined:
-    if size >= 16:
-        print(f"  {size:7.1f} B  {count:5.2f}  {name}")
+    if size >= 16 or abs(later.get(name, (0, 0))[0]) >= 16:
+        s2, c2 = later.get(name, (0, 0))
+        print(f"  {size:7.1f} B {count:5.2f} | {s2:7.1f} B {c2:5.2f}  {name}")
 def threads(path):
     rows = collections.defaultdict(lambda: [0, 0])
     for line in open(path):
@@ -114,9 +136,10 @@ for name, (ticks, switches) in sorted(cpu.items(), key=lambda kv: -kv[1][0]):
         print(f"  {name:16s} {ticks * 1000 / hz / window:6.2f} ms/s  {switches / window:7.1f} switches/s")
 profile = out + '/profile.collapsed'
 if os.path.exists(profile):
+    # Copresence's frames first; a peer's samples fall under the later, generic ones
     where = [('writing pings', 'pingNow'), ('reading what clients send (pongs)', 'epollInReady'),
              ('the liveness tick', 'Liveness.closeIdle'), ('the JIT', 'CompileBroker'),
-             ('the event loops otherwise (waiting, tasks)', 'EpollEventLoop.run')]
+             ('the event loops otherwise (waiting, tasks)', 'EpollEventLoop.run'), ('the collector', 'G1')]
     counts, total = collections.Counter(), 0
     for line in open(profile):
         stack, _, samples = line.rstrip().rpartition(' ')

@@ -163,7 +163,10 @@ class BenchSmokeIT {
         }
     }
 
-    /** {@code bench/idle-inside.sh} with tiny numbers, for both JVM servers: it runs and reports what it is for. */
+    /**
+     * {@code bench/idle-inside.sh} with small numbers, for both JVM servers: it runs and reports what
+     * it is for. (500 connections: with fewer, the classes a JVM loads meanwhile outweigh them.)
+     */
     @TestFactory
     Stream<DynamicTest> idleInsideReportsTheHeapsClassesAndTheThreadsCpu() throws Exception {
         Assumptions.assumeFalse(Boolean.getBoolean("bench.smoke.skip"), "bench.smoke.skip=true");
@@ -173,7 +176,7 @@ class BenchSmokeIT {
         return Stream.of("copresence", "vertx").map(system -> DynamicTest.dynamicTest(system, () -> {
             Path log = root.resolve("target/bench-smoke/idle-inside-" + system + ".log");
             Files.createDirectories(log.getParent());
-            Process p = new ProcessBuilder("bash", "bench/idle-inside.sh", system, "50", "1", "1")
+            Process p = new ProcessBuilder("bash", "bench/idle-inside.sh", system, "500", "1", "1")
                     .directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             boolean done = p.waitFor(240, TimeUnit.SECONDS);
             if (!done) {
