@@ -54,12 +54,30 @@ class BenchSmokeIT {
     static final Set<String> JVM_SYSTEMS = Set.of("copresence", "copresence-2n", "vertx");
     static final Set<String> NODE_SYSTEMS = Set.of("ws", "socketio", "socketio-redis", "socketio-2n");
 
-    @TestFactory
-    Stream<DynamicNode> everyScenarioRunsAndMakesSense() throws Exception {
+    /** The project's root, where the bench scripts run; aborts the tests without a built service. */
+    static Path projectRoot() {
         Assumptions.assumeFalse(Boolean.getBoolean("bench.smoke.skip"), "bench.smoke.skip=true");
         Path root = Path.of("").toAbsolutePath();
         Assumptions.assumeTrue(Files.exists(root.resolve("target/quarkus-app/quarkus-run.jar")),
                 "target/quarkus-app/quarkus-run.jar is missing: run through `./mvnw verify`");
+        return root;
+    }
+
+    /** Runs a command in the project's root, its output to {@code log}; its exit code, or -1 if it ran for over 240 s. */
+    static int run(Path root, List<String> command, Path log) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        if (!p.waitFor(240, TimeUnit.SECONDS)) {
+            p.descendants().forEach(ProcessHandle::destroy);
+            p.destroy();
+            return -1;
+        }
+        return p.exitValue();
+    }
+
+    @TestFactory
+    Stream<DynamicNode> everyScenarioRunsAndMakesSense() throws Exception {
+        Path root = projectRoot();
         List<DynamicNode> nodes = new ArrayList<>();
         for (Run run : RUNS) {
             String scenario = run.scenario();
@@ -69,14 +87,7 @@ class BenchSmokeIT {
             Path log = out.resolve("run.log");
             List<String> command = new ArrayList<>(List.of("bash", "bench/run.sh", scenario, "--smoke", "--out", out.toString()));
             command.addAll(run.options());
-            Process p = new ProcessBuilder(command)
-                    .directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            boolean done = p.waitFor(240, TimeUnit.SECONDS);
-            if (!done) {
-                p.descendants().forEach(ProcessHandle::destroy);
-                p.destroy();
-            }
-            int exit = done ? p.exitValue() : -1;
+            int exit = run(root, command, log);
             List<DynamicNode> tests = new ArrayList<>();
             tests.add(DynamicTest.dynamicTest("run.sh exits 0", () -> assertEquals(0, exit,
                     String.join(" ", command.subList(1, command.size())) + " failed; its log:\n" + Files.readString(log))));
@@ -169,22 +180,13 @@ class BenchSmokeIT {
      */
     @TestFactory
     Stream<DynamicTest> idleInsideReportsTheHeapsClassesAndTheThreadsCpu() throws Exception {
-        Assumptions.assumeFalse(Boolean.getBoolean("bench.smoke.skip"), "bench.smoke.skip=true");
-        Path root = Path.of("").toAbsolutePath();
-        Assumptions.assumeTrue(Files.exists(root.resolve("target/quarkus-app/quarkus-run.jar")),
-                "target/quarkus-app/quarkus-run.jar is missing: run through `./mvnw verify`");
+        Path root = projectRoot();
         return Stream.of("copresence", "vertx").map(system -> DynamicTest.dynamicTest(system, () -> {
             Path log = root.resolve("target/bench-smoke/idle-inside-" + system + ".log");
             Files.createDirectories(log.getParent());
-            Process p = new ProcessBuilder("bash", "bench/idle-inside.sh", system, "500", "1", "1")
-                    .directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            boolean done = p.waitFor(240, TimeUnit.SECONDS);
-            if (!done) {
-                p.descendants().forEach(ProcessHandle::destroy);
-                p.destroy();
-            }
+            int exit = run(root, List.of("bash", "bench/idle-inside.sh", system, "500", "1", "1"), log);
             String output = read(log);
-            assertTrue(done && p.exitValue() == 0, () -> "bench/idle-inside.sh " + system + " failed; its output:\n" + output);
+            assertEquals(0, exit, () -> "bench/idle-inside.sh " + system + " failed; its output:\n" + output);
             assertTrue(output.matches("(?s).*heap per connection \\(jmap -histo:live, filler arrays left out\\): \\d+ B.*"),
                     () -> "no heap per connection:\n" + output);
             assertTrue(output.contains(system.equals("copresence") ? "dev.copresence.channel.Session" : "VertxPeer$Member"),
