@@ -25,9 +25,9 @@ for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
   fs.copyFileSync(path.join(dir, f), path.join(outDir, 'results', f));
 }
 
-const OURS = new Set(['copresence', 'copresence-2n']);
-const ORDER = ['copresence', 'copresence-2n', 'vertx', 'ws', 'socketio', 'socketio-redis', 'socketio-2n'];
-const COLORS = { copresence: '#d62728', 'copresence-2n': '#d62728', vertx: '#1f77b4', ws: '#2ca02c', socketio: '#9467bd', 'socketio-redis': '#8c564b', 'socketio-2n': '#9467bd' };
+const OURS = new Set(['copresence', 'copresence-2n', 'copresence-b']);
+const ORDER = ['copresence', 'copresence-b', 'copresence-2n', 'vertx', 'ws', 'socketio', 'socketio-redis', 'socketio-2n'];
+const COLORS = { copresence: '#d62728', 'copresence-b': '#ff7f0e', 'copresence-2n': '#d62728', vertx: '#1f77b4', ws: '#2ca02c', socketio: '#9467bd', 'socketio-redis': '#8c564b', 'socketio-2n': '#9467bd' };
 const bySystem = (a, b) => ORDER.indexOf(a.system) - ORDER.indexOf(b.system);
 
 // a NaN that a run's JSON holds as the string "NaN" (a value one run lacked) prints as a dash too
@@ -233,6 +233,30 @@ function steadyTable(scenario, size, observers) {
       OURS.has(system) ? '' : ratio(oursOf(n) && oursOf(n).st.exJit, st.exJit)]));
 }
 
+// Two systems measured at once (bench/run.sh --together): each round's two runs saw the same moments
+// of the VM, so the ratio within a round is the figure to read, and the spread of those ratios says
+// how far it can be trusted. The numerator is the system listed first in ORDER (ours before a peer).
+function togetherTable(scenario, size, observers) {
+  const fits = (j) => j.together && j.scenario === scenario && j.size === size && !!j.observers === observers && !j.failed && !j.skipped;
+  const alone = results.filter(fits).map((j) => ({ n: 1, j }));
+  const runs = singleRuns.some(({ j }) => fits(j)) ? singleRuns.filter(({ j }) => fits(j)) : alone;
+  const rounds = [...new Set(runs.map((x) => x.n))].sort((a, b) => a - b);
+  const pairs = rounds.map((n) => runs.filter((x) => x.n === n).map((x) => x.j).sort(bySystem)).filter((p) => p.length === 2);
+  if (!pairs.length) return;
+  const [a, b] = [pairs[0][0].system, pairs[0][1].system];
+  md.push(`Measured together (\`--together\`): ${a} and ${b} ran at the same time on the server's CPU, their broadcasts half a period apart (the phases swapping from round to round); ${a} / ${b}, round by round, and the median of the rounds' ratios.`, '');
+  const rows = [];
+  pairs[0][0].steps.forEach((step, k) => {
+    for (const [key, what] of [['serverCpuUsPerDelivery', 'CPU µs/delivery'], ['serverCpuUsPerDeliveryExJit', 'without the JIT'], ['p99ms', 'p99 ms']]) {
+      const rs = pairs.map(([x, y]) => (x.steps[k] && y.steps[k] && x.steps[k][key] > 0 && y.steps[k][key] > 0 ? x.steps[k][key] / y.steps[k][key] : null)).filter((v) => v !== null);
+      if (!rs.length) continue;
+      rows.push([fmt(step.rate), what, pairs.map(([x, y]) => `${fmt(x.steps[k] && x.steps[k][key], 2)} / ${fmt(y.steps[k] && y.steps[k][key], 2)}`).join('; '),
+        rs.map((v) => v.toFixed(2)).join(', '), `**${median(rs).toFixed(2)}**`]);
+    }
+  });
+  table(['msg/s', 'what', `${a} / ${b}, round by round`, 'ratio by round', 'median ratio'], rows);
+}
+
 function fanoutSection(scenario, heading, observers = false) {
   // file names: fanout-5000-observers-p99.svg next to fanout-1000-p99.svg
   const key = (size) => `${scenario}-${size}${observers ? '-observers' : ''}`;
@@ -261,6 +285,7 @@ function fanoutSection(scenario, heading, observers = false) {
       rs.map((r) => [r.system, fmt(r.highestRateP99Under100ms), fmt(r.connectRate, 0), `${r.unexpectedCloses} ${JSON.stringify(r.closeCodes)}`]));
     threadsTable(rs, rates, 'msg/s');
     steadyTable(scenario, size, observers);
+    togetherTable(scenario, size, observers);
     machineRuns(rs, 'serverCpuUsPerDelivery', rates, 'msg/s', 'CPU µs per delivery');
     img(lineChart(`${key(size)}-p99.svg`, `${heading}, ${size} ${who}: p99 publish-to-receive latency`, 'broadcasts per second', 'p99 latency (ms, log)',
       rs.map((r) => ({ system: r.system, points: r.steps.map((s) => ({ x: s.rate, y: s.p99ms })) })), 100), `${observers ? key(size) : scenario} p99`);

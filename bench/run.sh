@@ -6,7 +6,9 @@
 # SCENARIO: idle | fanout | churn | cursors | fanout-2nodes
 #
 # Options (defaults depend on the scenario, see defaults() below):
-#   --systems a,b,...   systems under test: copresence copresence-2n vertx ws socketio socketio-redis socketio-2n
+#   --systems a,b,...   systems under test: copresence copresence-2n vertx ws socketio socketio-redis socketio-2n,
+#                       and copresence-b: a second Copresence (BENCH_COPRESENCE_B_JAR, BENCH_SERVER_B_JAVA_OPTS,
+#                       BENCH_COPRESENCE_B_ENV="NAME=value ..."; each defaults to the first's) for an A/B
 #   --sizes n,m,...     connection counts (idle: connections; fanout: subscribers; churn: churners; cursors: members)
 #   --rates r1,r2,...   fanout: broadcasts/s stepped up; churn: joins+leaves/s; cursors: updates/s per member
 #   --step-seconds S    length of one rate step
@@ -26,6 +28,10 @@
 #   --smoke             tiny numbers, no waiting for a quiet machine: proves the scenario works, measures nothing
 #   --quiet-load L      wait until the 1-minute load average is under L before each run (default 1.0)
 #   --quiet-timeout S   ...but no longer than S seconds (default 120), then run anyway and say so in the JSON
+#   --together          fanout: the two --systems run at the same time, both on the servers' CPU, each with
+#                       its own driver, their broadcasts half a period apart (the phases swap every round), so
+#                       that both are measured through the same moments of the VM; the report pairs their
+#                       runs. Offer what both together leave the CPU room for (low rates)
 #
 # Servers (and Redis) run on CPU 0, the driver processes on CPU 1 (taskset). Java runs on
 # $BENCH_JAVA (default: Temurin 25 when present, else `java`). Everything this script starts, it stops.
@@ -36,10 +42,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 SCENARIO="${1:-}"
-[[ -n "$SCENARIO" ]] || { sed -n '2,29p' "$0"; exit 2; }
+[[ -n "$SCENARIO" ]] || { sed -n '2,36p' "$0"; exit 2; }
 shift
 
-SYSTEMS="" SIZES="" RATES="" STEP="" PROCS="" OUT="" SMOKE=0 WARMUP="" WARMUP_SECONDS=60 OBSERVERS=0 QUIET_LOAD=1.0 QUIET_TIMEOUT=120 REPEAT=1
+SYSTEMS="" SIZES="" RATES="" STEP="" PROCS="" OUT="" SMOKE=0 WARMUP="" WARMUP_SECONDS=60 OBSERVERS=0 QUIET_LOAD=1.0 QUIET_TIMEOUT=120 REPEAT=1 TOGETHER=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --systems) SYSTEMS="$2"; shift 2 ;;
@@ -55,6 +61,7 @@ while [[ $# -gt 0 ]]; do
     --quiet-load) QUIET_LOAD="$2"; shift 2 ;;
     --quiet-timeout) QUIET_TIMEOUT="$2"; shift 2 ;;
     --repeat) REPEAT="$2"; shift 2 ;;
+    --together) TOGETHER=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -87,6 +94,9 @@ defaults() {
 defaults
 if [[ $OBSERVERS = 1 && "$SCENARIO" != fanout && "$SCENARIO" != fanout-2nodes ]]; then
   echo "--observers is for fanout and fanout-2nodes only" >&2; exit 2
+fi
+if [[ $TOGETHER = 1 && ( "$SCENARIO" != fanout || "$SYSTEMS" != *,* || "$SYSTEMS" == *,*,* ) ]]; then
+  echo "--together is for fanout with two --systems" >&2; exit 2
 fi
 OUT="${OUT:-$BENCH/results/$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$OUT"
@@ -195,10 +205,12 @@ machine_check() {
 }
 
 JAVA_SERVER_OPTS="${BENCH_SERVER_JAVA_OPTS:--Xmx2g}"
-start_copresence() { # $1 = redis url or empty
+start_copresence() { # $1 = redis url or empty; $2 = b for copresence-b
   local port; port="$(free_port)"
-  env QUARKUS_HTTP_PORT="$port" ${1:+QUARKUS_REDIS_HOSTS=$1} QUARKUS_LOG_LEVEL=WARN \
-    taskset -c "$SERVER_CPU" "$BENCH_JAVA" $JAVA_SERVER_OPTS -jar "${BENCH_COPRESENCE_JAR:-$ROOT/target/quarkus-app/quarkus-run.jar}" \
+  local jar="${BENCH_COPRESENCE_JAR:-$ROOT/target/quarkus-app/quarkus-run.jar}" opts="$JAVA_SERVER_OPTS" extra=""
+  [[ "${2:-}" == b ]] && { jar="${BENCH_COPRESENCE_B_JAR:-$jar}"; opts="${BENCH_SERVER_B_JAVA_OPTS:-$opts}"; extra="${BENCH_COPRESENCE_B_ENV:-}"; }
+  env QUARKUS_HTTP_PORT="$port" ${1:+QUARKUS_REDIS_HOSTS=$1} QUARKUS_LOG_LEVEL=WARN $extra \
+    taskset -c "$SERVER_CPU" "$BENCH_JAVA" $opts -jar "$jar" \
     >"$WORK/copresence-$port.log" 2>&1 &
   local pid=$!; STARTED+=("$pid")
   wait_port "$port" "$pid"
@@ -226,6 +238,7 @@ start_system() {
   URLS=(); MEM_PIDS=(); PORTS=(); CPU_PIDS=(); REDIS_PID=""
   case "$1" in
     copresence)     PROTO=copresence; KIND=jvm; start_copresence "" ;;
+    copresence-b)   PROTO=copresence; KIND=jvm; start_copresence "" b ;;
     copresence-2n)  PROTO=copresence; KIND=jvm; start_redis
                     start_copresence "redis://127.0.0.1:$REDIS_PORT"; start_copresence "redis://127.0.0.1:$REDIS_PORT" ;;
     vertx)          PROTO=raw; KIND=jvm; start_vertx ;;
@@ -277,14 +290,16 @@ heap_kb() { # used heap after a full GC, summed over the server processes (KiB)
 }
 
 DRIVER_OPTS="${BENCH_DRIVER_JAVA_OPTS:--Xmx1g -XX:+UseSerialGC}"
-# run_driver NPROCS ARGS...: one driver process per share, all on the load CPU; waits for them
+# run_drivers NPROCS ARGS...: one driver process per share, all on the load CPU, meeting at $BARRIER,
+# each writing $WORK/$PART-i.json; sets DRIVER_PIDS
+PART=part
 run_drivers() {
   local n="$1"; shift
   local pids=() i
   for ((i = 0; i < n; i++)); do
     taskset -c "$LOAD_CPU" "$BENCH_JAVA" $DRIVER_OPTS -jar "$BENCH/driver/target/bench-driver.jar" run \
-      --proc "$i" --procs "$n" --barrier "$BARRIER" --out "$WORK/part-$i.json" "$@" \
-      >"$WORK/driver-$i.log" 2>&1 &
+      --proc "$i" --procs "$n" --barrier "$BARRIER" --out "$WORK/$PART-$i.json" "$@" \
+      >"$WORK/driver-$PART-$i.log" 2>&1 &
     pids+=($!); STARTED+=($!)
   done
   DRIVER_PIDS=("${pids[@]}")
@@ -314,23 +329,27 @@ warmup_rates() {
 # observer runs get their own file: a results directory can hold both kinds at one size
 result_name() { echo "$SCENARIO$([[ $OBSERVERS = 1 ]] && echo -observers)-$1-$2"; }
 
-# run_one SYSTEM SIZE [ROUND]: writes $OUT/$SCENARIO-$SYSTEM-$SIZE.json, or with a round (--repeat)
+# result_file SYSTEM SIZE [ROUND]: $OUT/$SCENARIO-$SYSTEM-$SIZE.json, or with a round (--repeat)
 # $OUT/runs/$SCENARIO-$SYSTEM-$SIZE.rROUND.json
-run_one() {
-  local system="$1" size="$2" round="${3:-}"
-  local result="$OUT/$(result_name "$system" "$size").json"
-  [[ -n "$round" ]] && result="$OUT/runs/$(result_name "$system" "$size").r$round.json"
-  if is_node_system "$system" && [[ $NODE_OK != 1 ]]; then
-    log "skipping $system: Node peers not installed"
-    printf '{"scenario":"%s","system":"%s","size":%s,"observers":%s,"skipped":"Node peers not installed"}\n' "$SCENARIO" "$system" "$size" \
-      "$([[ $OBSERVERS = 1 ]] && echo true || echo false)" >"$result"
-    return 0
-  fi
-  wait_quiet
-  local load_before; load_before="$(loadavg)"
-  local machine; machine="$(machine_check)"
-  BARRIER="$WORK/barrier-$system-$size"; rm -rf "$BARRIER"; mkdir -p "$BARRIER"
-  rm -f "$WORK"/part-*.json
+result_file() {
+  if [[ -n "${3:-}" ]]; then echo "$OUT/runs/$(result_name "$1" "$2").r$3.json"; else echo "$OUT/$(result_name "$1" "$2").json"; fi
+}
+
+# skip_node SYSTEM SIZE RESULT: a Node peer without its packages gets a result that says so (returns 0)
+skip_node() {
+  is_node_system "$1" && [[ $NODE_OK != 1 ]] || return 1
+  log "skipping $1: Node peers not installed"
+  printf '{"scenario":"%s","system":"%s","size":%s,"observers":%s,"skipped":"Node peers not installed"}\n' "$SCENARIO" "$1" "$2" \
+    "$([[ $OBSERVERS = 1 ]] && echo true || echo false)" >"$3"
+}
+
+# launch SYSTEM SIZE [DRIVER OPTIONS...]: starts the system and its drivers (meeting at $BARRIER, writing
+# $WORK/$PART-i.json); sets PROCS_USED and DRIVER_PIDS (and for idle RSS0 and HEAP0, the memory before), and
+# leaves the system's MEM_PIDS, CPU_PIDS, PORTS
+launch() {
+  local system="$1" size="$2"; shift 2
+  rm -rf "$BARRIER"; mkdir -p "$BARRIER"
+  rm -f "$WORK/$PART"-*.json
   start_system "$system"
   local urls; urls="$(IFS=,; echo "${URLS[*]}")"
   local cpu_pids; cpu_pids="$(IFS=,; echo "${CPU_PIDS[*]}")"
@@ -346,14 +365,55 @@ run_one() {
             if [[ $OBSERVERS = 1 ]]; then extra+=(--observers); fi ;;
     churn) extra=(--docs 10 --watchers 2) ;;
   esac
-  local rss0 heap0; rss0="$(rss_kb "${MEM_PIDS[@]}")"
-  [[ "$SCENARIO" == idle ]] && heap0="$(heap_kb)"
-  log "$SCENARIO$([[ $OBSERVERS = 1 ]] && echo ' (observers)') / $system / $size: $procs driver process(es), load $load_before"
+  # idle: the server's memory before the first connection
+  [[ "$SCENARIO" == idle ]] && { RSS0="$(rss_kb "${MEM_PIDS[@]}")"; HEAP0="$(heap_kb)"; }
+  log "$SCENARIO$([[ $OBSERVERS = 1 ]] && echo ' (observers)') / $system / $size: $procs driver process(es), load $(loadavg)"
   run_drivers "$procs" --scenario "$scen" --proto "$PROTO" --urls "$urls" --conns "$per" --total-conns $((per * procs)) \
     --rates "$(warmup_rates)" --step-seconds "$STEP" --server-pids "$cpu_pids" "${extra[@]}" \
-    $([[ $SMOKE = 1 ]] && echo "--drain-seconds 1 --go-delay-ms 200")
+    $([[ $SMOKE = 1 ]] && echo "--drain-seconds 1 --go-delay-ms 200") "$@"
+  PROCS_USED="$procs"
+}
+
+# meta_json SYSTEM SIZE LOAD_BEFORE MACHINE [EXTRA JSON FIELDS]: what run.sh knows of a run that the driver does not
+meta_json() {
+  printf '{"system":"%s","size":%s,"loadBefore":"%s","loadAfter":"%s",%s%s"java":"%s","smoke":%s}\n' \
+    "$1" "$2" "$3" "$(loadavg)" "$4" "${5:-}" "$("$BENCH_JAVA" -version 2>&1 | head -1 | json_escape)" \
+    "$([[ $SMOKE = 1 ]] && echo true || echo false)"
+}
+
+# fold_parts SYSTEM SIZE RESULT META OK: the drivers' JSON ($WORK/$PART-*.json) and META into RESULT, or a
+# failed result with the logs when a driver failed (returns 1)
+fold_parts() {
+  local system="$1" size="$2" result="$3" meta="$4" ok="$5"
+  local parts; parts="$(ls "$WORK/$PART"-*.json 2>/dev/null | paste -sd, -)"
+  if [[ -z "$parts" || $ok != 1 ]]; then
+    log "run failed: $SCENARIO / $system / $size (driver logs follow)"
+    tail -n 20 "$WORK"/*.log >&2 || true
+    printf '{"scenario":"%s","system":"%s","size":%s,"observers":%s,"failed":true}\n' "$SCENARIO" "$system" "$size" \
+      "$([[ $OBSERVERS = 1 ]] && echo true || echo false)" >"$result"
+    return 1
+  fi
+  "$BENCH_JAVA" -jar "$BENCH/driver/target/bench-driver.jar" merge --in "$parts" --meta "$meta" --warmup-steps "$WARMUP" \
+    --out "$result" --clk-tck "$CLK_TCK" --step-seconds "$STEP"
+  # the scenario name as asked (fanout-2nodes runs the fanout driver)
+  sed -i "s/\"scenario\" : \"fanout\"/\"scenario\" : \"$SCENARIO\"/" "$result"
+  log "wrote $result"
+}
+
+# run_one SYSTEM SIZE [ROUND]: one system alone on the servers' CPU; writes result_file SYSTEM SIZE ROUND
+run_one() {
+  local system="$1" size="$2" round="${3:-}"
+  local result; result="$(result_file "$system" "$size" "$round")"
+  skip_node "$system" "$size" "$result" && return 0
+  wait_quiet
+  local load_before; load_before="$(loadavg)"
+  local machine; machine="$(machine_check)"
+  BARRIER="$WORK/barrier-$system-$size"; PART=part
+  launch "$system" "$size"
+  local procs="$PROCS_USED"
   local meta="$WORK/meta.json" ok=1
   if [[ "$SCENARIO" == idle ]]; then
+    local rss0="$RSS0" heap0="$HEAP0"
     # wait until every driver process has joined all of its connections, let the server settle, measure
     local t=0
     while (( $(find "$BARRIER" -name 'ready.*' | wc -l) < procs )); do
@@ -371,36 +431,66 @@ run_one() {
     c0="$(cpu_ticks "${CPU_PIDS[@]}")"; sleep "$idle_s"; c1="$(cpu_ticks "${CPU_PIDS[@]}")"
     touch "$BARRIER/done"
     wait_drivers || ok=0
-    printf '{"system":"%s","size":%s,"loadBefore":"%s","loadAfter":"%s",%s"java":"%s","serverRssBeforeKiB":%s,"serverRssLoadedKiB":%s,"serverRssAfterGcKiB":%s,"serverHeapBeforeKiB":%s,"serverHeapLoadedKiB":%s,"rssPerConnectionKiB":%s,"heapPerConnectionKiB":%s,"idleCpuSeconds":%s,"idleServerCpuMsPerSec":%s,"smoke":%s}\n' \
-      "$system" "$size" "$load_before" "$(loadavg)" "$machine" "$("$BENCH_JAVA" -version 2>&1 | head -1 | json_escape)" \
+    meta_json "$system" "$size" "$load_before" "$machine" "$(printf '"serverRssBeforeKiB":%s,"serverRssLoadedKiB":%s,"serverRssAfterGcKiB":%s,"serverHeapBeforeKiB":%s,"serverHeapLoadedKiB":%s,"rssPerConnectionKiB":%s,"heapPerConnectionKiB":%s,"idleCpuSeconds":%s,"idleServerCpuMsPerSec":%s,' \
       "$rss0" "$rss1" "$rss1b" "$heap0" "$heap1" \
       "$(awk -v a="$rss0" -v b="$rss1" -v n="$size" 'BEGIN{printf "%.2f", (b-a)/n}')" \
       "$(awk -v a="$heap0" -v b="$heap1" -v n="$size" 'BEGIN{printf "%.2f", (b-a)/n}')" \
-      "$idle_s" "$(awk -v a="$c0" -v b="$c1" -v t="$CLK_TCK" -v s="$idle_s" 'BEGIN{printf "%.2f", (b-a)*1000/t/s}')" \
-      "$([[ $SMOKE = 1 ]] && echo true || echo false)" >"$meta"
+      "$idle_s" "$(awk -v a="$c0" -v b="$c1" -v t="$CLK_TCK" -v s="$idle_s" 'BEGIN{printf "%.2f", (b-a)*1000/t/s}')")" >"$meta"
   else
     wait_drivers || ok=0
-    printf '{"system":"%s","size":%s,"loadBefore":"%s","loadAfter":"%s",%s"java":"%s","smoke":%s}\n' \
-      "$system" "$size" "$load_before" "$(loadavg)" "$machine" "$("$BENCH_JAVA" -version 2>&1 | head -1 | json_escape)" \
-      "$([[ $SMOKE = 1 ]] && echo true || echo false)" >"$meta"
+    meta_json "$system" "$size" "$load_before" "$machine" >"$meta"
   fi
   stop_all
   # and again once everything has stopped: a run between two slow checks probably ran on a slow VM
   local after; after="$(machine_check After)"
   [[ -n "$after" ]] && sed -i "1s/^{/{$after/" "$meta"
-  local parts; parts="$(ls "$WORK"/part-*.json 2>/dev/null | paste -sd, -)"
-  if [[ -z "$parts" || $ok != 1 ]]; then
-    log "run failed: $SCENARIO / $system / $size (driver logs follow)"
-    tail -n 20 "$WORK"/driver-*.log "$WORK"/*.log >&2 || true
-    printf '{"scenario":"%s","system":"%s","size":%s,"observers":%s,"failed":true}\n' "$SCENARIO" "$system" "$size" \
-      "$([[ $OBSERVERS = 1 ]] && echo true || echo false)" >"$result"
-    return 1
+  fold_parts "$system" "$size" "$result" "$meta" "$ok"
+}
+
+# run_together A B SIZE [ROUND]: both systems at once on the servers' CPU (--together), A's broadcasts at
+# the start of each period and B's half a period later; both drivers start at one moment that this
+# script gives them. Writes a result for each, each saying with which system and in which phase it ran.
+run_together() {
+  local a="$1" b="$2" size="$3" round="${4:-}"
+  local ra rb; ra="$(result_file "$a" "$size" "$round")"; rb="$(result_file "$b" "$size" "$round")"
+  if skip_node "$a" "$size" "$ra" || skip_node "$b" "$size" "$rb"; then
+    skip_node "$a" "$size" "$ra" || printf '{"system":"%s","size":%s,"skipped":"%s ran alone: not measured"}\n' "$a" "$size" "$b" >"$ra"
+    skip_node "$b" "$size" "$rb" || printf '{"system":"%s","size":%s,"skipped":"%s ran alone: not measured"}\n' "$b" "$size" "$a" >"$rb"
+    return 0
   fi
-  "$BENCH_JAVA" -jar "$BENCH/driver/target/bench-driver.jar" merge --in "$parts" --meta "$meta" --warmup-steps "$WARMUP" \
-    --out "$result" --clk-tck "$CLK_TCK" --step-seconds "$STEP"
-  # the scenario name as asked (fanout-2nodes runs the fanout driver)
-  sed -i "s/\"scenario\" : \"fanout\"/\"scenario\" : \"$SCENARIO\"/" "$result"
-  log "wrote $result"
+  wait_quiet
+  local load_before; load_before="$(loadavg)"
+  local machine; machine="$(machine_check)"
+  local sys phase cpu_a cpu_b pids_a pids_b procs_a procs_b
+  BARRIER="$WORK/barrier-$a-$size"; PART="part-a"
+  launch "$a" "$size" --go-from-outside --phase 0
+  pids_a=("${DRIVER_PIDS[@]}"); procs_a="$PROCS_USED"; cpu_a="$(IFS=,; echo "${CPU_PIDS[*]}")"
+  BARRIER="$WORK/barrier-$b-$size"; PART="part-b"
+  launch "$b" "$size" --go-from-outside --phase 0.5
+  pids_b=("${DRIVER_PIDS[@]}"); procs_b="$PROCS_USED"; cpu_b="$(IFS=,; echo "${CPU_PIDS[*]}")"
+  # the go: once every driver of both has connected (and joined), one start time for both
+  local t=0 ok=1 pid
+  while (( $(find "$WORK/barrier-$a-$size" -name 'ready.*' | wc -l) < procs_a
+        || $(find "$WORK/barrier-$b-$size" -name 'ready.*' | wc -l) < procs_b )); do
+    sleep 0.5; t=$((t + 1))
+    local alive=1; for pid in "${pids_a[@]}" "${pids_b[@]}"; do kill -0 "$pid" 2>/dev/null || alive=0; done
+    if [[ $alive = 0 || $t -gt 1200 ]]; then log "drivers did not get ready"; ok=0; break; fi
+  done
+  local go=$(( $(date +%s%3N) + 1000 )) dir
+  for dir in "$WORK/barrier-$a-$size" "$WORK/barrier-$b-$size"; do
+    echo "$go" >"$dir/go.tmp"; mv "$dir/go.tmp" "$dir/go"
+  done
+  DRIVER_PIDS=("${pids_a[@]}" "${pids_b[@]}")
+  wait_drivers || ok=0
+  meta_json "$a" "$size" "$load_before" "$machine" "\"together\":\"$b\",\"phase\":0,\"serverPids\":\"$cpu_a\"," >"$WORK/meta-a.json"
+  meta_json "$b" "$size" "$load_before" "$machine" "\"together\":\"$a\",\"phase\":0.5,\"serverPids\":\"$cpu_b\"," >"$WORK/meta-b.json"
+  stop_all
+  local after; after="$(machine_check After)"
+  [[ -n "$after" ]] && sed -i "1s/^{/{$after/" "$WORK/meta-a.json" "$WORK/meta-b.json"
+  local failed=0
+  PART="part-a"; fold_parts "$a" "$size" "$ra" "$WORK/meta-a.json" "$ok" || failed=1
+  PART="part-b"; fold_parts "$b" "$size" "$rb" "$WORK/meta-b.json" "$ok" || failed=1
+  return $failed
 }
 
 # ---- main -------------------------------------------------------------------------------------------
@@ -409,6 +499,10 @@ FAILED=0
 IFS=, read -ra SYS_LIST <<<"$SYSTEMS"
 IFS=, read -ra SIZE_LIST <<<"$SIZES"
 for size in "${SIZE_LIST[@]}"; do
+  if (( REPEAT <= 1 )) && [[ $TOGETHER = 1 ]]; then
+    run_together "${SYS_LIST[0]}" "${SYS_LIST[1]}" "$size" || FAILED=1
+    continue
+  fi
   if (( REPEAT <= 1 )); then
     for system in "${SYS_LIST[@]}"; do
       run_one "$system" "$size" || FAILED=1
@@ -418,6 +512,12 @@ for size in "${SIZE_LIST[@]}"; do
   mkdir -p "$OUT/runs"
   for ((round = 1; round <= REPEAT; round++)); do
     log "round $round of $REPEAT"
+    if [[ $TOGETHER = 1 ]]; then
+      # the phases (and which starts first) swap from one round to the next
+      if (( round % 2 == 1 )); then run_together "${SYS_LIST[0]}" "${SYS_LIST[1]}" "$size" "$round" || FAILED=1
+      else run_together "${SYS_LIST[1]}" "${SYS_LIST[0]}" "$size" "$round" || FAILED=1; fi
+      continue
+    fi
     # rotate the order, so that no system always runs first after a build or last in a drifting hour
     for ((i = 0; i < ${#SYS_LIST[@]}; i++)); do
       run_one "${SYS_LIST[$(( (i + round - 1) % ${#SYS_LIST[@]} ))]}" "$size" "$round" || FAILED=1

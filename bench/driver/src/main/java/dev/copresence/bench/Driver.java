@@ -123,6 +123,10 @@ public final class Driver {
     final long holdSeconds;
     final int payloadBytes;
     final long goDelayMs;
+    /** The go file is written by the orchestrator, not by process 0 (two systems measured at once start together). */
+    final boolean goFromOutside;
+    /** Where in the publishing period a fanout's broadcasts fall, 0 <= phase < 1 (two systems at once take turns). */
+    final double phase;
     final boolean observers;
     /** Handshake headers a browser would add (a user agent, languages, an origin, a cookie of this many bytes); -1: none. */
     final int browserCookieBytes;
@@ -155,6 +159,11 @@ public final class Driver {
         holdSeconds = Long.parseLong(o.getOrDefault("hold-seconds", "600"));
         payloadBytes = Integer.parseInt(o.getOrDefault("payload", "0"));
         goDelayMs = Long.parseLong(o.getOrDefault("go-delay-ms", "1000"));
+        goFromOutside = Boolean.parseBoolean(o.getOrDefault("go-from-outside", "false"));
+        phase = Double.parseDouble(o.getOrDefault("phase", "0"));
+        if (phase < 0 || phase >= 1) {
+            throw new IllegalArgumentException("--phase must be in [0, 1)");
+        }
         observers = Boolean.parseBoolean(o.getOrDefault("observers", "false"));
         browserCookieBytes = Integer.parseInt(o.getOrDefault("browser-headers", "-1"));
         if (observers && !scenario.equals("fanout")) {
@@ -691,7 +700,7 @@ public final class Driver {
         }
         vertx.setPeriodic(50, id -> {
             try {
-                if (leader && !Files.exists(barrier.resolve("go"))) {
+                if (leader && !goFromOutside && !Files.exists(barrier.resolve("go"))) {
                     long ready;
                     try (var s = Files.list(barrier)) {
                         ready = s.filter(p -> p.getFileName().toString().startsWith("ready.")).count();
@@ -848,7 +857,8 @@ public final class Driver {
                 published[0] = 0;
             }
             Step s = steps[k];
-            long due = (long) ((now - stepStart[0]) / 1e9 * s.rate);
+            // the i-th broadcast of a step at (i + phase) periods: two systems at once publish in turn
+            long due = (long) Math.max(0, (now - stepStart[0]) / 1e9 * s.rate - phase);
             while (published[0] < due) {
                 Conn p = pubs.get(rr[0]++ % pubs.size());
                 p.seq++;
