@@ -240,21 +240,30 @@ function togetherTable(scenario, size, observers) {
   const fits = (j) => j.together && j.scenario === scenario && j.size === size && !!j.observers === observers && !j.failed && !j.skipped;
   const alone = results.filter(fits).map((j) => ({ n: 1, j }));
   const runs = singleRuns.some(({ j }) => fits(j)) ? singleRuns.filter(({ j }) => fits(j)) : alone;
-  const rounds = [...new Set(runs.map((x) => x.n))].sort((a, b) => a - b);
-  const pairs = rounds.map((n) => runs.filter((x) => x.n === n).map((x) => x.j).sort(bySystem)).filter((p) => p.length === 2);
-  if (!pairs.length) return;
-  const [a, b] = [pairs[0][0].system, pairs[0][1].system];
-  md.push(`Measured together (\`--together\`): ${a} and ${b} ran at the same time on the server's CPU, their broadcasts half a period apart (the phases swapping from round to round); ${a} / ${b}, round by round, and the median of the rounds' ratios.`, '');
-  const rows = [];
-  pairs[0][0].steps.forEach((step, k) => {
-    for (const [key, what] of [['serverCpuUsPerDelivery', 'CPU µs/delivery'], ['serverCpuUsPerDeliveryExJit', 'without the JIT'], ['p99ms', 'p99 ms']]) {
-      const rs = pairs.map(([x, y]) => (x.steps[k] && y.steps[k] && x.steps[k][key] > 0 && y.steps[k][key] > 0 ? x.steps[k][key] / y.steps[k][key] : null)).filter((v) => v !== null);
-      if (!rs.length) continue;
-      rows.push([fmt(step.rate), what, pairs.map(([x, y]) => `${fmt(x.steps[k] && x.steps[k][key], 2)} / ${fmt(y.steps[k] && y.steps[k][key], 2)}`).join('; '),
-        rs.map((v) => v.toFixed(2)).join(', '), `**${median(rs).toFixed(2)}**`]);
-    }
-  });
-  table(['msg/s', 'what', `${a} / ${b}, round by round`, 'ratio by round', 'median ratio'], rows);
+  // a round is a pair of runs of one results file name's round number; a round whose other run failed is left out, and says so
+  const byPair = new Map();
+  for (const n of [...new Set(runs.map((x) => x.n))].sort((a, b) => a - b)) {
+    const pair = runs.filter((x) => x.n === n).map((x) => x.j).sort(bySystem);
+    if (pair.length !== 2) continue;
+    const key = pair.map((j) => j.system).join(' / ');
+    if (!byPair.has(key)) byPair.set(key, []);
+    byPair.get(key).push({ n, pair });
+  }
+  for (const [key, rounds] of byPair) {
+    const missing = [...new Set(runs.map((x) => x.n))].filter((n) => !rounds.some((r) => r.n === n) && runs.filter((x) => x.n === n).some((x) => key.split(' / ').includes(x.j.system)));
+    md.push(`Measured together (\`--together\`): ${key.replace(' / ', ' and ')} ran at the same time on the server's CPU, their broadcasts half a period apart (the phases swapping from round to round); ${key}, round by round (rounds ${rounds.map((r) => r.n).join(', ')}${missing.length ? `; left out, its other run failed: ${missing.join(', ')}` : ''}), and the median of the rounds' ratios.`, '');
+    const rows = [];
+    rounds[0].pair[0].steps.forEach((step, k) => {
+      for (const [field, what] of [['serverCpuUsPerDelivery', 'CPU µs/delivery'], ['serverCpuUsPerDeliveryExJit', 'without the JIT'], ['p99ms', 'p99 ms']]) {
+        const at = (j) => j.steps[k] && j.steps[k][field];
+        const ratios = rounds.map(({ pair: [x, y] }) => (at(x) > 0 && at(y) > 0 ? at(x) / at(y) : null)).filter((v) => v !== null);
+        if (!ratios.length) continue;
+        rows.push([fmt(step.rate), what, rounds.map(({ pair: [x, y] }) => `${fmt(at(x), 2)} / ${fmt(at(y), 2)}`).join('; '),
+          ratios.map((v) => v.toFixed(2)).join(', '), `**${median(ratios).toFixed(2)}**`]);
+      }
+    });
+    table(['msg/s', 'what', `${key}, round by round`, 'ratio by round', 'median ratio'], rows);
+  }
 }
 
 function fanoutSection(scenario, heading, observers = false) {
@@ -266,7 +275,7 @@ function fanoutSection(scenario, heading, observers = false) {
     if (!rs.length) continue;
     md.push(observers ? `### ${heading}: ${fmt(size)} observers (SSE for Copresence, silent room join for the peers)`
       : `### ${heading}: ${fmt(size)} subscribers`, '');
-    if (repeated(rs) > 1) md.push(`Medians of ${repeated(rs)} runs of each system, interleaved; in brackets, the lowest and highest run. Lost and closes are added up over the runs.`, '');
+    if (repeated(rs) > 1) md.push(`Medians of ${repeated(rs)} runs of each system, ${rs.some((r) => r.together) ? 'two at a time (`--together`)' : 'interleaved'}; in brackets, the lowest and highest run. Lost and closes are added up over the runs.`, '');
     const o = ours(rs);
     const rows = [];
     const rates = rs[0].steps.map((s) => s.rate);

@@ -42,7 +42,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 SCENARIO="${1:-}"
-[[ -n "$SCENARIO" ]] || { sed -n '2,36p' "$0"; exit 2; }
+[[ -n "$SCENARIO" ]] || { sed -n '2,/^set -euo pipefail/{/^set/!p}' "$0"; exit 2; }
 shift
 
 SYSTEMS="" SIZES="" RATES="" STEP="" PROCS="" OUT="" SMOKE=0 WARMUP="" WARMUP_SECONDS=60 OBSERVERS=0 QUIET_LOAD=1.0 QUIET_TIMEOUT=120 REPEAT=1 TOGETHER=0
@@ -95,8 +95,13 @@ defaults
 if [[ $OBSERVERS = 1 && "$SCENARIO" != fanout && "$SCENARIO" != fanout-2nodes ]]; then
   echo "--observers is for fanout and fanout-2nodes only" >&2; exit 2
 fi
-if [[ $TOGETHER = 1 && ( "$SCENARIO" != fanout || "$SYSTEMS" != *,* || "$SYSTEMS" == *,*,* ) ]]; then
-  echo "--together is for fanout with two --systems" >&2; exit 2
+if [[ $TOGETHER = 1 ]]; then
+  if [[ "$SCENARIO" != fanout || "$SYSTEMS" != ?*,?* || "$SYSTEMS" == *,*,* ]]; then
+    echo "--together is for fanout with two --systems" >&2; exit 2
+  fi
+  if [[ "${SYSTEMS%,*}" == "${SYSTEMS#*,}" ]]; then
+    echo "--together needs two different systems (for two of the same build: copresence,copresence-b)" >&2; exit 2
+  fi
 fi
 OUT="${OUT:-$BENCH/results/$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$OUT"
@@ -191,7 +196,7 @@ start_redis() {
   taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
     --daemonize no --loglevel warning >"$WORK/redis.log" 2>&1 &
   REDIS_PID=$!; STARTED+=("$REDIS_PID")
-  wait_port "$REDIS_PORT" "$REDIS_PID"
+  wait_port "$REDIS_PORT" "$REDIS_PID" || return 1
 }
 
 # machine_check: how fast the server's CPU and the memory behind it are right now (a shared VM's
@@ -213,7 +218,7 @@ start_copresence() { # $1 = redis url or empty; $2 = b for copresence-b
     taskset -c "$SERVER_CPU" "$BENCH_JAVA" $opts -jar "$jar" \
     >"$WORK/copresence-$port.log" 2>&1 &
   local pid=$!; STARTED+=("$pid")
-  wait_port "$port" "$pid"
+  wait_port "$port" "$pid" || return 1
   URLS+=("ws://127.0.0.1:$port/ws"); MEM_PIDS+=("$pid"); PORTS+=("$port")
 }
 start_vertx() {
@@ -221,7 +226,7 @@ start_vertx() {
   taskset -c "$SERVER_CPU" "$BENCH_JAVA" $JAVA_SERVER_OPTS -Dport="$port" -jar "$BENCH/vertx-peer/target/bench-vertx-peer.jar" \
     >"$WORK/vertx-$port.log" 2>&1 &
   local pid=$!; STARTED+=("$pid")
-  wait_port "$port" "$pid"
+  wait_port "$port" "$pid" || return 1
   URLS+=("ws://127.0.0.1:$port/ws"); MEM_PIDS+=("$pid"); PORTS+=("$port")
 }
 start_node() { # $1 = script, $2 = redis url or empty
@@ -229,28 +234,32 @@ start_node() { # $1 = script, $2 = redis url or empty
   env PORT="$port" ${2:+REDIS_URL=$2} taskset -c "$SERVER_CPU" node --expose-gc "$BENCH/peers/$1" \
     >"$WORK/$1-$port.log" 2>&1 &
   local pid=$!; STARTED+=("$pid")
-  wait_port "$port" "$pid"
+  wait_port "$port" "$pid" || return 1
   URLS+=("ws://127.0.0.1:$port/ws"); MEM_PIDS+=("$pid"); PORTS+=("$port")
 }
 
-# start_system NAME: sets URLS, PROTO, MEM_PIDS (server processes), CPU_PIDS (those + Redis), KIND
+# start_system NAME: sets URLS, PROTO, MEM_PIDS (server processes), CPU_PIDS (those + Redis), KIND;
+# returns 1 when a process of it did not start listening
 start_system() {
   URLS=(); MEM_PIDS=(); PORTS=(); CPU_PIDS=(); REDIS_PID=""
+  local rc=0 redis
   case "$1" in
-    copresence)     PROTO=copresence; KIND=jvm; start_copresence "" ;;
-    copresence-b)   PROTO=copresence; KIND=jvm; start_copresence "" b ;;
-    copresence-2n)  PROTO=copresence; KIND=jvm; start_redis
-                    start_copresence "redis://127.0.0.1:$REDIS_PORT"; start_copresence "redis://127.0.0.1:$REDIS_PORT" ;;
-    vertx)          PROTO=raw; KIND=jvm; start_vertx ;;
-    ws)             PROTO=raw; KIND=node; start_node ws-peer.js "" ;;
-    socketio)       PROTO=socketio; KIND=node; start_node socketio-peer.js "" ;;
-    socketio-redis) PROTO=socketio; KIND=node; start_redis; start_node socketio-peer.js "redis://127.0.0.1:$REDIS_PORT" ;;
-    socketio-2n)    PROTO=socketio; KIND=node; start_redis
-                    start_node socketio-peer.js "redis://127.0.0.1:$REDIS_PORT"; start_node socketio-peer.js "redis://127.0.0.1:$REDIS_PORT" ;;
+    copresence)     PROTO=copresence; KIND=jvm; start_copresence "" || rc=1 ;;
+    copresence-b)   PROTO=copresence; KIND=jvm; start_copresence "" b || rc=1 ;;
+    copresence-2n)  PROTO=copresence; KIND=jvm
+                    { start_redis && redis="redis://127.0.0.1:$REDIS_PORT" && start_copresence "$redis" && start_copresence "$redis"; } || rc=1 ;;
+    vertx)          PROTO=raw; KIND=jvm; start_vertx || rc=1 ;;
+    ws)             PROTO=raw; KIND=node; start_node ws-peer.js "" || rc=1 ;;
+    socketio)       PROTO=socketio; KIND=node; start_node socketio-peer.js "" || rc=1 ;;
+    socketio-redis) PROTO=socketio; KIND=node
+                    { start_redis && start_node socketio-peer.js "redis://127.0.0.1:$REDIS_PORT"; } || rc=1 ;;
+    socketio-2n)    PROTO=socketio; KIND=node
+                    { start_redis && redis="redis://127.0.0.1:$REDIS_PORT" && start_node socketio-peer.js "$redis" && start_node socketio-peer.js "$redis"; } || rc=1 ;;
     *) log "unknown system $1"; return 1 ;;
   esac
-  CPU_PIDS=("${MEM_PIDS[@]}"); [[ -n "$REDIS_PID" ]] && CPU_PIDS+=("$REDIS_PID")
+  CPU_PIDS=("${MEM_PIDS[@]}"); if [[ -n "$REDIS_PID" ]]; then CPU_PIDS+=("$REDIS_PID"); fi
   sleep 1
+  return $rc
 }
 
 is_node_system() { [[ "$1" == ws || "$1" == socketio* ]]; }
@@ -329,6 +338,12 @@ warmup_rates() {
 # observer runs get their own file: a results directory can hold both kinds at one size
 result_name() { echo "$SCENARIO$([[ $OBSERVERS = 1 ]] && echo -observers)-$1-$2"; }
 
+# not_run SYSTEM SIZE RESULT PARTNER: a system of a --together pair whose partner was skipped did not run either
+not_run() {
+  printf '{"scenario":"%s","system":"%s","size":%s,"observers":%s,"skipped":"not run: its partner %s was skipped"}\n' "$SCENARIO" "$1" "$2" \
+    "$([[ $OBSERVERS = 1 ]] && echo true || echo false)" "$4" >"$3"
+}
+
 # result_file SYSTEM SIZE [ROUND]: $OUT/$SCENARIO-$SYSTEM-$SIZE.json, or with a round (--repeat)
 # $OUT/runs/$SCENARIO-$SYSTEM-$SIZE.rROUND.json
 result_file() {
@@ -345,12 +360,13 @@ skip_node() {
 
 # launch SYSTEM SIZE [DRIVER OPTIONS...]: starts the system and its drivers (meeting at $BARRIER, writing
 # $WORK/$PART-i.json); sets PROCS_USED and DRIVER_PIDS (and for idle RSS0 and HEAP0, the memory before), and
-# leaves the system's MEM_PIDS, CPU_PIDS, PORTS
+# leaves the system's MEM_PIDS, CPU_PIDS, PORTS. Returns 1, with no driver started, when the system did not start
 launch() {
   local system="$1" size="$2"; shift 2
   rm -rf "$BARRIER"; mkdir -p "$BARRIER"
-  rm -f "$WORK/$PART"-*.json
-  start_system "$system"
+  rm -f "$WORK/$PART"-[0-9]*.json
+  DRIVER_PIDS=(); PROCS_USED=0
+  start_system "$system" || { log "$system did not start"; return 1; }
   local urls; urls="$(IFS=,; echo "${URLS[*]}")"
   local cpu_pids; cpu_pids="$(IFS=,; echo "${CPU_PIDS[*]}")"
   local procs="$PROCS"
@@ -385,7 +401,7 @@ meta_json() {
 # failed result with the logs when a driver failed (returns 1)
 fold_parts() {
   local system="$1" size="$2" result="$3" meta="$4" ok="$5"
-  local parts; parts="$(ls "$WORK/$PART"-*.json 2>/dev/null | paste -sd, -)"
+  local parts; parts="$(ls "$WORK/$PART"-[0-9]*.json 2>/dev/null | paste -sd, -)"
   if [[ -z "$parts" || $ok != 1 ]]; then
     log "run failed: $SCENARIO / $system / $size (driver logs follow)"
     tail -n 20 "$WORK"/*.log >&2 || true
@@ -409,7 +425,7 @@ run_one() {
   local load_before; load_before="$(loadavg)"
   local machine; machine="$(machine_check)"
   BARRIER="$WORK/barrier-$system-$size"; PART=part
-  launch "$system" "$size"
+  if ! launch "$system" "$size"; then stop_all; fold_parts "$system" "$size" "$result" /dev/null 0; return 1; fi
   local procs="$PROCS_USED"
   local meta="$WORK/meta.json" ok=1
   if [[ "$SCENARIO" == idle ]]; then
@@ -453,35 +469,38 @@ run_one() {
 run_together() {
   local a="$1" b="$2" size="$3" round="${4:-}"
   local ra rb; ra="$(result_file "$a" "$size" "$round")"; rb="$(result_file "$b" "$size" "$round")"
-  if skip_node "$a" "$size" "$ra" || skip_node "$b" "$size" "$rb"; then
-    skip_node "$a" "$size" "$ra" || printf '{"system":"%s","size":%s,"skipped":"%s ran alone: not measured"}\n' "$a" "$size" "$b" >"$ra"
-    skip_node "$b" "$size" "$rb" || printf '{"system":"%s","size":%s,"skipped":"%s ran alone: not measured"}\n' "$b" "$size" "$a" >"$rb"
-    return 0
+  if skip_node "$a" "$size" "$ra"; then
+    skip_node "$b" "$size" "$rb" || not_run "$b" "$size" "$rb" "$a"; return 0
   fi
+  if skip_node "$b" "$size" "$rb"; then not_run "$a" "$size" "$ra" "$b"; return 0; fi
   wait_quiet
   local load_before; load_before="$(loadavg)"
   local machine; machine="$(machine_check)"
-  local sys phase cpu_a cpu_b pids_a pids_b procs_a procs_b
+  local cpu_a cpu_b pids_a pids_b procs_a procs_b
+  local t=0 ok=1 pid
   BARRIER="$WORK/barrier-$a-$size"; PART="part-a"
-  launch "$a" "$size" --go-from-outside --phase 0
+  launch "$a" "$size" --go-from-outside --phase 0 || ok=0
   pids_a=("${DRIVER_PIDS[@]}"); procs_a="$PROCS_USED"; cpu_a="$(IFS=,; echo "${CPU_PIDS[*]}")"
-  BARRIER="$WORK/barrier-$b-$size"; PART="part-b"
-  launch "$b" "$size" --go-from-outside --phase 0.5
+  if [[ $ok = 1 ]]; then
+    BARRIER="$WORK/barrier-$b-$size"; PART="part-b"
+    launch "$b" "$size" --go-from-outside --phase 0.5 || ok=0
+  fi
   pids_b=("${DRIVER_PIDS[@]}"); procs_b="$PROCS_USED"; cpu_b="$(IFS=,; echo "${CPU_PIDS[*]}")"
   # the go: once every driver of both has connected (and joined), one start time for both
-  local t=0 ok=1 pid
-  while (( $(find "$WORK/barrier-$a-$size" -name 'ready.*' | wc -l) < procs_a
+  while [[ $ok = 1 ]] && (( $(find "$WORK/barrier-$a-$size" -name 'ready.*' | wc -l) < procs_a
         || $(find "$WORK/barrier-$b-$size" -name 'ready.*' | wc -l) < procs_b )); do
     sleep 0.5; t=$((t + 1))
     local alive=1; for pid in "${pids_a[@]}" "${pids_b[@]}"; do kill -0 "$pid" 2>/dev/null || alive=0; done
     if [[ $alive = 0 || $t -gt 1200 ]]; then log "drivers did not get ready"; ok=0; break; fi
   done
-  local go=$(( $(date +%s%3N) + 1000 )) dir
-  for dir in "$WORK/barrier-$a-$size" "$WORK/barrier-$b-$size"; do
-    echo "$go" >"$dir/go.tmp"; mv "$dir/go.tmp" "$dir/go"
-  done
   DRIVER_PIDS=("${pids_a[@]}" "${pids_b[@]}")
-  wait_drivers || ok=0
+  if [[ $ok = 1 ]]; then
+    local go=$(( $(date +%s%3N) + 1000 )) dir
+    for dir in "$WORK/barrier-$a-$size" "$WORK/barrier-$b-$size"; do
+      echo "$go" >"$dir/go.tmp"; mv "$dir/go.tmp" "$dir/go"
+    done
+    wait_drivers || ok=0
+  fi
   meta_json "$a" "$size" "$load_before" "$machine" "\"together\":\"$b\",\"phase\":0,\"serverPids\":\"$cpu_a\"," >"$WORK/meta-a.json"
   meta_json "$b" "$size" "$load_before" "$machine" "\"together\":\"$a\",\"phase\":0.5,\"serverPids\":\"$cpu_b\"," >"$WORK/meta-b.json"
   stop_all

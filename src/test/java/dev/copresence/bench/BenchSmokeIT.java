@@ -28,8 +28,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * Every benchmark scenario, run with tiny numbers ({@code bench/run.sh SCENARIO --smoke}) against
  * every system, so that the benchmark suite cannot rot; fanout also in observer mode
  * ({@code --observers}: SSE for Copresence, a silent room join for the peers), and once with {@code --repeat 2}
- * (the medians of two interleaved runs), and once with {@code --together} (two systems measured at the same
- * time). It checks that each run completes and that
+ * (the medians of two interleaved runs), and once with {@code --together --repeat 2} (two systems measured at
+ * the same time, twice). It checks that each run completes and that
  * its JSON is sane (connections opened, deliveries made, nothing lost at this load), never timings.
  * Copresence and the raw Vert.x peer must always run; the Node peers are skipped, with the reason,
  * when npm could not install them. Skip the whole suite with {@code -Dbench.smoke.skip=true}.
@@ -56,7 +56,7 @@ class BenchSmokeIT {
             new Run("fanout-observers", "fanout", List.of("--observers")), new Run("churn", "churn", List.of()),
             new Run("cursors", "cursors", List.of()), new Run("fanout-2nodes", "fanout-2nodes", List.of()),
             new Run("fanout-repeat", "fanout", List.of("--repeat", "2", "--systems", "copresence,vertx")),
-            new Run("fanout-together", "fanout", List.of("--together", "--systems", "copresence,vertx")));
+            new Run("fanout-together", "fanout", List.of("--together", "--repeat", "2", "--systems", "copresence,vertx")));
     static final Set<String> JVM_SYSTEMS = Set.of("copresence", "copresence-2n", "vertx");
     static final Set<String> NODE_SYSTEMS = Set.of("ws", "socketio", "socketio-redis", "socketio-2n");
 
@@ -140,9 +140,15 @@ class BenchSmokeIT {
         assertEquals(0, j.path("errors").asLong(), () -> "errors from the server: " + j.path("errorCodes"));
         JsonNode step = j.path("steps").path(0);
         if (run.together()) {
-            // each names the other it ran beside, and they published in turn: Copresence first, Vert.x half a period later
-            assertEquals(system.equals("copresence") ? "vertx" : "copresence", j.path("together").asText(), "\"together\" in the JSON");
-            assertEquals(system.equals("copresence") ? 0.0 : 0.5, j.path("phase").asDouble(-1), "\"phase\" in the JSON");
+            // each run names the other it ran beside, and they published in turn, the phases swapping from round to round
+            String other = system.equals("copresence") ? "vertx" : "copresence";
+            assertEquals(other, j.path("together").asText(), "\"together\" in the JSON");
+            for (int round = 1; round <= run.repeats(); round++) {
+                JsonNode single = JSON.readTree(log.resolveSibling("runs/fanout-" + system + "-" + j.path("size").asText() + ".r" + round + ".json").toFile());
+                assertEquals(other, single.path("together").asText(), "\"together\" in round " + round);
+                double phase = (round % 2 == 1) == system.equals("copresence") ? 0.0 : 0.5;
+                assertEquals(phase, single.path("phase").asDouble(-1), "\"phase\" in round " + round);
+            }
         }
         if (run.repeats() > 1) {
             // medians of every run, each run's figures beside them

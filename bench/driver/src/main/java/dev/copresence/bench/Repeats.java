@@ -37,6 +37,8 @@ final class Repeats {
             "serverCtxSwitchesPer1000",
             "driverCtxSwitchesPer1000", "idleServerCpuMsPerSec", "driverCpuUsPerDelivery", "machineMemoryLatencyNs", "machineL2LatencyNs",
             "machineMemoryLatencyNsAfter", "machineL2LatencyNsAfter");
+    /** What describes one run only (its phase beside another system, its server's processes): not folded. */
+    private static final Set<String> PER_RUN = Set.of("phase", "serverPids");
 
     private Repeats() {
     }
@@ -82,6 +84,9 @@ final class Repeats {
         Set<String> keys = new LinkedHashSet<>();
         xs.forEach(x -> keys.addAll(x.fieldNames()));
         for (String key : keys) {
+            if (PER_RUN.contains(key)) {
+                continue;
+            }
             Object v = xs.stream().map(x -> x.getValue(key)).filter(Objects::nonNull).findFirst().orElse(null);
             if (v instanceof Number) {
                 double[] values = xs.stream().mapToDouble(x -> x.getDouble(key, Double.NaN)).toArray();
