@@ -251,15 +251,17 @@ function togetherTable(scenario, size, observers) {
   }
   for (const [key, rounds] of byPair) {
     const missing = [...new Set(runs.map((x) => x.n))].filter((n) => !rounds.some((r) => r.n === n) && runs.filter((x) => x.n === n).some((x) => key.split(' / ').includes(x.j.system)));
-    md.push(`Measured together (\`--together\`): ${key.replace(' / ', ' and ')} ran at the same time on the server's CPU, their broadcasts half a period apart (the phases swapping from round to round); ${key}, round by round (rounds ${rounds.map((r) => r.n).join(', ')}${missing.length ? `; left out, its other run failed: ${missing.join(', ')}` : ''}), and the median of the rounds' ratios.`, '');
+    md.push(`Measured together (\`--together\`): ${key.replace(' / ', ' and ')} ran at the same time on the server's CPU, their broadcasts half a period apart${rounds.length > 1 ? ' (the phases swapping from round to round)' : ''}; ${key}, round by round (rounds ${rounds.map((r) => r.n).join(', ')}${missing.length ? `; left out, its other run failed: ${missing.join(', ')}` : ''}), and the median of the rounds' ratios.`, '');
     const rows = [];
     rounds[0].pair[0].steps.forEach((step, k) => {
       for (const [field, what] of [['serverCpuUsPerDelivery', 'CPU µs/delivery'], ['serverCpuUsPerDeliveryExJit', 'without the JIT'], ['p99ms', 'p99 ms']]) {
         const at = (j) => j.steps[k] && j.steps[k][field];
-        const ratios = rounds.map(({ pair: [x, y] }) => (at(x) > 0 && at(y) > 0 ? at(x) / at(y) : null)).filter((v) => v !== null);
-        if (!ratios.length) continue;
+        // a round without the figure shows a dash in both columns, so that they stay in the rounds' order
+        const ratios = rounds.map(({ pair: [x, y] }) => (at(x) > 0 && at(y) > 0 ? at(x) / at(y) : null));
+        const known = ratios.filter((v) => v !== null);
+        if (!known.length) continue;
         rows.push([fmt(step.rate), what, rounds.map(({ pair: [x, y] }) => `${fmt(at(x), 2)} / ${fmt(at(y), 2)}`).join('; '),
-          ratios.map((v) => v.toFixed(2)).join(', '), `**${median(ratios).toFixed(2)}**`]);
+          ratios.map((v) => (v === null ? '–' : v.toFixed(2))).join(', '), `**${median(known).toFixed(2)}**`]);
       }
     });
     table(['msg/s', 'what', `${key}, round by round`, 'ratio by round', 'median ratio'], rows);

@@ -8,7 +8,7 @@
 # Options (defaults depend on the scenario, see defaults() below):
 #   --systems a,b,...   systems under test: copresence copresence-2n vertx ws socketio socketio-redis socketio-2n,
 #                       and copresence-b: a second Copresence (BENCH_COPRESENCE_B_JAR, BENCH_SERVER_B_JAVA_OPTS,
-#                       BENCH_COPRESENCE_B_ENV="NAME=value ..."; each defaults to the first's) for an A/B
+#                       BENCH_COPRESENCE_B_ENV="NAME=value ...", split at spaces; each defaults to the first's) for an A/B
 #   --sizes n,m,...     connection counts (idle: connections; fanout: subscribers; churn: churners; cursors: members)
 #   --rates r1,r2,...   fanout: broadcasts/s stepped up; churn: joins+leaves/s; cursors: updates/s per member
 #   --step-seconds S    length of one rate step
@@ -338,10 +338,11 @@ warmup_rates() {
 # observer runs get their own file: a results directory can hold both kinds at one size
 result_name() { echo "$SCENARIO$([[ $OBSERVERS = 1 ]] && echo -observers)-$1-$2"; }
 
-# not_run SYSTEM SIZE RESULT PARTNER: a system of a --together pair whose partner was skipped did not run either
+# not_run SYSTEM SIZE RESULT PARTNER [WHY]: a system of a --together pair whose partner was skipped (or failed to
+# start) did not run either
 not_run() {
-  printf '{"scenario":"%s","system":"%s","size":%s,"observers":%s,"skipped":"not run: its partner %s was skipped"}\n' "$SCENARIO" "$1" "$2" \
-    "$([[ $OBSERVERS = 1 ]] && echo true || echo false)" "$4" >"$3"
+  printf '{"scenario":"%s","system":"%s","size":%s,"observers":%s,"skipped":"not run: its partner %s %s"}\n' "$SCENARIO" "$1" "$2" \
+    "$([[ $OBSERVERS = 1 ]] && echo true || echo false)" "$4" "${5:-was skipped}" >"$3"
 }
 
 # result_file SYSTEM SIZE [ROUND]: $OUT/$SCENARIO-$SYSTEM-$SIZE.json, or with a round (--repeat)
@@ -409,8 +410,10 @@ fold_parts() {
       "$([[ $OBSERVERS = 1 ]] && echo true || echo false)" >"$result"
     return 1
   fi
-  "$BENCH_JAVA" -jar "$BENCH/driver/target/bench-driver.jar" merge --in "$parts" --meta "$meta" --warmup-steps "$WARMUP" \
-    --out "$result" --clk-tck "$CLK_TCK" --step-seconds "$STEP"
+  if ! "$BENCH_JAVA" -jar "$BENCH/driver/target/bench-driver.jar" merge --in "$parts" --meta "$meta" --warmup-steps "$WARMUP" \
+    --out "$result" --clk-tck "$CLK_TCK" --step-seconds "$STEP"; then
+    log "merge failed: $SCENARIO / $system / $size"; return 1
+  fi
   # the scenario name as asked (fanout-2nodes runs the fanout driver)
   sed -i "s/\"scenario\" : \"fanout\"/\"scenario\" : \"$SCENARIO\"/" "$result"
   log "wrote $result"
@@ -479,12 +482,12 @@ run_together() {
   local cpu_a cpu_b pids_a pids_b procs_a procs_b
   local t=0 ok=1 pid
   BARRIER="$WORK/barrier-$a-$size"; PART="part-a"
-  launch "$a" "$size" --go-from-outside --phase 0 || ok=0
-  pids_a=("${DRIVER_PIDS[@]}"); procs_a="$PROCS_USED"; cpu_a="$(IFS=,; echo "${CPU_PIDS[*]}")"
-  if [[ $ok = 1 ]]; then
-    BARRIER="$WORK/barrier-$b-$size"; PART="part-b"
-    launch "$b" "$size" --go-from-outside --phase 0.5 || ok=0
+  if ! launch "$a" "$size" --go-from-outside --phase 0; then
+    stop_all; fold_parts "$a" "$size" "$ra" /dev/null 0; not_run "$b" "$size" "$rb" "$a" "failed to start"; return 1
   fi
+  pids_a=("${DRIVER_PIDS[@]}"); procs_a="$PROCS_USED"; cpu_a="$(IFS=,; echo "${CPU_PIDS[*]}")"
+  BARRIER="$WORK/barrier-$b-$size"; PART="part-b"
+  launch "$b" "$size" --go-from-outside --phase 0.5 || ok=0
   pids_b=("${DRIVER_PIDS[@]}"); procs_b="$PROCS_USED"; cpu_b="$(IFS=,; echo "${CPU_PIDS[*]}")"
   # the go: once every driver of both has connected (and joined), one start time for both
   while [[ $ok = 1 ]] && (( $(find "$WORK/barrier-$a-$size" -name 'ready.*' | wc -l) < procs_a
@@ -545,7 +548,7 @@ for size in "${SIZE_LIST[@]}"; do
   for system in "${SYS_LIST[@]}"; do
     name="$(result_name "$system" "$size")"
     runs="$(ls "$OUT/runs/$name".r*.json | paste -sd, -)"
-    if grep -q '"skipped"' "$OUT/runs/$name.r1.json"; then
+    if [[ -z "$(grep -L '"skipped"' "$OUT/runs/$name".r*.json)" ]]; then # every run skipped: say so as one run would
       cp "$OUT/runs/$name.r1.json" "$OUT/$name.json"
     elif ! "$BENCH_JAVA" -jar "$BENCH/driver/target/bench-driver.jar" median --in "$runs" --out "$OUT/$name.json"; then
       cp "$OUT/runs/$name.r1.json" "$OUT/$name.json"; FAILED=1 # every run failed: say so as one run would
