@@ -241,8 +241,9 @@ function togetherTable(scenario, size, observers) {
   const alone = results.filter(fits).map((j) => ({ n: 1, j }));
   const runs = singleRuns.some(({ j }) => fits(j)) ? singleRuns.filter(({ j }) => fits(j)) : alone;
   // a round is a pair of runs of one results file name's round number; a round whose other run failed is left out, and says so
+  const numbers = [...new Set(runs.map((x) => x.n))].sort((a, b) => a - b);
   const byPair = new Map();
-  for (const n of [...new Set(runs.map((x) => x.n))].sort((a, b) => a - b)) {
+  for (const n of numbers) {
     const pair = runs.filter((x) => x.n === n).map((x) => x.j).sort(bySystem);
     if (pair.length !== 2) continue;
     const key = pair.map((j) => j.system).join(' / ');
@@ -250,7 +251,8 @@ function togetherTable(scenario, size, observers) {
     byPair.get(key).push({ n, pair });
   }
   for (const [key, rounds] of byPair) {
-    const missing = [...new Set(runs.map((x) => x.n))].filter((n) => !rounds.some((r) => r.n === n) && runs.filter((x) => x.n === n).some((x) => key.split(' / ').includes(x.j.system)));
+    const systems = key.split(' / ');
+    const missing = numbers.filter((n) => !rounds.some((r) => r.n === n) && runs.some((x) => x.n === n && systems.includes(x.j.system)));
     md.push(`Measured together (\`--together\`): ${key.replace(' / ', ' and ')} ran at the same time on the server's CPU, their broadcasts half a period apart${rounds.length > 1 ? ' (the phases swapping from round to round)' : ''}; ${key}, round by round (rounds ${rounds.map((r) => r.n).join(', ')}${missing.length ? `; left out, its other run failed: ${missing.join(', ')}` : ''}), and the median of the rounds' ratios.`, '');
     const rows = [];
     rounds[0].pair[0].steps.forEach((step, k) => {

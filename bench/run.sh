@@ -338,11 +338,16 @@ warmup_rates() {
 # observer runs get their own file: a results directory can hold both kinds at one size
 result_name() { echo "$SCENARIO$([[ $OBSERVERS = 1 ]] && echo -observers)-$1-$2"; }
 
+# stub_result SYSTEM SIZE RESULT FIELD: a result that measured nothing, saying why in FIELD ("skipped" or "failed")
+stub_result() {
+  printf '{"scenario":"%s","system":"%s","size":%s,"observers":%s,%s}\n' "$SCENARIO" "$1" "$2" \
+    "$([[ $OBSERVERS = 1 ]] && echo true || echo false)" "$4" >"$3"
+}
+
 # not_run SYSTEM SIZE RESULT PARTNER [WHY]: a system of a --together pair whose partner was skipped (or failed to
 # start) did not run either
 not_run() {
-  printf '{"scenario":"%s","system":"%s","size":%s,"observers":%s,"skipped":"not run: its partner %s %s"}\n' "$SCENARIO" "$1" "$2" \
-    "$([[ $OBSERVERS = 1 ]] && echo true || echo false)" "$4" "${5:-was skipped}" >"$3"
+  stub_result "$1" "$2" "$3" "\"skipped\":\"not run: its partner $4 ${5:-was skipped}\""
 }
 
 # result_file SYSTEM SIZE [ROUND]: $OUT/$SCENARIO-$SYSTEM-$SIZE.json, or with a round (--repeat)
@@ -355,8 +360,7 @@ result_file() {
 skip_node() {
   is_node_system "$1" && [[ $NODE_OK != 1 ]] || return 1
   log "skipping $1: Node peers not installed"
-  printf '{"scenario":"%s","system":"%s","size":%s,"observers":%s,"skipped":"Node peers not installed"}\n' "$SCENARIO" "$1" "$2" \
-    "$([[ $OBSERVERS = 1 ]] && echo true || echo false)" >"$3"
+  stub_result "$1" "$2" "$3" '"skipped":"Node peers not installed"'
 }
 
 # launch SYSTEM SIZE [DRIVER OPTIONS...]: starts the system and its drivers (meeting at $BARRIER, writing
@@ -391,6 +395,23 @@ launch() {
   PROCS_USED="$procs"
 }
 
+# wait_ready "BARRIER COUNT"... -- PIDS...: until every BARRIER holds COUNT ready files (each driver process
+# writes one once it has connected and joined); fails when one of PIDS exited first, or after 600 s
+wait_ready() {
+  local barriers=() t=0 pid spec
+  while [[ $1 != -- ]]; do barriers+=("$1"); shift; done; shift
+  while :; do
+    local all=1
+    for spec in "${barriers[@]}"; do
+      (( $(find "${spec% *}" -name 'ready.*' | wc -l) >= ${spec##* } )) || all=0
+    done
+    [[ $all = 1 ]] && return 0
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null || { log "a driver exited before it was ready"; return 1; }; done
+    (( ++t > 1200 )) && { log "drivers did not get ready"; return 1; }
+    sleep 0.5
+  done
+}
+
 # meta_json SYSTEM SIZE LOAD_BEFORE MACHINE [EXTRA JSON FIELDS]: what run.sh knows of a run that the driver does not
 meta_json() {
   printf '{"system":"%s","size":%s,"loadBefore":"%s","loadAfter":"%s",%s%s"java":"%s","smoke":%s}\n' \
@@ -406,8 +427,7 @@ fold_parts() {
   if [[ -z "$parts" || $ok != 1 ]]; then
     log "run failed: $SCENARIO / $system / $size (driver logs follow)"
     tail -n 20 "$WORK"/*.log >&2 || true
-    printf '{"scenario":"%s","system":"%s","size":%s,"observers":%s,"failed":true}\n' "$SCENARIO" "$system" "$size" \
-      "$([[ $OBSERVERS = 1 ]] && echo true || echo false)" >"$result"
+    stub_result "$system" "$size" "$result" '"failed":true'
     return 1
   fi
   if ! "$BENCH_JAVA" -jar "$BENCH/driver/target/bench-driver.jar" merge --in "$parts" --meta "$meta" --warmup-steps "$WARMUP" \
@@ -434,12 +454,7 @@ run_one() {
   if [[ "$SCENARIO" == idle ]]; then
     local rss0="$RSS0" heap0="$HEAP0"
     # wait until every driver process has joined all of its connections, let the server settle, measure
-    local t=0
-    while (( $(find "$BARRIER" -name 'ready.*' | wc -l) < procs )); do
-      sleep 0.5; t=$((t + 1))
-      local alive=0 pid; for pid in "${DRIVER_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-      if [[ $alive = 0 || $t -gt 1200 ]]; then log "drivers did not get ready"; ok=0; break; fi
-    done
+    wait_ready "$BARRIER $procs" -- "${DRIVER_PIDS[@]}" || ok=0
     sleep $([[ $SMOKE = 1 ]] && echo 1 || echo 5)
     local rss1 heap1; rss1="$(rss_kb "${MEM_PIDS[@]}")"; heap1="$(heap_kb)"; rss1b="$(rss_kb "${MEM_PIDS[@]}")"
     # then the server CPU while the connections sit idle (pings, timers, what the runtime does by
@@ -480,7 +495,7 @@ run_together() {
   local load_before; load_before="$(loadavg)"
   local machine; machine="$(machine_check)"
   local cpu_a cpu_b pids_a pids_b procs_a procs_b
-  local t=0 ok=1 pid
+  local ok=1
   BARRIER="$WORK/barrier-$a-$size"; PART="part-a"
   if ! launch "$a" "$size" --go-from-outside --phase 0; then
     stop_all; fold_parts "$a" "$size" "$ra" /dev/null 0; not_run "$b" "$size" "$rb" "$a" "failed to start"; return 1
@@ -490,12 +505,8 @@ run_together() {
   launch "$b" "$size" --go-from-outside --phase 0.5 || ok=0
   pids_b=("${DRIVER_PIDS[@]}"); procs_b="$PROCS_USED"; cpu_b="$(IFS=,; echo "${CPU_PIDS[*]}")"
   # the go: once every driver of both has connected (and joined), one start time for both
-  while [[ $ok = 1 ]] && (( $(find "$WORK/barrier-$a-$size" -name 'ready.*' | wc -l) < procs_a
-        || $(find "$WORK/barrier-$b-$size" -name 'ready.*' | wc -l) < procs_b )); do
-    sleep 0.5; t=$((t + 1))
-    local alive=1; for pid in "${pids_a[@]}" "${pids_b[@]}"; do kill -0 "$pid" 2>/dev/null || alive=0; done
-    if [[ $alive = 0 || $t -gt 1200 ]]; then log "drivers did not get ready"; ok=0; break; fi
-  done
+  [[ $ok = 1 ]] && { wait_ready "$WORK/barrier-$a-$size $procs_a" "$WORK/barrier-$b-$size $procs_b" -- \
+    "${pids_a[@]}" "${pids_b[@]}" || ok=0; }
   DRIVER_PIDS=("${pids_a[@]}" "${pids_b[@]}")
   if [[ $ok = 1 ]]; then
     local go=$(( $(date +%s%3N) + 1000 )) dir
