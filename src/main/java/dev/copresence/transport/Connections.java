@@ -64,7 +64,8 @@ public final class Connections {
             close(connection, 1011, "internal error");
             return Uni.createFrom().voidItem();
         }
-        SocketSink socket = new SocketSink(connection, tcp, metrics, config.outbound().socketBuffer());
+        SocketSink socket = new SocketSink(connection, tcp, metrics, config.outbound().socketBuffer(),
+                config.pingInterval().toNanos());
         OutboundQueue out = new OutboundQueue(socket, metrics, config.limits().sendBuffer(), config.outbound().maxFrames(),
                 config.outbound().ephemeralWriteDelay().toMillis());
         // a close goes through the queue: what was queued before it (the error that explains it) is sent first

@@ -2,8 +2,10 @@ package dev.copresence.transport;
 
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -59,9 +61,11 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
      * of the last ping lives here, with the session it reads, rather than in another object, which
      * would be one more cache miss per connection per tick when there are thousands.
      */
-    private long lastPingNanos = System.nanoTime();
+    private long lastPingNanos;
 
-    SocketSink(WebSocketConnection connection, ConnectionBase tcp, SocketMetrics metrics, int socketBuffer) {
+    SocketSink(WebSocketConnection connection, ConnectionBase tcp, SocketMetrics metrics, int socketBuffer,
+            long pingPeriodNanos) {
+        this.lastPingNanos = firstPingBase(System.nanoTime(), pingPeriodNanos, ThreadLocalRandom.current());
         this.connection = connection;
         this.tcp = tcp;
         this.channel = tcp.channelHandlerContext().channel();
@@ -79,6 +83,17 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
 
     Session session() {
         return session;
+    }
+
+    /**
+     * When a socket that opens at {@code nowNanos} counts as last pinged: a random moment of the period
+     * before. Sockets that open together (a join storm, every client of a node reconnecting after a
+     * deploy) are then pinged over the whole period, a share at each tick, and go on so for as long as
+     * they stay, instead of all at one tick of every period: a burst of thousands of pings and pongs
+     * that holds up whatever the event loops had to send then.
+     */
+    static long firstPingBase(long nowNanos, long periodNanos, RandomGenerator random) {
+        return periodNanos > 0 ? nowNanos - random.nextLong(periodNanos) : nowNanos;
     }
 
     /** True, once per period, when {@code periodNanos} have passed since the last ping: the tick then pings. */
