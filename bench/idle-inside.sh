@@ -2,7 +2,8 @@
 # What N idle joined connections cost inside one JVM server, where the idle scenario only gives the
 # totals: the classes whose heap grew (jmap -histo:live before and after, per connection), then each
 # thread's CPU while the connections sit idle (from /proc, SETTLE seconds after they joined, over
-# WINDOW seconds). Server on CPU 0, driver on CPU 1, as bench/run.sh does.
+# WINDOW seconds), and the whole server's CPU second by second over that window. Server on CPU 0,
+# driver on CPU 1, as bench/run.sh does.
 #   bench/idle-inside.sh copresence|vertx [N] [SETTLE] [WINDOW]    (defaults 5000, 60, 30)
 # BENCH_COPRESENCE_JAR picks the service's jar (default: target/quarkus-app, built if missing);
 # PROFILE=1 also records the window with async-profiler (its agent fetched from Maven Central) and
@@ -85,7 +86,14 @@ if [[ "${PROFILE:-0}" = 1 ]]; then
   AGENT="$(find "$OUT/ap" -name libasyncProfiler.so | head -1)"
   "$JDK/jcmd" "$SERVER" JVMTI.agent_load "$AGENT" '"start,event=cpu,interval=1ms,cstack=vm"' >/dev/null
 fi
-threads >"$OUT/t0"; sleep "$WINDOW"; threads >"$OUT/t1"
+threads >"$OUT/t0"
+# and the whole server's CPU second by second (ns run, summed over its threads' schedstat): a burst
+# once a ping period, which the window's total averages away, shows here
+for ((s = 0; s < WINDOW; s++)); do
+  echo "$(date +%s%N) $(cat /proc/"$SERVER"/task/*/schedstat 2>/dev/null | awk '{n += $1} END {print n}')" >>"$OUT/seconds"
+  sleep 1
+done
+threads >"$OUT/t1"
 if [[ -n $AGENT ]]; then
   "$JDK/jcmd" "$SERVER" JVMTI.agent_load "$AGENT" "\"stop,file=$OUT/profile.collapsed,collapsed\"" >/dev/null
 fi
@@ -134,6 +142,15 @@ print(f"CPU while idle, {window:.0f} s: {sum(c for c, _ in cpu.values()) * 1000 
 for name, (ticks, switches) in sorted(cpu.items(), key=lambda kv: -kv[1][0]):
     if ticks or switches > window:
         print(f"  {name:16s} {ticks * 1000 / hz / window:6.2f} ms/s  {switches / window:7.1f} switches/s")
+readings = [tuple(map(int, line.split())) for line in open(out + '/seconds')]
+per_second = [(b[1] - a[1]) / (b[0] - a[0]) * 1000 for a, b in zip(readings, readings[1:])]  # ms of CPU a second
+if per_second:
+    ranked = sorted(per_second)
+    median = ranked[len(ranked) // 2]
+    print(f"CPU second by second over the window (ms/s): lowest {ranked[0]:.1f}, median {median:.1f}, "
+          f"highest {ranked[-1]:.1f}; {sum(v > 2 * median for v in per_second)} of {len(per_second)} "
+          "seconds over twice the median; in order:")
+    print("  " + " ".join(f"{v:.0f}" for v in per_second))
 profile = out + '/profile.collapsed'
 if os.path.exists(profile):
     # Copresence's frames first; a peer's samples fall under the later, generic ones
