@@ -34,7 +34,9 @@ class WebSocketIdleTimerTest {
         try (WsClient client = WsClient.connect(WsClient.ws(base, "/ws?user=quiet-grace"))) {
             client.send("{\"type\":\"ping\",\"id\":\"hello\"}");
             assertEquals("hello", client.next("pong").path("id").asText());
-            // neither side sends anything for longer than the 3 s HTTP idle timeout
+            // the client sends nothing for 6 s, twice the HTTP idle timeout, but perhaps the pong to the
+            // server's first ping (it comes at a random moment of the 10 s period): one pong cannot split
+            // 6 s into two gaps both shorter than 3 s
             Awaitility.await().during(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(9)).until(() -> !client.isClosed());
             client.send("{\"type\":\"ping\",\"id\":\"still-here\"}");
             assertEquals("still-here", client.next("pong").path("id").asText());
