@@ -2,8 +2,9 @@
 # What N idle joined connections cost inside one JVM server, where the idle scenario only gives the
 # totals: the classes whose heap grew (jmap -histo:live before and after, per connection), then each
 # thread's CPU while the connections sit idle (from /proc, SETTLE seconds after they joined, over
-# WINDOW seconds), and the whole server's CPU second by second over that window. Server on CPU 0,
-# driver on CPU 1, as bench/run.sh does.
+# WINDOW seconds), and the server's CPU second by second over that window, all of it and its event
+# loops' alone (the JIT's threads may still be busy SETTLE seconds after a join storm). Server on
+# CPU 0, driver on CPU 1, as bench/run.sh does.
 #   bench/idle-inside.sh copresence|vertx [N] [SETTLE] [WINDOW]    (defaults 5000, 60, 30)
 # BENCH_COPRESENCE_JAR picks the service's jar (default: target/quarkus-app, built if missing);
 # PROFILE=1 also records the window with async-profiler (its agent fetched from Maven Central) and
@@ -87,11 +88,15 @@ if [[ "${PROFILE:-0}" = 1 ]]; then
   "$JDK/jcmd" "$SERVER" JVMTI.agent_load "$AGENT" '"start,event=cpu,interval=1ms,cstack=vm"' >/dev/null
 fi
 threads >"$OUT/t0"
-# and the whole server's CPU second by second (ns run, summed over its threads' schedstat): a burst
-# once a ping period, which the window's total averages away, shows here
-for ((s = 0; s < WINDOW; s++)); do
-  echo "$(date +%s%N) $(cat /proc/"$SERVER"/task/*/schedstat 2>/dev/null | awk '{n += $1} END {print n}')" >>"$OUT/seconds"
-  sleep 1
+# and each thread's run time (ns, from schedstat) every second: the server's CPU second by second,
+# where a burst once a ping period, which the window's total averages away, shows
+for ((s = 0; s <= WINDOW; s++)); do
+  ((s == 0)) || sleep 1
+  kill -0 "$SERVER" 2>/dev/null || { echo "the server exited during the window" >&2; exit 1; }
+  now="$(date +%s%N)"
+  for t in /proc/"$SERVER"/task/*; do # a thread may end between the glob and the read: skipped
+    read -r run _ 2>/dev/null <"$t/schedstat" && echo "$now ${t##*/} $(tr ' ' _ <"$t/comm" 2>/dev/null) $run"
+  done >>"$OUT/seconds" || true
 done
 threads >"$OUT/t1"
 if [[ -n $AGENT ]]; then
@@ -129,6 +134,21 @@ for size, count, name in joined:
     if size >= 16 or abs(later.get(name, (0, 0))[0]) >= 16:
         s2, c2 = later.get(name, (0, 0))
         print(f"  {size:7.1f} B {count:5.2f} | {s2:7.1f} B {c2:5.2f}  {name}")
+readings = collections.defaultdict(dict)  # time -> thread id -> (name, ns run)
+for line in open(out + '/seconds'):
+    p = line.split()
+    if len(p) == 4:
+        readings[int(p[0])][p[1]] = (p[2], int(p[3]))
+times = sorted(readings)
+if len(times) > 1:  # the window as it was, a little over WINDOW seconds of one-second sleeps
+    window = (times[-1] - times[0]) / 1e9
+def by_second(keep):
+    """ms of CPU a second between readings, over the threads in both (one that ended or began is left out)"""
+    series = []
+    for a, b in zip(times, times[1:]):
+        both = [t for t in readings[b] if t in readings[a] and keep(readings[b][t][0])]
+        series.append(sum(readings[b][t][1] - readings[a][t][1] for t in both) / (b - a) * 1000)
+    return series
 def threads(path):
     rows = collections.defaultdict(lambda: [0, 0])
     for line in open(path):
@@ -142,15 +162,16 @@ print(f"CPU while idle, {window:.0f} s: {sum(c for c, _ in cpu.values()) * 1000 
 for name, (ticks, switches) in sorted(cpu.items(), key=lambda kv: -kv[1][0]):
     if ticks or switches > window:
         print(f"  {name:16s} {ticks * 1000 / hz / window:6.2f} ms/s  {switches / window:7.1f} switches/s")
-readings = [tuple(map(int, line.split())) for line in open(out + '/seconds')]
-per_second = [(b[1] - a[1]) / (b[0] - a[0]) * 1000 for a, b in zip(readings, readings[1:])]  # ms of CPU a second
-if per_second:
-    ranked = sorted(per_second)
-    median = ranked[len(ranked) // 2]
-    print(f"CPU second by second over the window (ms/s): lowest {ranked[0]:.1f}, median {median:.1f}, "
-          f"highest {ranked[-1]:.1f}; {sum(v > 2 * median for v in per_second)} of {len(per_second)} "
-          "seconds over twice the median; in order:")
-    print("  " + " ".join(f"{v:.0f}" for v in per_second))
+for label, keep in (("the whole server", lambda name: True),
+                    ("its event loops", lambda name: name.startswith("vert.x-eventloo"))):
+    series = by_second(keep)
+    if series:
+        ranked = sorted(series)
+        median = (ranked[(len(ranked) - 1) // 2] + ranked[len(ranked) // 2]) / 2
+        print(f"CPU second by second over the window, {label} (ms/s): lowest {ranked[0]:.1f}, "
+              f"median {median:.1f}, highest {ranked[-1]:.1f}; {sum(v > 2 * median for v in series)} of "
+              f"{len(series)} seconds over twice the median; in order:")
+        print("  " + " ".join(f"{v:.0f}" for v in series))
 profile = out + '/profile.collapsed'
 if os.path.exists(profile):
     # Copresence's frames first; a peer's samples fall under the later, generic ones
