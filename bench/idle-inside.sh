@@ -60,13 +60,15 @@ idle_clients() {
   local joined; joined="$(cat "$OUT/$2/ready.0")"
   [[ $joined == "$1" ]] || { echo "only $joined of $1 connections joined" >&2; return 1; }
 }
-# threads: name (as /proc shows it, 15 characters, spaces as _), CPU ticks, context switches. The
-# name is in brackets in stat and may hold spaces (the JVM's "VM Thread"): fields count from after it.
+# threads: a line per thread of the server: the time (ns), its id, its name (as /proc shows it, 15
+# characters, spaces as _), its run time (ns, from schedstat) and its context switches. A thread that
+# ends between the glob and the reads is left out.
 threads() {
+  local now t run; now="$(date +%s%N)"
   for t in /proc/"$SERVER"/task/*; do
-    printf '%s %s %s\n' "$(tr ' ' _ <"$t/comm")" "$(sed 's/.*) //' "$t/stat" | awk '{print $12 + $13}')" \
-      "$(awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}' "$t/status")"
-  done 2>/dev/null
+    read -r run _ 2>/dev/null <"$t/schedstat" || continue
+    echo "$now ${t##*/} $(tr ' ' _ <"$t/comm" 2>/dev/null) $run $(awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}' "$t/status" 2>/dev/null)"
+  done
 }
 
 idle_clients 200 warm # the path once, so that the classes it loads are not counted as the connections'
@@ -87,27 +89,23 @@ if [[ "${PROFILE:-0}" = 1 ]]; then
   AGENT="$(find "$OUT/ap" -name libasyncProfiler.so | head -1)"
   "$JDK/jcmd" "$SERVER" JVMTI.agent_load "$AGENT" '"start,event=cpu,interval=1ms,cstack=vm"' >/dev/null
 fi
-threads >"$OUT/t0"
-# and each thread's run time (ns, from schedstat) every second: the server's CPU second by second,
-# where a burst once a ping period, which the window's total averages away, shows
+# every second of the window: each thread's totals come from the first and the last reading, and the
+# server's CPU second by second from the others, where a burst once a ping period, which the window's
+# total averages away, shows
 for ((s = 0; s <= WINDOW; s++)); do
   ((s == 0)) || sleep 1
   kill -0 "$SERVER" 2>/dev/null || { echo "the server exited during the window" >&2; exit 1; }
-  now="$(date +%s%N)"
-  for t in /proc/"$SERVER"/task/*; do # a thread may end between the glob and the read: skipped
-    read -r run _ 2>/dev/null <"$t/schedstat" && echo "$now ${t##*/} $(tr ' ' _ <"$t/comm" 2>/dev/null) $run"
-  done >>"$OUT/seconds" || true
+  threads >>"$OUT/seconds"
 done
-threads >"$OUT/t1"
 if [[ -n $AGENT ]]; then
   "$JDK/jcmd" "$SERVER" JVMTI.agent_load "$AGENT" "\"stop,file=$OUT/profile.collapsed,collapsed\"" >/dev/null
 fi
 touch "$OUT/idle/done"
 
 echo "$SYSTEM, $N idle joined connections; JDK: $("$JDK/java" -version 2>&1 | head -1)"
-python3 - "$OUT" "$N" "$WINDOW" "$(getconf CLK_TCK)" "$SETTLE" <<'PY'
+python3 - "$OUT" "$N" "$WINDOW" "$SETTLE" <<'PY'
 import collections, os, re, sys
-out, n, window, hz = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+out, n, window = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 def histo(path):
     rows = collections.defaultdict(lambda: [0, 0])
     for line in open(path):
@@ -127,41 +125,36 @@ def grown(before, after):
 before = histo(out + '/before')
 joined, settled = grown(before, histo(out + '/after')), grown(before, histo(out + '/settled'))
 print(f"heap per connection (jmap -histo:live, filler arrays left out): {sum(g[0] for g in joined):.0f} B "
-      f"3 s after the last joined, {sum(g[0] for g in settled):.0f} B after {sys.argv[5]} s more; "
+      f"3 s after the last joined, {sum(g[0] for g in settled):.0f} B after {sys.argv[4]} s more; "
       "bytes and instances per connection of the classes that grew, at each:")
 later = {name: (size, count) for size, count, name in settled}
 for size, count, name in joined:
     if size >= 16 or abs(later.get(name, (0, 0))[0]) >= 16:
         s2, c2 = later.get(name, (0, 0))
         print(f"  {size:7.1f} B {count:5.2f} | {s2:7.1f} B {c2:5.2f}  {name}")
-readings = collections.defaultdict(dict)  # time -> thread id -> (name, ns run)
+readings = collections.defaultdict(dict)  # time -> thread id -> (name, ns run, context switches)
 for line in open(out + '/seconds'):
     p = line.split()
-    if len(p) == 4:
-        readings[int(p[0])][p[1]] = (p[2], int(p[3]))
+    if len(p) == 5:
+        readings[int(p[0])][p[1]] = (p[2], int(p[3]), int(p[4]))
 times = sorted(readings)
 if len(times) > 1:  # the window as it was, a little over WINDOW seconds of one-second sleeps
     window = (times[-1] - times[0]) / 1e9
+def between(a, b, keep=lambda name: True):
+    """(name, ns run, context switches) of each thread in both readings: one that began or ended meanwhile is left out"""
+    return [(readings[b][t][0], readings[b][t][1] - readings[a][t][1], readings[b][t][2] - readings[a][t][2])
+            for t in readings[b] if t in readings[a] and keep(readings[b][t][0])]
+if len(times) > 1:
+    cpu = collections.defaultdict(lambda: [0, 0])  # by name: ns run, context switches
+    for name, ns, switches in between(times[0], times[-1]):
+        cpu[name][0] += ns; cpu[name][1] += switches
+    print(f"CPU while idle, {window:.0f} s: {sum(ns for ns, _ in cpu.values()) / 1e6 / window:.1f} ms/s")
+    for name, (ns, switches) in sorted(cpu.items(), key=lambda kv: -kv[1][0]):
+        if ns >= 1e7 or switches > window:  # ran for a clock tick (10 ms) or more, or woke more than once a second
+            print(f"  {name:16s} {ns / 1e6 / window:6.2f} ms/s  {switches / window:7.1f} switches/s")
 def by_second(keep):
-    """ms of CPU a second between readings, over the threads in both (one that ended or began is left out)"""
-    series = []
-    for a, b in zip(times, times[1:]):
-        both = [t for t in readings[b] if t in readings[a] and keep(readings[b][t][0])]
-        series.append(sum(readings[b][t][1] - readings[a][t][1] for t in both) / (b - a) * 1000)
-    return series
-def threads(path):
-    rows = collections.defaultdict(lambda: [0, 0])
-    for line in open(path):
-        p = line.split()
-        if len(p) == 3:
-            rows[p[0]][0] += int(p[1]); rows[p[0]][1] += int(p[2])
-    return rows
-t0, t1 = threads(out + '/t0'), threads(out + '/t1')
-cpu = {k: (t1[k][0] - t0.get(k, [0, 0])[0], t1[k][1] - t0.get(k, [0, 0])[1]) for k in t1}
-print(f"CPU while idle, {window:.0f} s: {sum(c for c, _ in cpu.values()) * 1000 / hz / window:.1f} ms/s")
-for name, (ticks, switches) in sorted(cpu.items(), key=lambda kv: -kv[1][0]):
-    if ticks or switches > window:
-        print(f"  {name:16s} {ticks * 1000 / hz / window:6.2f} ms/s  {switches / window:7.1f} switches/s")
+    """ms of CPU a second between readings"""
+    return [sum(ns for _, ns, _ in between(a, b, keep)) / (b - a) * 1000 for a, b in zip(times, times[1:])]
 for label, keep in (("the whole server", lambda name: True),
                     ("its event loops", lambda name: name.startswith("vert.x-eventloo"))):
     series = by_second(keep)
