@@ -16,17 +16,17 @@ class FirstPingTest {
     void aSocketCountsAsPingedAtSomeMomentOfThePeriodBeforeItOpened() {
         SplittableRandom random = new SplittableRandom(42);
         long now = Long.MAX_VALUE - 5; // nanoTime may be anywhere, near overflow too
-        long earliest = now;
-        long latest = now - PERIOD;
+        long longest = 0; // how long before the open the base fell, at most and at least
+        long shortest = PERIOD;
         for (int i = 0; i < 10_000; i++) {
-            long base = SocketSink.firstPingBase(now, PERIOD, random);
-            assertTrue(now - base >= 0 && now - base < PERIOD, "base " + (now - base) + " ns before the open");
-            earliest = now - base > now - earliest ? base : earliest;
-            latest = now - base < now - latest ? base : latest;
+            long before = now - SocketSink.firstPingBase(now, PERIOD, random);
+            assertTrue(before >= 0 && before < PERIOD, "base " + before + " ns before the open");
+            longest = Math.max(longest, before);
+            shortest = Math.min(shortest, before);
         }
         // spread over the whole period, not bunched at one end
-        assertTrue(now - earliest > PERIOD * 9 / 10, "earliest base " + (now - earliest) + " ns before");
-        assertTrue(now - latest < PERIOD / 10, "latest base " + (now - latest) + " ns before");
+        assertTrue(longest > PERIOD * 9 / 10, "earliest base " + longest + " ns before");
+        assertTrue(shortest < PERIOD / 10, "latest base " + shortest + " ns before");
     }
 
     @Test
