@@ -62,10 +62,11 @@ class PingsSpreadOverThePeriodTest {
                     .until(() -> IntStream.range(0, SOCKETS).allMatch(i -> firstPing.get(i) != 0));
 
             long[] waited = IntStream.range(0, SOCKETS).mapToLong(i -> firstPing.get(i) - opened.get(i)).toArray();
-            // pinged all at one tick of the period, none would hear its first ping before 2.5 s (the period
-            // less half a tick); spread over it, about a half do, and a tenth cannot be missed by chance
-            long early = IntStream.range(0, SOCKETS).filter(i -> waited[i] < PERIOD_NANOS / 2).count();
-            assertTrue(early >= SOCKETS / 10, early + " of " + SOCKETS + " sockets had a ping within half the period");
+            // pinged a period after it opened, no socket would hear its first ping before 2.5 s (the period
+            // less half a tick); spread over the period, about two thirds do within 2 s, a half or more even
+            // when the scheduler skips a tick, and a tenth cannot be missed by chance
+            long early = IntStream.range(0, SOCKETS).filter(i -> waited[i] < PERIOD_NANOS * 2 / 3).count();
+            assertTrue(early >= SOCKETS / 10, early + " of " + SOCKETS + " sockets had a ping within two thirds of the period");
             // and none waits longer than the period and a tick (and some slack for a busy machine)
             long longest = IntStream.range(0, SOCKETS).mapToLong(i -> waited[i]).max().orElseThrow();
             assertTrue(longest < PERIOD_NANOS + TimeUnit.MILLISECONDS.toNanos(2000),
