@@ -44,6 +44,11 @@ public final class CommandHandler {
 
     /** Runs one message; its outcome (answer or error) is queued on the session before the item. */
     public Uni<Void> handle(Session session, ClientMessage message) {
+        if (session.isClosed()) {
+            // it waited behind a slower message while the socket closed: the goodbye has run and
+            // would not undo it (a join would leave a member no socket answers for)
+            return Uni.createFrom().voidItem();
+        }
         Uni<Void> result;
         try {
             result = dispatch(session, message);
@@ -188,6 +193,10 @@ public final class CommandHandler {
             throw ProtocolException.badRequest("a connection may watch at most " + Membership.MAX_WATCHED + " users");
         }
         statusWatchers.watch(session, m.users());
+        if (session.isClosed()) { // closed on another thread meanwhile, its goodbye perhaps before the watch
+            statusWatchers.abandonWatch(session, m.users());
+            return Uni.createFrom().voidItem();
+        }
         // a watch that fails or is cancelled stops only what it started, and releases what it held
         return engine.registry().status(m.users())
                 .invoke(current -> statusWatchers.answerStatus(session, current))

@@ -147,7 +147,9 @@ public final class Membership {
         boolean newUser = session.user() == null;
         Member member = new Member(newMemberId(), user, state, false, System.currentTimeMillis(), engine.nodeId());
         LocalMember local = new LocalMember(session, doc, member);
-        session.addMembership(doc, local);
+        if (!session.addMembership(doc, local)) {
+            return Uni.createFrom().voidItem(); // closed meanwhile: nobody to answer, nothing to undo
+        }
         String prefix = Codec.durablePrefix(new ServerMessage.Presence(doc, "join", member, null, null));
         return hubs.attach(local)
                 .chain(() -> engine.registry().join(doc, member, prefix, config.limits().membersPerDoc()))

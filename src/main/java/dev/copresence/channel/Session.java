@@ -130,10 +130,18 @@ public final class Session {
         return memberships;
     }
 
-    synchronized void addMembership(String doc, LocalMember local) {
+    /**
+     * Adds a membership unless the session is closed: false then, for its goodbye has run and would
+     * not take this one away (a join that waited behind another while the socket closed).
+     */
+    synchronized boolean addMembership(String doc, LocalMember local) {
+        if (closed) {
+            return false;
+        }
         Map<String, LocalMember> next = new HashMap<>(memberships);
         next.put(doc, local);
         memberships = Map.copyOf(next);
+        return true;
     }
 
     /** Removes the document's membership if it is still {@code local} (a join may have replaced it). */
