@@ -95,6 +95,20 @@ public final class Codec {
         return whole.substring(0, whole.length() - 1) + ",\"offset\":\"";
     }
 
+    /**
+     * The offset of a durable event's frame, its last field ({@link #withOffset}), found without
+     * parsing the frame: a resume reads up to a history's worth of them. Null for any other frame.
+     */
+    public static String offsetOf(String frame) {
+        String field = ",\"offset\":\"";
+        int at = frame.lastIndexOf(field);
+        if (at < 0 || !frame.endsWith("\"}")) {
+            return null;
+        }
+        String offset = frame.substring(at + field.length(), frame.length() - 2);
+        return offset.indexOf('"') < 0 ? offset : null;
+    }
+
     /** Completes a {@link #durablePrefix} with the offset the log assigned. Offsets need no escaping. */
     public static String withOffset(String prefix, String offset) {
         return prefix + offset + "\"}";

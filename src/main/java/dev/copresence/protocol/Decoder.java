@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 final class Decoder {
     /** A {@code watch} may name at most this many users at once (bounds the answer and the work). */
     static final int MAX_WATCH = 1000;
-    private static final int MAX_OFFSET_LENGTH = 128;
     private static final int MAX_NAME_LENGTH = 256;
     private static final int MAX_ID_LENGTH = 128;
 
@@ -147,9 +146,11 @@ final class Decoder {
         if (v == null || v.isNull()) {
             return null;
         }
-        if (!v.isTextual() || v.textValue().isEmpty() || v.textValue().length() > MAX_OFFSET_LENGTH) {
+        if (!v.isTextual()) {
             throw ProtocolException.badRequest("since must be an offset string the server gave");
         }
+        // any string: one the server did not issue (empty, too long, made up) resumes nothing, the
+        // contract's resumed:false, rather than refusing the join
         return v.textValue();
     }
 

@@ -56,7 +56,7 @@ public class PollApi {
         Duration timeout;
         try {
             Ids.requireDoc(doc);
-            since = HttpChecks.offset(sinceParam, "since");
+            since = HttpChecks.offset(sinceParam);
             Duration asked = Duration.ofSeconds(timeout(timeoutParam));
             timeout = asked.compareTo(longestWait) > 0 ? longestWait : asked;
         } catch (ProtocolException e) {

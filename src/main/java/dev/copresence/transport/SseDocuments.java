@@ -60,8 +60,7 @@ public final class SseDocuments {
         String since;
         try {
             Ids.requireDoc(doc);
-            since = HttpChecks.offset(header != null && !header.isEmpty() ? header : request.getParam("lastEventId"),
-                    "Last-Event-ID");
+            since = HttpChecks.offset(header != null && !header.isEmpty() ? header : request.getParam("lastEventId"));
         } catch (ProtocolException e) {
             SseStream.refuse(request.response(), new HttpGuard.Refusal(400, e.code(), e.getMessage()));
             return;

@@ -461,11 +461,29 @@ public abstract class WebTransportTests {
         String doc = doc();
         WsClient ada = ws("/ws?user=ada");
         join(ada, doc);
-        JsonNode answer = json(get("/poll/documents/" + doc + "?since=999999999-999&timeout=20").body());
-        assertFalse(answer.get("resumed").asBoolean());
+        for (String since : List.of("999999999-999", "x".repeat(300), "99999999999999999999-0")) {
+            HttpResponse<String> response = get("/poll/documents/" + doc + "?since=" + since + "&timeout=20");
+            assertEquals(200, response.statusCode(), since);
+            JsonNode answer = json(response.body());
+            assertFalse(answer.get("resumed").asBoolean(), since);
+            assertEquals(0, answer.get("events").size());
+            assertEquals(1, answer.get("members").size());
+            assertNotNull(answer.get("offset").asText());
+        }
+    }
+
+    @Test
+    void aQuietDocumentResumesFromItsOffsetAfterOtherDocumentsMoved() {
+        String quiet = doc();
+        String from = json(get("/poll/documents/" + quiet + "?timeout=0").body()).get("offset").asText();
+        RestBroadcast.send(base, doc(), "{\"elsewhere\":true}");
+        JsonNode answer = json(get("/poll/documents/" + quiet + "?since=" + from + "&timeout=0").body());
+        assertTrue(answer.get("resumed").asBoolean(), "nothing happened in it: nothing was missed");
         assertEquals(0, answer.get("events").size());
-        assertEquals(1, answer.get("members").size());
-        assertNotNull(answer.get("offset").asText());
+        String next = RestBroadcast.send(base, quiet, "{\"here\":true}");
+        JsonNode after = json(get("/poll/documents/" + quiet + "?since=" + from + "&timeout=0").body());
+        assertEquals(1, after.get("events").size());
+        assertEquals(next, after.get("events").get(0).get("offset").asText());
     }
 
     @Test

@@ -71,13 +71,22 @@ public final class MemoryEngine implements Registry, Log, Bus {
 
     /** Offsets come from one counter for all documents, so none is ever issued twice in a run. */
     private final AtomicLong sequence = new AtomicLong();
+    /**
+     * The last offset of any document {@link #sweep} forgot (0: none yet). A document the engine holds
+     * nothing of had no event after it: from there on, every event of a document is held until trimmed.
+     */
+    private final AtomicLong forgottenUpTo = new AtomicLong();
 
     private final class DocState {
         final Map<String, Member> members = new LinkedHashMap<>();
         final ArrayDeque<Entry> log = new ArrayDeque<>();
-        /** Everything after {@code base} up to {@code seq} is held: base moves up as history is trimmed. */
-        long base = sequence.get();
-        long seq = base;
+        /**
+         * Everything after {@code base} up to {@code seq} is held: base moves up as history is trimmed.
+         * A new document holds every event since the last one forgotten: an offset the node gave out
+         * before the document's first event (the snapshot of an empty one) resumes from there.
+         */
+        long base = forgottenUpTo.get();
+        long seq = sequence.get();
         long touchedAt = clock.millis();
     }
 
@@ -280,7 +289,13 @@ public final class MemoryEngine implements Registry, Log, Bus {
     @Override
     public Uni<Replay> readAfter(String doc, String since, String until) {
         return Uni.createFrom().item(() -> {
-            DocState state = doc(doc);
+            DocState state = docs.get(doc); // a read makes nothing: any client may name any document
+            if (state == null) {
+                long now = sequence.get();
+                long from = seqOf(since);
+                return from >= forgottenUpTo.get() && from <= now ? new Replay(true, List.of(), offset(now))
+                        : Replay.notResumable(offset(now));
+            }
             synchronized (state) {
                 String last = offset(state.seq);
                 long from = seqOf(since);
@@ -358,6 +373,8 @@ public final class MemoryEngine implements Registry, Log, Bus {
         docs.forEach((doc, state) -> {
             synchronized (state) {
                 if (state.members.isEmpty() && state.touchedAt < cutoff) {
+                    // raised before the document goes: a read that finds it gone must not resume past it
+                    forgottenUpTo.accumulateAndGet(state.seq, Math::max);
                     docs.remove(doc, state);
                 }
             }

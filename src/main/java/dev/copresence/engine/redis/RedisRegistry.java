@@ -192,8 +192,19 @@ final class RedisRegistry implements Registry, Log {
         return null;
     }
 
+    /** A stream id Redis takes: two unsigned 64-bit numbers (20 digits can be more, which Redis refuses). */
     private static boolean isStreamId(String offset) {
-        return offset.matches("\\d{1,20}-\\d{1,20}");
+        if (!offset.matches("\\d{1,20}-\\d{1,20}")) {
+            return false;
+        }
+        int dash = offset.indexOf('-');
+        try {
+            Long.parseUnsignedLong(offset.substring(0, dash));
+            Long.parseUnsignedLong(offset.substring(dash + 1));
+            return true;
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     private long expiry() {
