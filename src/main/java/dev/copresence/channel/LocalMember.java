@@ -106,12 +106,15 @@ final class LocalMember {
 
     /**
      * Ends the pending phase: sends the replayed frames, then {@code joined}, then what arrived
-     * meanwhile and is newer than the join.
+     * meanwhile and is newer than the join. The replay and {@code joined} (the document's members) go
+     * as one backlog: either may be longer than the send buffer.
      */
     synchronized void activate(String offset, List<String> replayed, String joinedFrame) {
         joinedAt = offset == null ? null : Offsets.Position.of(offset); // null: nothing before the join
-        session.out().offerBacklog(replayed);
-        session.out().offer(joinedFrame);
+        List<String> backlog = new ArrayList<>(replayed.size() + 1);
+        backlog.addAll(replayed);
+        backlog.add(joinedFrame);
+        session.out().offerBacklog(backlog);
         for (DocEvent event : pending) {
             send(event, new Frame(event.frame()), DocumentHub.conflationKey(doc, event));
         }

@@ -2,6 +2,7 @@ package dev.copresence.channel;
 
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -111,6 +112,14 @@ public final class Session {
 
     public void send(ServerMessage message) {
         out.offer(Codec.encode(message));
+    }
+
+    /**
+     * A document's members ({@code joined}): as large as the document, which may be more than the send
+     * buffer holds, so it is written at the socket's pace (a backlog) rather than count as too much.
+     */
+    void sendSnapshot(ServerMessage message) {
+        out.offerBacklog(List.of(Codec.encode(message)));
     }
 
     void sendFrame(Frame frame, Object key) {

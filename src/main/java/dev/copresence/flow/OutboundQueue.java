@@ -81,10 +81,13 @@ public final class OutboundQueue {
     private static final class Item {
         Frame frame;
         final Object key;
-        /** A replayed history, taken one frame at a time while the socket takes it: it may exceed the bound. */
-        final Iterator<String> backlog;
+        /**
+         * A replayed history or a snapshot, taken one frame at a time while the socket takes it: it may
+         * exceed the bound.
+         */
+        final Iterator<Frame> backlog;
 
-        Item(Frame frame, Object key, Iterator<String> backlog) {
+        Item(Frame frame, Object key, Iterator<Frame> backlog) {
             this.frame = frame;
             this.key = key;
             this.backlog = backlog;
@@ -95,6 +98,7 @@ public final class OutboundQueue {
     private final Listener listener;
     private final int maxBytes;
     private final int maxFrames;
+    private final int maxBacklogs;
     private final long ephemeralDelayMillis;
     private final Runnable drainTask = this::drain;
     /**
@@ -109,6 +113,8 @@ public final class OutboundQueue {
      */
     private ArrayDeque<Item> queue;
     private int items;
+    /** Backlogs among the items: each may be larger than the bound, so their number is bounded. */
+    private int backlogs;
     /** Made on the first keyed frame (most connections never queue one), again after a {@link #trimAndDepth}. */
     private Map<Object, Item> queuedByKey;
     private long bytes;
@@ -122,17 +128,29 @@ public final class OutboundQueue {
     private int closeCode;
     private String closeReason;
 
+    /** Backlogs waiting at once when the owner does not say: a connection's documents by default. */
+    public static final int DEFAULT_MAX_BACKLOGS = 64;
+
     public OutboundQueue(Sink sink, Listener listener, int maxBytes, int maxFrames) {
-        this(sink, listener, maxBytes, maxFrames, 0);
+        this(sink, listener, maxBytes, maxFrames, 0, DEFAULT_MAX_BACKLOGS);
     }
 
-    /** @param ephemeralDelayMillis how long a drain started by an ephemeral frame waits (0: it does not) */
     public OutboundQueue(Sink sink, Listener listener, int maxBytes, int maxFrames, long ephemeralDelayMillis) {
+        this(sink, listener, maxBytes, maxFrames, ephemeralDelayMillis, DEFAULT_MAX_BACKLOGS);
+    }
+
+    /**
+     * @param ephemeralDelayMillis how long a drain started by an ephemeral frame waits (0: it does not)
+     * @param maxBacklogs backlogs ({@link #offerBacklog}) waiting at once before the reader counts as slow
+     */
+    public OutboundQueue(Sink sink, Listener listener, int maxBytes, int maxFrames, long ephemeralDelayMillis,
+            int maxBacklogs) {
         this.sink = sink;
         this.listener = listener;
         this.maxBytes = maxBytes;
         this.maxFrames = maxFrames;
         this.ephemeralDelayMillis = ephemeralDelayMillis;
+        this.maxBacklogs = Math.max(1, maxBacklogs);
     }
 
     /** Queues a frame that must arrive (an answer, a durable event). */
@@ -188,12 +206,34 @@ public final class OutboundQueue {
     }
 
     /**
-     * Queues a replayed history. It is written at the pace of the socket, so a resume longer than the
-     * send buffer does not count as a slow consumer; what is offered after it waits behind it (and
-     * that, as usual, must fit).
+     * Queues a replayed history, or a snapshot (a {@code joined} of a large document). It is written at
+     * the pace of the socket, so a resume or a snapshot longer than the send buffer does not count as
+     * a slow consumer; what is offered after it waits behind it (and that, as usual, must fit). A
+     * client that asks for one after another without reading is: past {@code maxBacklogs} waiting at
+     * once (each as large as a document's history or members), the connection is closed as slow.
      */
     public boolean offerBacklog(List<String> frames) {
-        if (frames.isEmpty()) {
+        Iterator<String> texts = frames.iterator();
+        return offerBacklogFrames(frames.size(), new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return texts.hasNext();
+            }
+
+            @Override
+            public Frame next() {
+                return new Frame(texts.next()); // encoded as the socket takes it, not all at once
+            }
+        });
+    }
+
+    /** {@link #offerBacklog} for frames already in their transport's form (an event stream's). */
+    public boolean offerBacklogFrames(List<Frame> frames) {
+        return offerBacklogFrames(frames.size(), frames.iterator());
+    }
+
+    private boolean offerBacklogFrames(int size, Iterator<Frame> frames) {
+        if (size == 0) {
             return true;
         }
         int drain;
@@ -201,8 +241,19 @@ public final class OutboundQueue {
             if (closed) {
                 return false;
             }
-            enqueue(new Item(null, null, frames.iterator()));
-            drain = startDraining(false);
+            if (backlogs >= maxBacklogs) {
+                discardLocked();
+                drain = -1;
+            } else {
+                enqueue(new Item(null, null, frames));
+                backlogs++;
+                drain = startDraining(false);
+            }
+        }
+        if (drain < 0) {
+            listener.overflowed();
+            sink.close(SLOW_CONSUMER, "slow consumer: send buffer full");
+            return false;
         }
         start(drain);
         return true;
@@ -324,12 +375,13 @@ public final class OutboundQueue {
         }
         Item head = queue.peekFirst();
         if (head.backlog != null) {
-            if (!head.backlog.hasNext()) {
+            Frame frame = head.backlog.hasNext() ? head.backlog.next() : null;
+            if (!head.backlog.hasNext()) { // gone once its last frame is: it no longer waits
                 queue.pollFirst();
                 items--;
-                return null;
+                backlogs--;
             }
-            return new Frame(head.backlog.next());
+            return frame;
         }
         queue.pollFirst();
         items--;
@@ -351,6 +403,7 @@ public final class OutboundQueue {
         first = null;
         queue = null;
         items = 0;
+        backlogs = 0;
         queuedByKey = null;
         bytes = 0;
     }

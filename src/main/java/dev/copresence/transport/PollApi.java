@@ -18,6 +18,7 @@ import io.smallrye.mutiny.Uni;
 
 import dev.copresence.channel.Hubs;
 import dev.copresence.channel.Observer;
+import dev.copresence.config.CopresenceConfig;
 import dev.copresence.engine.Engine;
 import dev.copresence.engine.Replay;
 import dev.copresence.engine.Snapshot;
@@ -41,11 +42,18 @@ public class PollApi {
     private final Hubs hubs;
     /** A wait must end before the HTTP idle timeout closes the quiet connection under it. */
     private final Duration longestWait;
+    /**
+     * Characters of events one answer holds (at least one event): a history can be a thousand events of
+     * 64 KiB, and an answer is built whole; the next poll, from the answer's offset, has the rest.
+     */
+    private final int answerLimit;
 
-    public PollApi(Engine engine, Hubs hubs, @ConfigProperty(name = "quarkus.http.idle-timeout") Duration httpIdleTimeout) {
+    public PollApi(Engine engine, Hubs hubs, CopresenceConfig config,
+            @ConfigProperty(name = "quarkus.http.idle-timeout") Duration httpIdleTimeout) {
         this.engine = engine;
         this.hubs = hubs;
         this.longestWait = IdleTimeouts.longestPoll(httpIdleTimeout);
+        this.answerLimit = config.limits().sendBuffer();
     }
 
     @GET
@@ -139,13 +147,31 @@ public class PollApi {
                 + Codec.encodeMembers(snapshot.members()) + "}");
     }
 
-    /** Frames are already JSON: they go into the answer as they are. */
-    private static Response answer(List<String> frames, String offset) {
+    /**
+     * Frames are already JSON: they go into the answer as they are, up to {@link #answerLimit}
+     * characters; an answer cut short has its last event's offset, where the next poll goes on.
+     */
+    private Response answer(List<String> frames, String offset) {
+        int taken = 0;
+        long chars = 0;
+        while (taken < frames.size() && (taken == 0 || chars + frames.get(taken).length() < answerLimit)) {
+            chars += frames.get(taken).length() + 1;
+            taken++;
+        }
+        String last = offset;
+        if (taken < frames.size()) {
+            String cut = Codec.offsetOf(frames.get(taken - 1));
+            if (cut != null) {
+                last = cut;
+            } else {
+                taken = frames.size(); // not a durable event's frame: nothing to go on from, so all of it
+            }
+        }
         StringBuilder json = new StringBuilder("{\"events\":[");
-        for (int i = 0; i < frames.size(); i++) {
+        for (int i = 0; i < taken; i++) {
             json.append(i == 0 ? "" : ",").append(frames.get(i));
         }
-        json.append("],\"offset\":").append(offset == null ? "null" : Codec.quote(offset))
+        json.append("],\"offset\":").append(last == null ? "null" : Codec.quote(last))
                 .append(",\"resumed\":true}");
         return ok(json.toString());
     }

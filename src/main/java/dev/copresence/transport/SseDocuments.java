@@ -5,8 +5,6 @@ import java.util.List;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
@@ -77,7 +75,7 @@ public final class SseDocuments {
         hubs.observe(observer)
                 .chain(() -> opening(doc, since))
                 .subscribe().with(opening -> {
-                    opening.frames().forEach(stream::offer);
+                    stream.open(opening.frames());
                     if (opening.frames().isEmpty()) { // resumed, with nothing newer: the head goes out all the same
                         stream.start();
                     }
@@ -108,8 +106,7 @@ public final class SseDocuments {
 
     /** The offset of a replayed frame: replays carry frames only, their offset is inside. */
     private static String offsetOf(String frame) {
-        JsonNode json = Codec.readTreeOrNull(frame);
-        return json == null || !json.hasNonNull("offset") ? null : json.get("offset").asText();
+        return Codec.offsetOf(frame);
     }
 
     private static Opening members(String doc, Snapshot snapshot) {

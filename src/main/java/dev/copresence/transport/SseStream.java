@@ -1,5 +1,6 @@
 package dev.copresence.transport;
 
+import java.util.List;
 import java.util.function.Consumer;
 
 import io.vertx.core.http.HttpServerRequest;
@@ -66,6 +67,14 @@ final class SseStream {
     /** Queues an event, from any thread; {@link Frame#httpChunk} makes its frame. */
     void offer(Frame event) {
         out.offer(event, null);
+    }
+
+    /**
+     * Queues what the stream opens with (the members, or a replay): as large as the document or its
+     * history, which may be more than the send buffer, so it is written at the reader's pace.
+     */
+    void open(List<Frame> events) {
+        out.offerBacklogFrames(events);
     }
 
     /** Ends the stream of a reader that fell behind, from any thread. */

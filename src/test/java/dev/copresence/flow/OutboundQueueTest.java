@@ -381,6 +381,49 @@ class OutboundQueueTest {
     }
 
     @Test
+    void aBacklogLargerThanTheBufferIsWrittenAtTheSocketsPaceAndWhatFollowsStillFits() {
+        OutboundQueue q = queue(10, 1000, 1);
+        String snapshot = "s".repeat(100); // a joined of a large document: ten times the buffer
+        assertTrue(q.offerBacklog(List.of("r1", snapshot)));
+        assertTrue(offer(q, "12345", null), "an event behind it counts as usual");
+        assertTrue(offer(q, "12345", null));
+        assertTrue(sink.closes.isEmpty(), "a reader that takes it is not slow");
+        sink.sendAll();
+        sink.sendAll();
+        sink.sendAll();
+        sink.sendAll();
+        assertEquals(List.of("r1", snapshot, "12345", "12345"), sink.written());
+        assertEquals(0, q.depth());
+        assertFalse(offer(q, "x".repeat(11), null), "an ordinary frame over the buffer still overflows");
+    }
+
+    @Test
+    void aReaderThatLetsBacklogsPileUpPastTheirBoundIsClosedAsSlow() {
+        sink.capacity = 1;
+        OutboundQueue q = new OutboundQueue(sink, counts, 1 << 20, 1000, 0, 3);
+        assertTrue(q.offerBacklog(List.of("a")), "the socket takes this one and holds it");
+        assertTrue(q.offerBacklog(List.of("b")));
+        assertTrue(q.offerBacklog(List.of("c")));
+        assertTrue(q.offerBacklog(List.of("d")), "three wait: the bound");
+        assertFalse(q.offerBacklog(List.of("e")), "a fourth waiting is one too many");
+        assertEquals(List.of(OutboundQueue.SLOW_CONSUMER), sink.closes);
+        assertEquals(1, counts.overflowed.get());
+        assertEquals(0, q.depth(), "what waited is dropped");
+    }
+
+    @Test
+    void backlogsThatWereWrittenNoLongerCountTowardsTheirBound() {
+        sink.capacity = 1;
+        OutboundQueue q = new OutboundQueue(sink, counts, 1 << 20, 1000, 0, 1);
+        for (int i = 0; i < 5; i++) {
+            assertTrue(q.offerBacklog(List.of("h" + i)), "backlog " + i);
+            sink.sendAll();
+        }
+        assertTrue(sink.closes.isEmpty());
+        assertEquals(List.of("h0", "h1", "h2", "h3", "h4"), sink.written());
+    }
+
+    @Test
     void overflowByFrameCountClosesWith1013Once() {
         OutboundQueue q = queue(1 << 20, 2, 1);
         assertTrue(offer(q, "a", null));
