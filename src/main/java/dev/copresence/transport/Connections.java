@@ -1,5 +1,6 @@
 package dev.copresence.transport;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -239,11 +240,33 @@ public final class Connections {
     /** Closes the WebSocket unless it is closed already; the outcome is the close handler's business. */
     static void close(WebSocketConnection connection, int code, String reason) {
         if (connection.isOpen()) {
-            connection.close(new CloseReason(code, reason)).subscribe().with(ok -> {
+            connection.close(closeReason(code, reason)).subscribe().with(ok -> {
             }, failure -> {
             });
         }
     }
+
+    /**
+     * A close frame's payload is at most 125 bytes (RFC 6455 §5.5), its code two of them, and nothing
+     * below checks: a longer reason (one naming a 128-character document) made a frame browsers fail
+     * the connection for, reporting 1006 instead of the code. So the reason is cut to fit.
+     */
+    static CloseReason closeReason(int code, String reason) {
+        if (reason == null) {
+            return new CloseReason(code);
+        }
+        byte[] utf8 = reason.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length <= MAX_CLOSE_REASON_BYTES) {
+            return new CloseReason(code, reason);
+        }
+        int end = MAX_CLOSE_REASON_BYTES;
+        while ((utf8[end] & 0xC0) == 0x80) { // not in the middle of a character
+            end--;
+        }
+        return new CloseReason(code, new String(utf8, 0, end, StandardCharsets.UTF_8));
+    }
+
+    static final int MAX_CLOSE_REASON_BYTES = 123;
 
     /**
      * Closes every connection and completes once the close frames are written (for the drain). What
@@ -255,7 +278,7 @@ public final class Connections {
         for (SocketSink socket : open.values()) {
             WebSocketConnection connection = socket.connection();
             if (connection.isOpen()) {
-                closes.add(connection.close(new CloseReason(code, reason)).onFailure().recoverWithNull());
+                closes.add(connection.close(closeReason(code, reason)).onFailure().recoverWithNull());
             }
         }
         return closes.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(closes).andFailFast().replaceWithVoid();

@@ -122,6 +122,19 @@ public abstract class ErrorContractTests extends ContractTests {
     }
 
     @Test
+    void aBoundEndpointRefusedForADocumentOfTheLongestIdIsClosedWithItsCode() {
+        // the close names the document: a reason past 123 bytes made a close frame that clients
+        // reject (RFC 6455 §5.5), so they saw the connection fail (1006) rather than its code
+        String doc = (doc() + "-" + "d".repeat(128)).substring(0, 128);
+        for (int i = 0; i < 4; i++) {
+            join(connect(), doc);
+        }
+        WsClient late = connect("/ws/documents/" + doc);
+        assertEquals("doc_full", late.next("error").get("code").asText());
+        assertEquals(1013, late.awaitClose());
+    }
+
+    @Test
     void aFloodIsRateLimitedAndNotApplied() {
         String doc = doc();
         WsClient flooder = connect();
