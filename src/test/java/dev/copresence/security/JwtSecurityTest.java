@@ -145,15 +145,50 @@ class JwtSecurityTest {
         assertEquals(200, sseStatus("/sse/status?users=ada&access_token=" + allowed, Map.of()));
     }
 
+    @Test
+    void anAllowedOriginMayReadTheFeedsFromAnotherOriginAndAForeignOneGetsNoCorsHeaders() throws Exception {
+        String token = TestTokens.token("bob", null, null, 600);
+        String poll = "/poll/documents/" + doc("cors:") + "?timeout=0&access_token=" + token;
+        given().header("Origin", "https://app.example").get(poll).then().statusCode(200)
+                .header("Access-Control-Allow-Origin", "https://app.example")
+                .header("Vary", org.hamcrest.Matchers.containsString("Origin"));
+        java.net.http.HttpResponse<?> sse = sse("/sse/documents/" + doc("cors:") + "?access_token=" + token,
+                Map.of("Origin", "https://app.example"));
+        assertEquals(200, sse.statusCode());
+        assertEquals("https://app.example", sse.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
+
+        // a fetch that sends its token in the Authorization header asks first
+        given().header("Origin", "https://app.example").header("Access-Control-Request-Method", "GET")
+                .header("Access-Control-Request-Headers", "authorization")
+                .options("/poll/documents/x").then().statusCode(204)
+                .header("Access-Control-Allow-Origin", "https://app.example")
+                .header("Access-Control-Allow-Methods", "GET")
+                .header("Access-Control-Allow-Headers", org.hamcrest.Matchers.containsString("Authorization"));
+
+        given().header("Origin", "https://evil.example").get(poll).then().statusCode(403)
+                .header("Access-Control-Allow-Origin", org.hamcrest.Matchers.nullValue());
+        given().header("Origin", "https://evil.example").header("Access-Control-Request-Method", "GET")
+                .options("/poll/documents/x").then().statusCode(403)
+                .header("Access-Control-Allow-Origin", org.hamcrest.Matchers.nullValue());
+        // the server API, whose key never belongs in a browser, is not offered to other origins
+        given().header("Origin", "https://app.example").header("Authorization", "Bearer test-api-key")
+                .get("/api/status?users=ada").then().statusCode(200)
+                .header("Access-Control-Allow-Origin", org.hamcrest.Matchers.nullValue());
+    }
+
     /** The status of an event stream's answer (its body is left unread: the stream never ends by itself). */
     private int sseStatus(String path, Map<String, String> headers) throws Exception {
+        return sse(path, headers).statusCode();
+    }
+
+    private java.net.http.HttpResponse<?> sse(String path, Map<String, String> headers) throws Exception {
         java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + path.substring(1)))
                 .timeout(java.time.Duration.ofSeconds(10));
         headers.forEach(request::header);
         java.net.http.HttpResponse<java.io.InputStream> response = java.net.http.HttpClient.newHttpClient()
                 .send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofInputStream());
         response.body().close();
-        return response.statusCode();
+        return response;
     }
 
     @Test
