@@ -263,11 +263,12 @@ class HostileInputTest {
         WsClient attacker = connect();
         String huge = "a".repeat(60_000);
         String d = "\"doc\":\"" + t.doc() + "\"";
+        // (a huge since is not among them: it is an offset never issued, so the join is not resumed,
+        // as the contract asks: ContractTests.resumeFromAnOffsetNeverIssuedGivesResumedFalse)
         expectErrors(attacker, List.of(
                 Bad.of("{\"type\":\"join\",\"id\":1,\"doc\":\"" + huge + "\"}", "bad_request", 1),
                 Bad.of("{\"type\":\"join\",\"id\":1," + d + ",\"user\":{\"id\":\"" + huge + "\"}}", "bad_request", 1),
                 Bad.of("{\"type\":\"join\",\"id\":1," + d + ",\"user\":{\"id\":\"mallory\",\"name\":\"" + huge + "\"}}", "bad_request", 1),
-                Bad.of("{\"type\":\"join\",\"id\":1," + d + ",\"since\":\"" + huge + "\"}", "bad_request", 1),
                 Bad.of("{\"type\":\"signal\",\"id\":1," + d + ",\"to\":\"" + huge + "\",\"data\":1}", "bad_request", 1),
                 Bad.of("{\"type\":\"watch\",\"id\":1,\"users\":[\"" + huge + "\"]}", "bad_request", 1),
                 Bad.of("{\"type\":\"leave\",\"id\":1,\"doc\":\"" + huge + "\"}", "bad_request", 1),
