@@ -210,7 +210,10 @@ public final class Membership {
         return Codec.durablePrefix(new ServerMessage.Presence(local.doc, "leave", local.member, reason, null));
     }
 
-    /** The connection is gone: its members leave with reason {@code closed}, its user may go offline. */
+    /**
+     * The connection is gone: its members leave with reason {@code closed} ({@code timeout} when it
+     * was closed for silence), its user may go offline.
+     */
     public Uni<Void> closed(Session session) {
         if (!session.markClosed()) {
             return Uni.createFrom().voidItem();
@@ -221,7 +224,7 @@ public final class Membership {
         statusWatchers.unwatch(session, new ArrayList<>(session.watched()));
         List<Uni<Void>> leaves = new ArrayList<>();
         for (LocalMember local : new ArrayList<>(session.memberships().values())) {
-            leaves.add(remove(local, "closed").onFailure().invoke(t -> LOG.warnf(
+            leaves.add(remove(local, session.goneReason()).onFailure().invoke(t -> LOG.warnf(
                     "leave of %s in %s not recorded (%s); it will expire", local.id(), local.doc, t.getMessage()))
                     .onFailure().recoverWithNull());
         }

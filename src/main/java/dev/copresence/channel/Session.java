@@ -47,6 +47,8 @@ public final class Session {
     private volatile boolean userOnline;
     private volatile long lastReceived = System.nanoTime();
     private volatile long tokenExpiresAt = Long.MAX_VALUE;
+    /** Closed for silence (4408): its members leave with reason timeout. */
+    private volatile boolean timedOut;
     private int badInRow;
     private boolean closed;
 
@@ -207,6 +209,21 @@ public final class Session {
 
     public void close(int code, String reason) {
         closer.close(code, reason);
+    }
+
+    /**
+     * Closes a connection nothing was heard from for the idle timeout (4408). Its members leave with
+     * reason {@code timeout}, as those of a node that went silent do: they did not leave, nor did
+     * their client close; they stopped answering.
+     */
+    public void closeIdle(String reason) {
+        timedOut = true;
+        close(4408, reason);
+    }
+
+    /** The reason of its members' leaves when the connection is gone. */
+    String goneReason() {
+        return timedOut ? "timeout" : "closed";
     }
 
     synchronized boolean isClosed() {

@@ -76,7 +76,7 @@ public final class Liveness {
         for (SocketSink socket : connections.open()) {
             Session session = socket.session();
             if (now - session.lastReceivedNanos() > idleNanos) {
-                session.close(4408, "idle timeout: nothing received for "
+                session.closeIdle("idle timeout: nothing received for "
                         + TimeUnit.NANOSECONDS.toSeconds(idleNanos) + " s");
             } else if (nowMillis >= session.tokenExpiresAt()) {
                 session.close(4401, "token expired");

@@ -57,6 +57,31 @@ class LivenessTest {
     }
 
     @Test
+    void theMembersOfASilentClientLeaveWithReasonTimeout() {
+        String doc = "liveness-timeout";
+        try (WsClient watcher = WsClient.connect(WsClient.ws(base, "/ws?user=watcher"));
+                RawWebSocket silent = RawWebSocket.connect(base, "/ws?user=silent")) {
+            watcher.send("{\"type\":\"join\",\"id\":1,\"doc\":\"" + doc + "\"}");
+            watcher.untilType("joined");
+            silent.text("{\"type\":\"join\",\"id\":1,\"doc\":\"" + doc + "\"}");
+            // the watcher answers the server's pings (the JDK client does); the silent one reads, but
+            // never answers, until the server closes it
+            RawWebSocket.Frame frame;
+            do {
+                frame = silent.readFrame(); // pings, its joined, the watcher's presence
+            } while (frame != null && frame.opcode() != RawWebSocket.CLOSE);
+            assertNotNull(frame);
+            assertEquals(4408, frame.closeCode());
+            silent.close();
+            com.fasterxml.jackson.databind.JsonNode join = watcher.until(m -> "join".equals(m.path("event").asText()));
+            String silentMember = join.get("member").get("id").asText();
+            com.fasterxml.jackson.databind.JsonNode leave = watcher.until(m -> "leave".equals(m.path("event").asText()));
+            assertEquals(silentMember, leave.get("member").get("id").asText());
+            assertEquals("timeout", leave.get("reason").asText(), "it stopped answering: it neither left nor closed");
+        }
+    }
+
+    @Test
     void aClientThatOnlyPingsTheServerIsNotIdle() {
         try (RawWebSocket pinging = RawWebSocket.connect(base, "/ws")) {
             // it answers none of the server's pings and sends no message: only pings of its own, for 2.5 idle timeouts
