@@ -1,7 +1,8 @@
 package dev.copresence.protocol;
 
-import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -182,14 +183,15 @@ final class Decoder {
         if (v.size() > MAX_WATCH) {
             throw ProtocolException.badRequest("users may name at most " + MAX_WATCH + " users");
         }
-        List<String> users = new ArrayList<>(v.size());
+        // a user named twice is watched once, and answered with one status
+        Set<String> users = new LinkedHashSet<>();
         for (JsonNode u : v) {
             if (!u.isTextual()) {
                 throw ProtocolException.badRequest("users must hold user id strings");
             }
             users.add(Ids.requireUser(u.textValue()));
         }
-        return users;
+        return List.copyOf(users);
     }
 
     private static String token(JsonNode n) {

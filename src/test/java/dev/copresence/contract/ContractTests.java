@@ -387,7 +387,8 @@ public abstract class ContractTests {
     void watchAnswersTheCurrentStatusThenEachChange() {
         String user = "w" + Long.toString(System.nanoTime(), 36);
         WsClient watcher = connect();
-        watcher.send("{\"type\":\"watch\",\"id\":1,\"users\":[\"" + user + "\"]}");
+        // named twice: "one status per user"
+        watcher.send("{\"type\":\"watch\",\"id\":1,\"users\":[\"" + user + "\",\"" + user + "\"]}");
         JsonNode initial = watcher.next("status");
         assertEquals(user, initial.get("user").asText());
         assertFalse(initial.get("online").asBoolean());

@@ -137,6 +137,9 @@ class CodecTest {
     @Test
     void watchAndUnwatch() {
         assertEquals(new ClientMessage.Watch(null, List.of("u1", "u2")), Codec.decode("{\"type\":\"watch\",\"users\":[\"u1\",\"u2\"]}"));
+        assertEquals(new ClientMessage.Watch(null, List.of("u2", "u1")),
+                Codec.decode("{\"type\":\"watch\",\"users\":[\"u2\",\"u1\",\"u2\",\"u1\"]}"),
+                "a user named twice is watched once (one status each), in the order first named");
         assertEquals(new ClientMessage.Unwatch(TextNode.valueOf("w"), List.of("u1")),
                 Codec.decode("{\"type\":\"unwatch\",\"id\":\"w\",\"users\":[\"u1\"]}"));
     }
