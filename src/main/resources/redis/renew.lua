@@ -1,11 +1,14 @@
--- renew.lua: keeps a node's members of one document alive for another presence TTL: one call per
--- document per renewal, whatever the number of members.
--- KEYS[1] cp:{doc}:members  hash   KEYS[2] cp:{doc}:expiry  zset
--- ARGV[1] expiry (epoch ms)   ARGV[2] presence key TTL (ms)   ARGV[3..] member ids
+-- renew.lua: keeps a node's members of one document alive for another presence TTL, and the
+-- document's history for another history TTL (it is kept while the document has members, and for
+-- the history TTL after the last one leaves): one call per document per renewal, whatever the
+-- number of members.
+-- KEYS[1] cp:{doc}:members  hash   KEYS[2] cp:{doc}:expiry  zset   KEYS[3] cp:{doc}:log  stream
+-- ARGV[1] expiry (epoch ms)   ARGV[2] presence key TTL (ms)   ARGV[3] history TTL (ms)
+-- ARGV[4..] member ids
 -- Returns the ids that are no longer members: Redis lost them, or they were reaped while this node
 -- could not renew them. The node puts them back with reassert.lua.
 local gone = {}
-for i = 3, #ARGV do
+for i = 4, #ARGV do
   if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then
     redis.call('ZADD', KEYS[2], ARGV[1], ARGV[i])
   else
@@ -14,4 +17,5 @@ for i = 3, #ARGV do
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('PEXPIRE', KEYS[3], ARGV[3]) -- a no-op while the document has no history
 return gone

@@ -83,11 +83,12 @@ final class RedisRegistry implements Registry, Log {
 
     @Override
     public Uni<List<String>> renew(String doc, List<String> memberIds) {
-        List<String> args = new ArrayList<>(memberIds.size() + 2);
+        List<String> args = new ArrayList<>(memberIds.size() + 3);
         args.add(Long.toString(expiry()));
         args.add(settings.presenceKeyTtlMs());
+        args.add(settings.historyTtlMs());
         args.addAll(memberIds);
-        return scripts.run(Script.RENEW, List.of(RedisKeys.members(doc), RedisKeys.expiry(doc)), args)
+        return scripts.run(Script.RENEW, List.of(RedisKeys.members(doc), RedisKeys.expiry(doc), RedisKeys.log(doc)), args)
                 .map(RedisRegistry::strings)
                 .call(() -> nodes.reap(doc, null));
     }
