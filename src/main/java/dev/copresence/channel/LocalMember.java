@@ -5,6 +5,7 @@ import java.util.List;
 
 import dev.copresence.engine.DocEvent;
 import dev.copresence.engine.Offsets;
+import dev.copresence.flow.Backlog;
 import dev.copresence.flow.Frame;
 import dev.copresence.protocol.Member;
 
@@ -111,10 +112,7 @@ final class LocalMember {
      */
     synchronized void activate(String offset, List<String> replayed, String joinedFrame) {
         joinedAt = offset == null ? null : Offsets.Position.of(offset); // null: nothing before the join
-        List<String> backlog = new ArrayList<>(replayed.size() + 1);
-        backlog.addAll(replayed);
-        backlog.add(joinedFrame);
-        session.out().offerBacklog(backlog);
+        session.out().offerBacklog(Backlog.of(doc, replayed, new Frame(joinedFrame)));
         for (DocEvent event : pending) {
             send(event, new Frame(event.frame()), DocumentHub.conflationKey(doc, event));
         }

@@ -132,7 +132,7 @@ public final class Membership {
         UserRef user = userFor(session, m.user());
         LocalMember existing = session.memberships().get(doc);
         if (existing != null) {
-            return engine.registry().snapshot(doc).invoke(s -> session.sendSnapshot(new ServerMessage.Joined(m.id(), doc,
+            return engine.registry().snapshot(doc).invoke(s -> session.sendSnapshot(doc, new ServerMessage.Joined(m.id(), doc,
                     existing.id(), s.members(), s.offset(), m.since() == null ? null : Boolean.FALSE))).replaceWithVoid();
         }
         if (!session.access().allows(doc)) {

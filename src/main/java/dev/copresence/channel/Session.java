@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import dev.copresence.flow.Backlog;
 import dev.copresence.flow.Frame;
 import dev.copresence.flow.InboundQueue;
 import dev.copresence.flow.OutboundQueue;
@@ -120,8 +121,8 @@ public final class Session {
      * A document's members ({@code joined}): as large as the document, which may be more than the send
      * buffer holds, so it is written at the socket's pace (a backlog) rather than count as too much.
      */
-    void sendSnapshot(ServerMessage message) {
-        out.offerBacklog(List.of(Codec.encode(message)));
+    void sendSnapshot(String doc, ServerMessage message) {
+        out.offerBacklog(Backlog.of(doc, List.of(), new Frame(Codec.encode(message))));
     }
 
     void sendFrame(Frame frame, Object key) {

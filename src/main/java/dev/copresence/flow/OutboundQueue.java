@@ -3,7 +3,6 @@ package dev.copresence.flow;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -16,7 +15,10 @@ import java.util.Map;
  * <li>ephemeral frames carry a key (document, member, kind): a newer one replaces the queued older
  * one in place, so a cursor storm costs a slow reader one frame per member;</li>
  * <li>frames leave the queue only while the socket is {@linkplain Sink#writable() writable} (its own
- * buffer is bounded too); the rest wait here, where they can still be conflated.</li>
+ * buffer is bounded too); the rest wait here, where they can still be conflated;</li>
+ * <li>a {@link Backlog} (a document's history or members, handed over at once) is written at the
+ * socket's pace and not counted, as it may be larger than the bound; one per document and at most
+ * {@code maxBacklogs} wait so, and another of the same document counts like any frame.</li>
  * </ul>
  * {@link #offer} never blocks and may be called from any thread. Writing happens on the socket's own
  * thread, in a drain task: every frame queued by then is written, then flushed once, so a burst of
@@ -81,13 +83,10 @@ public final class OutboundQueue {
     private static final class Item {
         Frame frame;
         final Object key;
-        /**
-         * A replayed history or a snapshot, taken one frame at a time while the socket takes it: it may
-         * exceed the bound.
-         */
-        final Iterator<Frame> backlog;
+        /** Taken one frame at a time while the socket takes it. */
+        final Backlog backlog;
 
-        Item(Frame frame, Object key, Iterator<Frame> backlog) {
+        Item(Frame frame, Object key, Backlog backlog) {
             this.frame = frame;
             this.key = key;
             this.backlog = backlog;
@@ -113,7 +112,7 @@ public final class OutboundQueue {
      */
     private ArrayDeque<Item> queue;
     private int items;
-    /** Backlogs among the items: each may be larger than the bound, so their number is bounded. */
+    /** Backlogs among the items that are not counted against the bound: their number is bounded instead. */
     private int backlogs;
     /** Made on the first keyed frame (most connections never queue one), again after a {@link #trimAndDepth}. */
     private Map<Object, Item> queuedByKey;
@@ -128,7 +127,7 @@ public final class OutboundQueue {
     private int closeCode;
     private String closeReason;
 
-    /** Backlogs waiting at once when the owner does not say: a connection's documents by default. */
+    /** Uncounted backlogs waiting at once when the owner does not say: a connection's documents by default. */
     public static final int DEFAULT_MAX_BACKLOGS = 64;
 
     public OutboundQueue(Sink sink, Listener listener, int maxBytes, int maxFrames) {
@@ -141,7 +140,7 @@ public final class OutboundQueue {
 
     /**
      * @param ephemeralDelayMillis how long a drain started by an ephemeral frame waits (0: it does not)
-     * @param maxBacklogs backlogs ({@link #offerBacklog}) waiting at once before the reader counts as slow
+     * @param maxBacklogs uncounted backlogs ({@link #offerBacklog}) waiting at once; past it they count
      */
     public OutboundQueue(Sink sink, Listener listener, int maxBytes, int maxFrames, long ephemeralDelayMillis,
             int maxBacklogs) {
@@ -197,72 +196,76 @@ public final class OutboundQueue {
             }
         }
         if (overflow) {
-            listener.overflowed();
-            sink.close(SLOW_CONSUMER, "slow consumer: send buffer full");
-            return false;
+            return overflowed();
         }
         start(drain);
         return true;
     }
 
+    private boolean overflowed() {
+        listener.overflowed();
+        sink.close(SLOW_CONSUMER, "slow consumer: send buffer full");
+        return false;
+    }
+
     /**
-     * Queues a replayed history, or a snapshot (a {@code joined} of a large document). It is written at
-     * the pace of the socket, so a resume or a snapshot longer than the send buffer does not count as
-     * a slow consumer; what is offered after it waits behind it (and that, as usual, must fit). A
-     * client that asks for one after another without reading is: past {@code maxBacklogs} waiting at
-     * once (each as large as a document's history or members), the connection is closed as slow.
+     * Queues what a reader is handed at once about one document (its replay and {@code joined}, an
+     * event stream's opening), written at the pace of the socket: a resume or a snapshot longer than
+     * the send buffer does not make a slow consumer; what is offered after it waits behind it (and
+     * that, as usual, must fit). One backlog per document, and {@code maxBacklogs} in all, wait so;
+     * any other (a client that joins a document again and again without reading) counts against the
+     * send buffer like any frame, and overflows it as they do.
      */
-    public boolean offerBacklog(List<String> frames) {
-        Iterator<String> texts = frames.iterator();
-        return offerBacklogFrames(frames.size(), new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return texts.hasNext();
-            }
-
-            @Override
-            public Frame next() {
-                return new Frame(texts.next()); // encoded as the socket takes it, not all at once
-            }
-        });
-    }
-
-    /** {@link #offerBacklog} for frames already in their transport's form (an event stream's). */
-    public boolean offerBacklogFrames(List<Frame> frames) {
-        return offerBacklogFrames(frames.size(), frames.iterator());
-    }
-
-    private boolean offerBacklogFrames(int size, Iterator<Frame> frames) {
-        if (size == 0) {
+    public boolean offerBacklog(Backlog backlog) {
+        if (!backlog.hasNext()) {
             return true;
         }
-        int drain;
+        boolean overflow = false;
+        int drain = NO_DRAIN;
         synchronized (this) {
             if (closed) {
                 return false;
             }
-            if (backlogs >= maxBacklogs) {
-                discardLocked();
-                drain = -1;
-            } else {
-                enqueue(new Item(null, null, frames));
+            if (backlogs < maxBacklogs && !waiting(backlog.key())) {
                 backlogs++;
+            } else if (bytes + backlog.remaining() > maxBytes || depthLocked() >= maxFrames) {
+                overflow = true;
+                discardLocked();
+            } else {
+                backlog.counted = true;
+                bytes += backlog.remaining();
+            }
+            if (!overflow) {
+                enqueue(new Item(null, null, backlog));
                 drain = startDraining(false);
             }
         }
-        if (drain < 0) {
-            listener.overflowed();
-            sink.close(SLOW_CONSUMER, "slow consumer: send buffer full");
-            return false;
+        if (overflow) {
+            return overflowed();
         }
         start(drain);
         return true;
     }
 
+    /** Whether an uncounted backlog of this document waits. */
+    private boolean waiting(Object key) {
+        if (queue == null || backlogs == 0) {
+            return false;
+        }
+        for (Item item : queue) {
+            if (item.backlog != null && !item.backlog.counted && item.backlog.key().equals(key)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * Closes the connection once the frames queued before this call are written, so that an error
-     * explaining the close arrives before it; nothing offered afterwards is sent. (A slow consumer is
-     * closed at once instead: its queue is what is too long.)
+     * explaining the close arrives before it; nothing offered afterwards is sent. Its backlogs are
+     * dropped: a closing socket takes what is left without waiting to be writable, and a document's
+     * worth of state is the client's to ask for again when it reconnects. (A slow consumer is closed
+     * at once instead: its queue is what is too long.)
      */
     public void close(int code, String reason) {
         int drain;
@@ -273,6 +276,7 @@ public final class OutboundQueue {
             closed = true;
             closeCode = code;
             closeReason = reason;
+            dropBacklogs(); // what explains the close goes before it, not a document's worth of state
             // A close never waits for the drain under way, which may be waiting for a socket whose
             // client never reads again: a drain of its own hands the socket the rest (bounded), then
             // the close, which has a deadline of its own. A drain already handed to the socket's
@@ -335,7 +339,7 @@ public final class OutboundQueue {
                     }
                     break;
                 }
-                // a closing queue is bounded and about to go: the socket takes all of it
+                // a closing queue is bounded (its backlogs were dropped) and about to go: the socket takes all of it
                 if (closeCode == 0 && !sink.writable()) {
                     full = true; // still draining: the socket calls back once it has sent what it holds
                     break;
@@ -374,12 +378,18 @@ public final class OutboundQueue {
             return frame;
         }
         Item head = queue.peekFirst();
-        if (head.backlog != null) {
-            Frame frame = head.backlog.hasNext() ? head.backlog.next() : null;
-            if (!head.backlog.hasNext()) { // gone once its last frame is: it no longer waits
+        Backlog backlog = head.backlog;
+        if (backlog != null) {
+            Frame frame = backlog.hasNext() ? backlog.next() : null;
+            if (frame != null && backlog.counted) {
+                bytes -= frame.length();
+            }
+            if (!backlog.hasNext()) { // gone once its last frame is: it no longer waits
                 queue.pollFirst();
                 items--;
-                backlogs--;
+                if (!backlog.counted) {
+                    backlogs--;
+                }
             }
             return frame;
         }
@@ -392,9 +402,32 @@ public final class OutboundQueue {
         return head.frame;
     }
 
+    private void dropBacklogs() {
+        if (queue == null) {
+            return;
+        }
+        for (Iterator<Item> it = queue.iterator(); it.hasNext();) {
+            Backlog backlog = it.next().backlog;
+            if (backlog != null) {
+                it.remove();
+                items--;
+                if (backlog.counted) {
+                    bytes -= backlog.remaining();
+                } else {
+                    backlogs--;
+                }
+            }
+        }
+    }
+
     /** Drops whatever is queued: the connection is gone. */
     public synchronized void discard() {
         discardLocked();
+    }
+
+    /** True once closing or closed: nothing more is sent. */
+    public synchronized boolean isClosed() {
+        return closed;
     }
 
     private void discardLocked() {

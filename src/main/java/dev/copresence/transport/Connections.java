@@ -67,8 +67,8 @@ public final class Connections {
         }
         SocketSink socket = new SocketSink(connection, tcp, metrics, config.outbound().socketBuffer(),
                 config.pingInterval().toNanos());
-        // a reader has at most one replay or snapshot per document waiting at once; a client that asks
-        // for more without reading them is a slow consumer
+        // one replay or snapshot per document, as many as it may have documents, wait uncounted: a
+        // client that asks for more without reading them fills its send buffer with them
         OutboundQueue out = new OutboundQueue(socket, metrics, config.limits().sendBuffer(), config.outbound().maxFrames(),
                 config.outbound().ephemeralWriteDelay().toMillis(), config.limits().docsPerConnection());
         // a close goes through the queue: what was queued before it (the error that explains it) is sent first

@@ -75,7 +75,7 @@ public final class SseDocuments {
         hubs.observe(observer)
                 .chain(() -> opening(doc, since))
                 .subscribe().with(opening -> {
-                    stream.open(opening.frames());
+                    stream.open(doc, opening.frames());
                     if (opening.frames().isEmpty()) { // resumed, with nothing newer: the head goes out all the same
                         stream.start();
                     }
@@ -99,14 +99,9 @@ public final class SseDocuments {
                 return engine.registry().snapshot(doc).map(snapshot -> members(doc, snapshot));
             }
             List<Frame> frames = replay.frames().stream()
-                    .map(frame -> SseStream.event(Codec.type(frame), offsetOf(frame), frame)).toList();
+                    .map(frame -> SseStream.event(Codec.type(frame), Codec.offsetOf(frame), frame)).toList();
             return Uni.createFrom().item(new Opening(frames, replay.offset()));
         });
-    }
-
-    /** The offset of a replayed frame: replays carry frames only, their offset is inside. */
-    private static String offsetOf(String frame) {
-        return Codec.offsetOf(frame);
     }
 
     private static Opening members(String doc, Snapshot snapshot) {

@@ -7,6 +7,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 
 import dev.copresence.config.CopresenceConfig;
+import dev.copresence.flow.Backlog;
 import dev.copresence.flow.Frame;
 import dev.copresence.flow.OutboundQueue;
 import dev.copresence.security.HttpGuard;
@@ -73,8 +74,8 @@ final class SseStream {
      * Queues what the stream opens with (the members, or a replay): as large as the document or its
      * history, which may be more than the send buffer, so it is written at the reader's pace.
      */
-    void open(List<Frame> events) {
-        out.offerBacklogFrames(events);
+    void open(String doc, List<Frame> events) {
+        out.offerBacklog(Backlog.ofFrames(doc, events));
     }
 
     /** Ends the stream of a reader that fell behind, from any thread. */

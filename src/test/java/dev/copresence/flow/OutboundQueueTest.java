@@ -199,7 +199,7 @@ class OutboundQueueTest {
         sink.holdTasks = true;
         offer(q, "d0", null);
         offer(q, "k1", "K");
-        q.offerBacklog(List.of("h1", "h2"));
+        q.offerBacklog(Backlog.of("doc", List.of("h1"), new Frame("h2")));
         offer(q, "d1", null);
         offer(q, "k2", "K"); // replaces k1 in its place
         sink.runTasks();
@@ -384,43 +384,81 @@ class OutboundQueueTest {
     void aBacklogLargerThanTheBufferIsWrittenAtTheSocketsPaceAndWhatFollowsStillFits() {
         OutboundQueue q = queue(10, 1000, 1);
         String snapshot = "s".repeat(100); // a joined of a large document: ten times the buffer
-        assertTrue(q.offerBacklog(List.of("r1", snapshot)));
+        assertTrue(q.offerBacklog(Backlog.of("doc", List.of("r1"), new Frame(snapshot))));
         assertTrue(offer(q, "12345", null), "an event behind it counts as usual");
         assertTrue(offer(q, "12345", null));
-        assertTrue(sink.closes.isEmpty(), "a reader that takes it is not slow");
-        sink.sendAll();
-        sink.sendAll();
-        sink.sendAll();
-        sink.sendAll();
-        assertEquals(List.of("r1", snapshot, "12345", "12345"), sink.written());
-        assertEquals(0, q.depth());
-        assertFalse(offer(q, "x".repeat(11), null), "an ordinary frame over the buffer still overflows");
+        assertFalse(offer(q, "1", null), "and fills the buffer as usual");
+        assertEquals(List.of(OutboundQueue.SLOW_CONSUMER), sink.closes);
     }
 
     @Test
-    void aReaderThatLetsBacklogsPileUpPastTheirBoundIsClosedAsSlow() {
-        sink.capacity = 1;
-        OutboundQueue q = new OutboundQueue(sink, counts, 1 << 20, 1000, 0, 3);
-        assertTrue(q.offerBacklog(List.of("a")), "the socket takes this one and holds it");
-        assertTrue(q.offerBacklog(List.of("b")));
-        assertTrue(q.offerBacklog(List.of("c")));
-        assertTrue(q.offerBacklog(List.of("d")), "three wait: the bound");
-        assertFalse(q.offerBacklog(List.of("e")), "a fourth waiting is one too many");
+    void aReaderThatTakesABacklogLargerThanTheBufferGetsAllOfItAndWhatFollows() {
+        OutboundQueue q = queue(10, 1000, 1);
+        String snapshot = "s".repeat(100);
+        assertTrue(q.offerBacklog(Backlog.of("doc", List.of("r1"), new Frame(snapshot))));
+        assertTrue(offer(q, "12345", null));
+        for (int i = 0; i < 3; i++) {
+            sink.sendAll();
+        }
+        assertTrue(sink.closes.isEmpty(), "a reader that takes it is not slow");
+        assertEquals(List.of("r1", snapshot, "12345"), sink.written());
+        assertEquals(0, q.depth());
+        assertEquals(0, q.bytes());
+    }
+
+    @Test
+    void aSecondBacklogOfTheSameDocumentCountsAgainstTheBuffer() {
+        // a client that joins one large document again and again without reading: each joined is the
+        // whole document; one waits uncounted, the next ones fill the send buffer and overflow it
+        OutboundQueue q = queue(150, 1000, 1);
+        String snapshot = "s".repeat(100);
+        assertTrue(offer(q, "held", null), "the socket holds this one: the rest wait");
+        assertTrue(q.offerBacklog(Backlog.of("doc", List.of(), new Frame(snapshot))), "uncounted");
+        assertTrue(q.offerBacklog(Backlog.of("doc", List.of(), new Frame(snapshot))), "counted: 100 of 150");
+        assertEquals(100, q.bytes());
+        assertTrue(q.offerBacklog(Backlog.of("other", List.of(), new Frame(snapshot))), "another document's waits uncounted");
+        assertFalse(q.offerBacklog(Backlog.of("doc", List.of(), new Frame(snapshot))), "200 of 150");
         assertEquals(List.of(OutboundQueue.SLOW_CONSUMER), sink.closes);
         assertEquals(1, counts.overflowed.get());
         assertEquals(0, q.depth(), "what waited is dropped");
     }
 
     @Test
-    void backlogsThatWereWrittenNoLongerCountTowardsTheirBound() {
+    void pastTheirBoundBacklogsOfOtherDocumentsCountToo() {
+        sink.capacity = 1;
+        OutboundQueue q = new OutboundQueue(sink, counts, 10, 1000, 0, 2);
+        assertTrue(offer(q, "held", null));
+        assertTrue(q.offerBacklog(Backlog.of("a", List.of(), new Frame("x".repeat(50)))));
+        assertTrue(q.offerBacklog(Backlog.of("b", List.of(), new Frame("x".repeat(50)))), "two wait: the bound");
+        assertFalse(q.offerBacklog(Backlog.of("c", List.of(), new Frame("x".repeat(50)))), "a third counts: 50 of 10");
+        assertEquals(List.of(OutboundQueue.SLOW_CONSUMER), sink.closes);
+    }
+
+    @Test
+    void backlogsThatWereWrittenNoLongerWait() {
         sink.capacity = 1;
         OutboundQueue q = new OutboundQueue(sink, counts, 1 << 20, 1000, 0, 1);
         for (int i = 0; i < 5; i++) {
-            assertTrue(q.offerBacklog(List.of("h" + i)), "backlog " + i);
+            assertTrue(q.offerBacklog(Backlog.of("doc", List.of("h" + i), null)), "backlog " + i);
             sink.sendAll();
         }
         assertTrue(sink.closes.isEmpty());
         assertEquals(List.of("h0", "h1", "h2", "h3", "h4"), sink.written());
+        assertEquals(0, q.bytes(), "none was counted");
+    }
+
+    @Test
+    void aCloseDropsTheBacklogsButSendsTheErrorBeforeIt() {
+        OutboundQueue q = queue(1 << 20, 1000, 1);
+        assertTrue(offer(q, "held", null));
+        assertTrue(q.offerBacklog(Backlog.of("doc", List.of("r1", "r2"), new Frame("joined"))));
+        assertTrue(q.offerBacklog(Backlog.of("doc", List.of(), new Frame("joined again"))));
+        assertTrue(offer(q, "error", null));
+        q.close(1008, "too many bad messages");
+        sink.sendAll();
+        sink.sendAll();
+        assertEquals(List.of("held", "error"), sink.written(), "no document's worth of state before a close");
+        assertEquals(List.of(1008), sink.closes);
     }
 
     @Test
