@@ -213,9 +213,12 @@ public final class MemoryEngine implements Registry, Log, Bus {
     @Override
     public Uni<Snapshot> snapshot(String doc) {
         return Uni.createFrom().item(() -> {
+            // the counter before the lookup: a document made after it has only events after it, which an
+            // observer activated at this offset then receives rather than drops as already seen
+            long now = sequence.get();
             DocState state = docs.get(doc);
             if (state == null) {
-                return new Snapshot(List.of(), offset(sequence.get()));
+                return new Snapshot(List.of(), offset(now));
             }
             synchronized (state) {
                 return new Snapshot(List.copyOf(state.members.values()), offset(state.seq));
@@ -289,11 +292,13 @@ public final class MemoryEngine implements Registry, Log, Bus {
     @Override
     public Uni<Replay> readAfter(String doc, String since, String until) {
         return Uni.createFrom().item(() -> {
+            long now = sequence.get(); // before the lookup, as in snapshot
             DocState state = docs.get(doc); // a read makes nothing: any client may name any document
             if (state == null) {
-                long now = sequence.get();
                 long from = seqOf(since);
-                return from >= forgottenUpTo.get() && from <= now ? new Replay(true, List.of(), offset(now))
+                // read after the lookup: a sweep raises it before it forgets a document
+                long forgotten = forgottenUpTo.get();
+                return from >= forgotten && from <= now ? new Replay(true, List.of(), offset(now))
                         : Replay.notResumable(offset(now));
             }
             synchronized (state) {
