@@ -157,10 +157,9 @@ public final class Membership {
                     session.removeMembership(doc, local);
                     hubs.detach(local);
                 })
-                // the socket closed while the join was in flight: its goodbye already ran, so leave now
-                .call(snapshot -> session.isClosed()
-                        ? engine.registry().leave(doc, member.id(), leavePrefix(local, "closed")).replaceWithVoid()
-                        : Uni.createFrom().voidItem())
+                // the socket closed while the join was in flight: its goodbye already ran (perhaps before
+                // the attach above, on another thread: its detach then came first), so leave now, all of it
+                .call(snapshot -> session.isClosed() ? remove(local, session.goneReason()) : Uni.createFrom().voidItem())
                 // a user named in this join is counted online before its joined is sent (docs/protocol.md);
                 // not on a closed socket, whose goodbye, which would count it offline, has already run
                 .call(snapshot -> newUser && !session.isClosed() ? identify(session, user) : Uni.createFrom().voidItem())

@@ -218,7 +218,9 @@ public final class Session {
      * their client close; they stopped answering.
      */
     public void closeIdle(String reason) {
-        timedOut = true;
+        if (!out.isClosed()) { // not one already closing for another reason
+            timedOut = true;
+        }
         close(4408, reason);
     }
 
