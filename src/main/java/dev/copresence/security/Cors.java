@@ -36,12 +36,19 @@ public final class Cors {
     private void handle(RoutingContext context) {
         HttpServerRequest request = context.request();
         String origin = request.getHeader("Origin");
-        if (origin == null || !isFeed(request.path()) || !access.originAllowed(origin)) {
+        if (origin == null || !isFeed(request.path())) {
+            context.next();
+            return;
+        }
+        // the answer depends on the Origin, also where it names none: a cache must not serve one
+        // origin's answer to another
+        context.response().putHeader("Vary", "Origin");
+        if (!access.originAllowed(origin)) {
             context.next();
             return;
         }
         // the origin itself rather than "*": the same answer for a configured list and for any origin
-        context.response().putHeader("Access-Control-Allow-Origin", origin).putHeader("Vary", "Origin");
+        context.response().putHeader("Access-Control-Allow-Origin", origin);
         if (request.method() == HttpMethod.OPTIONS && request.getHeader("Access-Control-Request-Method") != null) {
             context.response()
                     .putHeader("Access-Control-Allow-Methods", "GET")

@@ -166,7 +166,8 @@ class JwtSecurityTest {
                 .header("Access-Control-Allow-Headers", org.hamcrest.Matchers.containsString("Authorization"));
 
         given().header("Origin", "https://evil.example").get(poll).then().statusCode(403)
-                .header("Access-Control-Allow-Origin", org.hamcrest.Matchers.nullValue());
+                .header("Access-Control-Allow-Origin", org.hamcrest.Matchers.nullValue())
+                .header("Vary", org.hamcrest.Matchers.containsString("Origin"));
         given().header("Origin", "https://evil.example").header("Access-Control-Request-Method", "GET")
                 .options("/poll/documents/x").then().statusCode(403)
                 .header("Access-Control-Allow-Origin", org.hamcrest.Matchers.nullValue());
