@@ -188,7 +188,7 @@ public final class CommandHandler {
     }
 
     private Uni<Void> watch(Session session, ClientMessage.Watch m) {
-        List<String> added = m.users().stream().filter(u -> !session.watched().contains(u)).distinct().toList();
+        List<String> added = m.users().stream().filter(u -> !session.watched().contains(u)).toList();
         if (session.watched().size() + added.size() > Membership.MAX_WATCHED) {
             throw ProtocolException.badRequest("a connection may watch at most " + Membership.MAX_WATCHED + " users");
         }

@@ -246,6 +246,8 @@ public final class Connections {
         }
     }
 
+    static final int MAX_CLOSE_REASON_BYTES = 123;
+
     /**
      * A close frame's payload is at most 125 bytes (RFC 6455 §5.5), its code two of them, and nothing
      * below checks: a longer reason (one naming a 128-character document) made a frame browsers fail
@@ -265,8 +267,6 @@ public final class Connections {
         }
         return new CloseReason(code, new String(utf8, 0, end, StandardCharsets.UTF_8));
     }
-
-    static final int MAX_CLOSE_REASON_BYTES = 123;
 
     /**
      * Closes every connection and completes once the close frames are written (for the drain). What

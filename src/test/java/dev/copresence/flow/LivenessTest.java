@@ -14,6 +14,8 @@ import java.util.Map;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -73,9 +75,9 @@ class LivenessTest {
             assertNotNull(frame);
             assertEquals(4408, frame.closeCode());
             silent.close();
-            com.fasterxml.jackson.databind.JsonNode join = watcher.until(m -> "join".equals(m.path("event").asText()));
+            JsonNode join = watcher.until(m -> "join".equals(m.path("event").asText()));
             String silentMember = join.get("member").get("id").asText();
-            com.fasterxml.jackson.databind.JsonNode leave = watcher.until(m -> "leave".equals(m.path("event").asText()));
+            JsonNode leave = watcher.until(m -> "leave".equals(m.path("event").asText()));
             assertEquals(silentMember, leave.get("member").get("id").asText());
             assertEquals("timeout", leave.get("reason").asText(), "it stopped answering: it neither left nor closed");
         }
