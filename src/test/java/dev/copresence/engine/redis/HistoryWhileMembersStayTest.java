@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
 import java.time.Duration;
-import java.util.Map;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -14,31 +13,23 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
 import dev.copresence.support.RedisResource;
+import dev.copresence.support.RenewEverySecond;
 import dev.copresence.support.WsClient;
 
 /**
  * "History is kept after the last member leaves, for the history TTL": so, while members stay, it is
  * kept whatever time passes without an event. On Redis the history stream's expiry was set only by
  * events, so a document whose members stayed quiet for the history TTL lost it, and a member that
- * came back could not resume. Here the history TTL is a second and the members are renewed every
- * 300 ms.
+ * came back could not resume. Here the history TTL is 3 s and the members are renewed every second.
  */
 @QuarkusTest
 @QuarkusTestResource(value = RedisResource.class, restrictToAnnotatedClass = true)
-@TestProfile(HistoryWhileMembersStayTest.ShortHistory.class)
+@TestProfile(RenewEverySecond.class)
 class HistoryWhileMembersStayTest {
-    public static class ShortHistory implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("copresence.history.ttl", "1s", "copresence.presence.renew-interval", "300ms");
-        }
-    }
-
-    private static final Duration HISTORY_TTL = Duration.ofSeconds(1);
+    private static final Duration HISTORY_TTL = RenewEverySecond.HISTORY_TTL;
 
     @TestHTTPResource("/")
     URI base;
@@ -56,7 +47,7 @@ class HistoryWhileMembersStayTest {
             }
             // no event for longer than the history TTL; the member who stayed is renewed meanwhile
             long quietSince = System.nanoTime();
-            Awaitility.await().atMost(Duration.ofSeconds(10))
+            Awaitility.await().atMost(Duration.ofSeconds(15))
                     .until(() -> System.nanoTime() - quietSince > HISTORY_TTL.multipliedBy(2).toNanos());
             try (WsClient back = WsClient.connect(WsClient.ws(base, "/ws?user=away"))) {
                 back.send("{\"type\":\"join\",\"id\":2,\"doc\":\"" + doc + "\",\"since\":\"" + seen + "\"}");
