@@ -208,7 +208,8 @@ class BenchSmokeIT {
                     () -> "no heap per connection:\n" + output);
             assertTrue(output.contains(system.equals("copresence") ? "dev.copresence.channel.Session" : "VertxPeer$Member"),
                     () -> "the server's own per-connection class is not among those that grew:\n" + output);
-            assertTrue(output.matches("(?s).*CPU while idle, 1 s: [0-9.]+ ms/s.*"), () -> "no idle CPU:\n" + output);
+            // the window is as long as it really was: a second asked for, two on a busy machine
+            assertTrue(output.matches("(?s).*CPU while idle, \\d+ s: [0-9.]+ ms/s.*"), () -> "no idle CPU:\n" + output);
         }));
     }
 
