@@ -79,7 +79,7 @@ public interface CopresenceConfig {
         @WithDefault("1000")
         int size();
 
-        /** How long a document's history outlives its last event. */
+        /** How long a document's history outlives its last event and its last member. */
         @WithDefault("1h")
         Duration ttl();
     }
