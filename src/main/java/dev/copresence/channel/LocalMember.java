@@ -112,7 +112,7 @@ final class LocalMember {
      */
     synchronized void activate(String offset, List<String> replayed, String joinedFrame) {
         joinedAt = offset == null ? null : Offsets.Position.of(offset); // null: nothing before the join
-        session.out().offerBacklog(Backlog.of(doc, replayed, new Frame(joinedFrame)));
+        session.out().offerBacklog(Backlog.of(doc, replayed, joinedFrame));
         for (DocEvent event : pending) {
             send(event, new Frame(event.frame()), DocumentHub.conflationKey(doc, event));
         }

@@ -122,7 +122,7 @@ public final class Session {
      * buffer holds, so it is written at the socket's pace (a backlog) rather than count as too much.
      */
     void sendSnapshot(String doc, ServerMessage message) {
-        out.offerBacklog(Backlog.of(doc, List.of(), new Frame(Codec.encode(message))));
+        out.offerBacklog(Backlog.of(doc, List.of(), Codec.encode(message)));
     }
 
     void sendFrame(Frame frame, Object key) {
@@ -218,10 +218,10 @@ public final class Session {
      * their client close; they stopped answering.
      */
     public void closeIdle(String reason) {
-        if (!out.isClosed()) { // not one already closing for another reason
-            timedOut = true;
+        timedOut = true; // before the close: its goodbye reads it
+        if (!out.close(4408, reason)) {
+            timedOut = false; // closing already, for another reason: its members leave as it says
         }
-        close(4408, reason);
     }
 
     /** The reason of its members' leaves when the connection is gone. */

@@ -13,13 +13,13 @@ public final class Backlog {
     private final Object key;
     private final Iterator<String> texts;
     private final Iterator<Frame> frames;
-    private Frame last;
+    private String last;
     /** Characters not yet taken. */
     private long remaining;
     /** Counted against the send buffer like any frame: another backlog of its document waits. */
     boolean counted;
 
-    private Backlog(Object key, Iterator<String> texts, Iterator<Frame> frames, Frame last, long chars) {
+    private Backlog(Object key, Iterator<String> texts, Iterator<Frame> frames, String last, long chars) {
         this.key = key;
         this.texts = texts;
         this.frames = frames;
@@ -28,12 +28,14 @@ public final class Backlog {
     }
 
     /**
-     * Replayed frames, encoded one at a time as the socket takes them (each at most a message), then
-     * {@code last}, already encoded (a {@code joined}: megabytes, not encoded under the queue's lock).
+     * Replayed frames, then {@code last} (a {@code joined}, or null), each encoded as the socket takes
+     * it: a frame keeps its text and its bytes, so one encoded while it waits would hold a document's
+     * members twice (a {@code joined} of megabytes is encoded under the queue's lock instead, which
+     * holds up only this connection's offers meanwhile).
      *
      * @param key the document: one backlog of a document waits uncounted at a time
      */
-    public static Backlog of(Object key, List<String> replayed, Frame last) {
+    public static Backlog of(Object key, List<String> replayed, String last) {
         long chars = last == null ? 0 : last.length();
         for (String text : replayed) {
             chars += text.length();
@@ -69,7 +71,7 @@ public final class Backlog {
         } else if (frames != null && frames.hasNext()) {
             frame = frames.next();
         } else {
-            frame = last;
+            frame = new Frame(last);
             last = null;
         }
         remaining -= frame.length();

@@ -120,6 +120,18 @@ public final class Frame {
         return text.length();
     }
 
+    /**
+     * A durable event's offset (an event stream's starts with its {@code id:} line); null for any other
+     * frame. Read, not kept: asked for only at a close.
+     */
+    public String offset() {
+        if (text.startsWith("id: ")) {
+            int end = text.indexOf('\n');
+            return end < 0 ? null : text.substring(4, end);
+        }
+        return Codec.offsetOf(text);
+    }
+
     /** The message's {@code type} ({@link Codec#type}), read once however many sockets it goes to. */
     public String type() {
         String t = type;

@@ -267,15 +267,18 @@ public final class OutboundQueue {
     /**
      * Closes the connection once the frames queued before this call are written, so that an error
      * explaining the close arrives before it; nothing offered afterwards is sent. Its backlogs are
-     * dropped: a closing socket takes what is left without waiting to be writable, and a document's
-     * worth of state is the client's to ask for again when it reconnects. (A slow consumer is closed
-     * at once instead: its queue is what is too long.)
+     * dropped, with the durable events behind them ({@link #dropBacklogs}): a closing socket takes what
+     * is left without waiting to be writable, and a document's worth of state is the client's to ask
+     * for again when it reconnects. (A slow consumer is closed at once instead: its queue is what is
+     * too long.)
+     *
+     * @return true when this call began the close, false when the queue was closing or closed already
      */
-    public void close(int code, String reason) {
+    public boolean close(int code, String reason) {
         int drain;
         synchronized (this) {
             if (closed) {
-                return;
+                return false;
             }
             closed = true;
             closeCode = code;
@@ -290,6 +293,7 @@ public final class OutboundQueue {
             drain = DRAIN_NOW;
         }
         start(drain);
+        return true;
     }
 
     /**
@@ -406,13 +410,21 @@ public final class OutboundQueue {
         return head.frame;
     }
 
+    /**
+     * Drops the backlogs, and every durable event behind the first of them: the client resumes from
+     * the last offset it saw, and an event after a replay cut short would make it skip the rest of
+     * the replay for good. Answers and errors (no offset) and ephemeral events still go.
+     */
     private void dropBacklogs() {
         if (queue == null) {
             return;
         }
+        boolean behindOne = false;
         for (Iterator<Item> it = queue.iterator(); it.hasNext();) {
-            Backlog backlog = it.next().backlog;
+            Item item = it.next();
+            Backlog backlog = item.backlog;
             if (backlog != null) {
+                behindOne = true;
                 it.remove();
                 items--;
                 if (backlog.counted) {
@@ -420,6 +432,10 @@ public final class OutboundQueue {
                 } else {
                     backlogs--;
                 }
+            } else if (behindOne && item.key == null && item.frame.offset() != null) {
+                it.remove();
+                items--;
+                bytes -= item.frame.length();
             }
         }
     }
@@ -429,10 +445,6 @@ public final class OutboundQueue {
         discardLocked();
     }
 
-    /** True once closing or closed: nothing more is sent. */
-    public synchronized boolean isClosed() {
-        return closed;
-    }
 
     private void discardLocked() {
         closed = true;

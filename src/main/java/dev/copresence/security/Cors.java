@@ -35,15 +35,15 @@ public final class Cors {
 
     private void handle(RoutingContext context) {
         HttpServerRequest request = context.request();
-        String origin = request.getHeader("Origin");
-        if (origin == null || !isFeed(request.path())) {
+        if (!isFeed(request.path())) {
             context.next();
             return;
         }
-        // the answer depends on the Origin, also where it names none: a cache must not serve one
-        // origin's answer to another
+        // the answer depends on the Origin, also where there is none: a cache must not serve one
+        // request's answer to another origin
         context.response().putHeader("Vary", "Origin");
-        if (!access.originAllowed(origin)) {
+        String origin = request.getHeader("Origin");
+        if (origin == null || !access.originAllowed(origin)) {
             context.next();
             return;
         }

@@ -199,7 +199,7 @@ class OutboundQueueTest {
         sink.holdTasks = true;
         offer(q, "d0", null);
         offer(q, "k1", "K");
-        q.offerBacklog(Backlog.of("doc", List.of("h1"), new Frame("h2")));
+        q.offerBacklog(Backlog.of("doc", List.of("h1"), "h2"));
         offer(q, "d1", null);
         offer(q, "k2", "K"); // replaces k1 in its place
         sink.runTasks();
@@ -384,7 +384,7 @@ class OutboundQueueTest {
     void aBacklogLargerThanTheBufferIsWrittenAtTheSocketsPaceAndWhatFollowsStillFits() {
         OutboundQueue q = queue(10, 1000, 1);
         String snapshot = "s".repeat(100); // a joined of a large document: ten times the buffer
-        assertTrue(q.offerBacklog(Backlog.of("doc", List.of("r1"), new Frame(snapshot))));
+        assertTrue(q.offerBacklog(Backlog.of("doc", List.of("r1"), snapshot)));
         assertTrue(offer(q, "12345", null), "an event behind it counts as usual");
         assertTrue(offer(q, "12345", null));
         assertFalse(offer(q, "1", null), "and fills the buffer as usual");
@@ -395,7 +395,7 @@ class OutboundQueueTest {
     void aReaderThatTakesABacklogLargerThanTheBufferGetsAllOfItAndWhatFollows() {
         OutboundQueue q = queue(10, 1000, 1);
         String snapshot = "s".repeat(100);
-        assertTrue(q.offerBacklog(Backlog.of("doc", List.of("r1"), new Frame(snapshot))));
+        assertTrue(q.offerBacklog(Backlog.of("doc", List.of("r1"), snapshot)));
         assertTrue(offer(q, "12345", null));
         for (int i = 0; i < 3; i++) {
             sink.sendAll();
@@ -413,11 +413,11 @@ class OutboundQueueTest {
         OutboundQueue q = queue(150, 1000, 1);
         String snapshot = "s".repeat(100);
         assertTrue(offer(q, "held", null), "the socket holds this one: the rest wait");
-        assertTrue(q.offerBacklog(Backlog.of("doc", List.of(), new Frame(snapshot))), "uncounted");
-        assertTrue(q.offerBacklog(Backlog.of("doc", List.of(), new Frame(snapshot))), "counted: 100 of 150");
+        assertTrue(q.offerBacklog(Backlog.of("doc", List.of(), snapshot)), "uncounted");
+        assertTrue(q.offerBacklog(Backlog.of("doc", List.of(), snapshot)), "counted: 100 of 150");
         assertEquals(100, q.bytes());
-        assertTrue(q.offerBacklog(Backlog.of("other", List.of(), new Frame(snapshot))), "another document's waits uncounted");
-        assertFalse(q.offerBacklog(Backlog.of("doc", List.of(), new Frame(snapshot))), "200 of 150");
+        assertTrue(q.offerBacklog(Backlog.of("other", List.of(), snapshot)), "another document's waits uncounted");
+        assertFalse(q.offerBacklog(Backlog.of("doc", List.of(), snapshot)), "200 of 150");
         assertEquals(List.of(OutboundQueue.SLOW_CONSUMER), sink.closes);
         assertEquals(1, counts.overflowed.get());
         assertEquals(0, q.depth(), "what waited is dropped");
@@ -428,9 +428,9 @@ class OutboundQueueTest {
         sink.capacity = 1;
         OutboundQueue q = new OutboundQueue(sink, counts, 10, 1000, 0, 2);
         assertTrue(offer(q, "held", null));
-        assertTrue(q.offerBacklog(Backlog.of("a", List.of(), new Frame("x".repeat(50)))));
-        assertTrue(q.offerBacklog(Backlog.of("b", List.of(), new Frame("x".repeat(50)))), "two wait: the bound");
-        assertFalse(q.offerBacklog(Backlog.of("c", List.of(), new Frame("x".repeat(50)))), "a third counts: 50 of 10");
+        assertTrue(q.offerBacklog(Backlog.of("a", List.of(), "x".repeat(50))));
+        assertTrue(q.offerBacklog(Backlog.of("b", List.of(), "x".repeat(50))), "two wait: the bound");
+        assertFalse(q.offerBacklog(Backlog.of("c", List.of(), "x".repeat(50))), "a third counts: 50 of 10");
         assertEquals(List.of(OutboundQueue.SLOW_CONSUMER), sink.closes);
     }
 
@@ -439,20 +439,43 @@ class OutboundQueueTest {
         sink.capacity = 1;
         OutboundQueue q = new OutboundQueue(sink, counts, 1 << 20, 1000, 0, 1);
         for (int i = 0; i < 5; i++) {
+            assertTrue(offer(q, "held" + i, null), "the socket holds this one: the backlog waits");
             assertTrue(q.offerBacklog(Backlog.of("doc", List.of("h" + i), null)), "backlog " + i);
+            assertEquals(0, q.bytes(), "waiting uncounted: the one before it no longer waits");
             sink.sendAll();
         }
         assertTrue(sink.closes.isEmpty());
-        assertEquals(List.of("h0", "h1", "h2", "h3", "h4"), sink.written());
-        assertEquals(0, q.bytes(), "none was counted");
+        assertEquals(List.of("held0", "h0", "held1", "h1", "held2", "h2", "held3", "h3", "held4", "h4"), sink.written());
+    }
+
+    @Test
+    void aCloseThatDropsABacklogDropsTheDurableEventsBehindItSoThatAResumeMissesNothing() {
+        // the client resumes from the last offset it saw: an event after a replay cut short would
+        // make it skip the rest of the replay for good
+        OutboundQueue q = queue(1 << 20, 1000, 1);
+        String early = "{\"type\":\"broadcast\",\"doc\":\"d\",\"data\":0,\"offset\":\"1-5\"}";
+        String late = "{\"type\":\"broadcast\",\"doc\":\"d\",\"data\":9,\"offset\":\"1-120\"}";
+        String cursor = "{\"type\":\"presence\",\"doc\":\"d\",\"event\":\"update\"}";
+        assertTrue(offer(q, early, null), "before the backlog: it goes");
+        assertTrue(q.offerBacklog(Backlog.of("d", List.of("r51", "r52"), "joined")));
+        assertTrue(offer(q, late, null));
+        assertTrue(offer(q, cursor, "K"));
+        assertTrue(offer(q, "{\"type\":\"error\",\"code\":\"unauthorized\"}", null));
+        q.close(4401, "token expired");
+        sink.sendAll();
+        sink.sendAll();
+        sink.sendAll();
+        assertEquals(List.of(early, cursor, "{\"type\":\"error\",\"code\":\"unauthorized\"}"), sink.written());
+        assertEquals(List.of(4401), sink.closes);
+        assertEquals(0, q.bytes());
     }
 
     @Test
     void aCloseDropsTheBacklogsButSendsTheErrorBeforeIt() {
         OutboundQueue q = queue(1 << 20, 1000, 1);
         assertTrue(offer(q, "held", null));
-        assertTrue(q.offerBacklog(Backlog.of("doc", List.of("r1", "r2"), new Frame("joined"))));
-        assertTrue(q.offerBacklog(Backlog.of("doc", List.of(), new Frame("joined again"))));
+        assertTrue(q.offerBacklog(Backlog.of("doc", List.of("r1", "r2"), "joined")));
+        assertTrue(q.offerBacklog(Backlog.of("doc", List.of(), "joined again")));
         assertTrue(offer(q, "error", null));
         q.close(1008, "too many bad messages");
         sink.sendAll();

@@ -171,6 +171,10 @@ class JwtSecurityTest {
         given().header("Origin", "https://evil.example").header("Access-Control-Request-Method", "GET")
                 .options("/poll/documents/x").then().statusCode(403)
                 .header("Access-Control-Allow-Origin", org.hamcrest.Matchers.nullValue());
+        // no Origin (not a browser): no CORS header, but a cache must not hand this answer to a page
+        given().get(poll).then().statusCode(200)
+                .header("Access-Control-Allow-Origin", org.hamcrest.Matchers.nullValue())
+                .header("Vary", org.hamcrest.Matchers.containsString("Origin"));
         // the server API, whose key never belongs in a browser, is not offered to other origins
         given().header("Origin", "https://app.example").header("Authorization", "Bearer test-api-key")
                 .get("/api/status?users=ada").then().statusCode(200)
