@@ -179,7 +179,7 @@ public final class OutboundQueue {
                 bytes += frame.length() - queued.frame.length();
                 queued.frame = frame;
                 listener.conflated();
-            } else if (queued != null || bytes + frame.length() > maxBytes || depthLocked() >= maxFrames) {
+            } else if (queued != null || full(frame.length())) {
                 overflow = true;
                 discardLocked();
             } else if (key == null && depthLocked() == 0) {
@@ -204,6 +204,11 @@ public final class OutboundQueue {
         }
         start(drain);
         return true;
+    }
+
+    /** Under the lock: whether {@code chars} more, as one more item, would pass the queue's bounds. */
+    private boolean full(long chars) {
+        return bytes + chars > maxBytes || depthLocked() >= maxFrames;
     }
 
     private boolean overflowed() {
@@ -232,7 +237,7 @@ public final class OutboundQueue {
             }
             if (backlogs < maxBacklogs && !waiting(backlog.key())) {
                 backlogs++;
-            } else if (bytes + backlog.remaining() > maxBytes || depthLocked() >= maxFrames) {
+            } else if (full(backlog.remaining())) {
                 overflow = true;
                 discardLocked();
             } else {
@@ -352,11 +357,8 @@ public final class OutboundQueue {
                     full = true; // still draining: the socket calls back once it has sent what it holds
                     break;
                 }
-                Frame frame = next();
-                if (frame != null) {
-                    sink.write(frame);
-                    wrote = true;
-                }
+                sink.write(next());
+                wrote = true;
             }
         }
         if (wrote) {
@@ -377,7 +379,7 @@ public final class OutboundQueue {
         items++;
     }
 
-    /** The oldest frame (null when the queue's head was an exhausted backlog, now removed). */
+    /** The oldest frame; the queue holds one (an empty backlog is never queued, a used one leaves at once). */
     private Frame next() {
         if (first != null) {
             Frame frame = first;
@@ -388,8 +390,8 @@ public final class OutboundQueue {
         Item head = queue.peekFirst();
         Backlog backlog = head.backlog;
         if (backlog != null) {
-            Frame frame = backlog.hasNext() ? backlog.next() : null;
-            if (frame != null && backlog.counted) {
+            Frame frame = backlog.next();
+            if (backlog.counted) {
                 bytes -= frame.length();
             }
             if (!backlog.hasNext()) { // gone once its last frame is: it no longer waits
@@ -444,7 +446,6 @@ public final class OutboundQueue {
     public synchronized void discard() {
         discardLocked();
     }
-
 
     private void discardLocked() {
         closed = true;
