@@ -50,6 +50,7 @@ public final class Connections {
         this.membership = membership;
         this.config = config;
         this.metrics = metrics;
+        SocketSink.closeDeadline(config.outbound().closeDeadline()); // before any socket: they are all opened here
     }
 
     /** Opens a session; on the bound endpoint it also joins the document (resuming with {@code since}). */

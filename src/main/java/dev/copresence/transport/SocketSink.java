@@ -1,5 +1,6 @@
 package dev.copresence.transport;
 
+import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -42,8 +43,11 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
 
     /** The name Vert.x gives the HTTP idle timeout's handler in a connection's pipeline. */
     private static final String VERTX_IDLE_HANDLER = "idle";
-    /** As long as Vert.x's own closing timeout (10 s) gives a client to answer a close frame that reached it. */
-    static final long CLOSE_DEADLINE_SECONDS = 10;
+    /**
+     * {@code outbound.close-deadline}, set once by {@link Connections} at start: one node's setting for
+     * all its sockets, kept here rather than in a field that every idle connection would carry.
+     */
+    private static volatile long closeDeadlineNanos = TimeUnit.SECONDS.toNanos(10);
 
     private final WebSocketConnection connection;
     /** The HTTP connection under the socket: pausing it is the only way to stop reading a WebSocket in 3.34. */
@@ -74,6 +78,10 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
         this.writer = new ChannelWriter(encoder != null ? encoder : tcp.channelHandlerContext());
         this.metrics = metrics;
         channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(socketBuffer / 2, socketBuffer));
+    }
+
+    static void closeDeadline(Duration deadline) {
+        closeDeadlineNanos = deadline.toNanos();
     }
 
     /** The session this socket serves; called once, before the socket is registered. */
@@ -130,7 +138,7 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
     }
 
     /**
-     * Ends the TCP connection if it is still open {@link #CLOSE_DEADLINE_SECONDS} after a close began.
+     * Ends the TCP connection if it is still open {@code outbound.close-deadline} after a close began.
      * A close frame waits behind whatever the client has not read, and Vert.x's own closing timeout
      * starts only once the frame has left: a client that stops reading, and keeps its window shut,
      * would otherwise hold its socket, and its session, for good. The connection is then reset (no
@@ -146,7 +154,7 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
             ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> {
                 channel.config().setOption(ChannelOption.SO_LINGER, 0);
                 channel.close();
-            }, CLOSE_DEADLINE_SECONDS, TimeUnit.SECONDS);
+            }, closeDeadlineNanos, TimeUnit.NANOSECONDS);
             channel.closeFuture().addListener(closed -> deadline.cancel(false));
         } catch (RejectedExecutionException shuttingDown) {
             // the event loop is stopping, and closes its channels as it goes

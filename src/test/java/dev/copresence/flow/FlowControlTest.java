@@ -36,11 +36,15 @@ import dev.copresence.support.WsClient;
 @QuarkusTest
 @TestProfile(FlowControlTest.LongHistory.class)
 class FlowControlTest {
-    /** History long enough to resume after the whole flood. */
+    /**
+     * History long enough to resume after the whole flood; a close that cannot get out ends the
+     * connection after 3 s rather than 10 (a flooder that reads nothing waits that long).
+     */
     public static class LongHistory implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("copresence.history.size", "5000", "copresence.limits.members-per-doc", "100");
+            return Map.of("copresence.history.size", "5000", "copresence.limits.members-per-doc", "100",
+                    "copresence.outbound.close-deadline", "3s");
         }
     }
 
@@ -104,7 +108,7 @@ class FlowControlTest {
                 }
             }, work);
             // Once its queue is full the server closes the reader, whose close frame then waits behind what
-            // it has not read: a reader that still reads nothing for the close deadline (10 s) is reset
+            // it has not read: a reader that still reads nothing for the close deadline (3 s here) is reset
             // instead (ClientThatStopsReadingTest). This one reads again as soon as it is closed, while
             // the flood goes on, so that the test does not depend on how long the flood takes.
             String joinedAt = lastOffset;

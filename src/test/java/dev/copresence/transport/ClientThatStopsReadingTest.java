@@ -25,8 +25,8 @@ import dev.copresence.support.RawWebSocket;
 /**
  * A client that stops reading, and keeps its receive window shut, cannot hold its socket: the
  * node closes it for silence (4408), and when that close frame cannot get past what the client
- * has not read, the node ends the TCP connection itself {@link SocketSink#CLOSE_DEADLINE_SECONDS}
- * later. Before, only the HTTP idle timer would have (90 s); an open WebSocket no longer has one.
+ * has not read, the node ends the TCP connection itself {@code outbound.close-deadline} later
+ * (2 s here, 10 s by default). Before, only the HTTP idle timer would have (90 s); an open WebSocket no longer has one.
  * The socket is filled either by pongs, which do not pass the outbound queue, or by a document's
  * events, which leave frames waiting in the queue: a close must not wait for them to drain into
  * the full socket, it is handed to the socket behind them and the deadline ends the connection.
@@ -34,12 +34,12 @@ import dev.copresence.support.RawWebSocket;
 @QuarkusTest
 @TestProfile(ClientThatStopsReadingTest.ShortSilence.class)
 class ClientThatStopsReadingTest {
-    /** Pings within the rate whatever their number, and a 3 s idle timeout (4408). */
+    /** Pings within the rate whatever their number, a 3 s idle timeout (4408), and a 2 s close deadline. */
     public static class ShortSilence implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("copresence.limits.rate", "10000000", "copresence.limits.burst", "10000000",
-                    "copresence.idle-timeout", "3s", "copresence.ping-interval", "1s");
+                    "copresence.idle-timeout", "3s", "copresence.ping-interval", "1s", "copresence.outbound.close-deadline", "2s");
         }
     }
 
@@ -47,7 +47,7 @@ class ClientThatStopsReadingTest {
     URI base;
 
     /** Silence (the 3 s idle timeout, checked on the 1 s tick), then the close deadline, and a margin. */
-    private static final Duration LET_GO = Duration.ofSeconds(3 + 1 + SocketSink.CLOSE_DEADLINE_SECONDS + 15);
+    private static final Duration LET_GO = Duration.ofSeconds(3 + 1 + 2 + 15);
 
     @Inject
     Connections connections;
