@@ -11,7 +11,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -19,7 +24,10 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -34,6 +42,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * Copresence and the raw Vert.x peer must always run; the Node peers are skipped, with the reason,
  * when npm could not install them. Skip the whole suite with {@code -Dbench.smoke.skip=true}.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class) // the scenarios' first run builds the bench jars
 class BenchSmokeIT {
     static final ObjectMapper JSON = new ObjectMapper();
     /** One smoke run: its name (and output directory), the run.sh scenario, and extra options. */
@@ -44,6 +53,20 @@ class BenchSmokeIT {
 
         boolean together() {
             return options.contains("--together");
+        }
+
+        Path out(Path root) {
+            return root.resolve("target/bench-smoke/" + name);
+        }
+
+        Path log(Path root) {
+            return out(root).resolve("run.log");
+        }
+
+        List<String> command(Path root) {
+            List<String> command = new ArrayList<>(List.of("bash", "bench/run.sh", scenario, "--smoke", "--out", out(root).toString()));
+            command.addAll(options);
+            return command;
         }
 
         int repeats() {
@@ -69,10 +92,14 @@ class BenchSmokeIT {
         return root;
     }
 
-    /** Runs a command in the project's root, its output to {@code log}; its exit code, or -1 if it ran for over 240 s. */
-    static int run(Path root, List<String> command, Path log) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
+    /** Starts a command in the project's root, its output to {@code log}. */
+    static Process start(Path root, List<String> command, Path log) throws IOException {
+        return new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile())
+                .start();
+    }
+
+    /** The exit code of a started command, or -1 if it had not ended 240 s after this call. */
+    static int exitOf(Process p) throws InterruptedException {
         if (!p.waitFor(240, TimeUnit.SECONDS)) {
             p.descendants().forEach(ProcessHandle::destroy);
             p.destroy();
@@ -81,19 +108,48 @@ class BenchSmokeIT {
         return p.exitValue();
     }
 
+    /**
+     * Runs one smoke run to its end: its output directory emptied first (a stale result must not pass
+     * for this run's), its log in it. Its exit code, -1 past 240 s.
+     */
+    static int runToEnd(Path root, Run run) throws IOException, InterruptedException {
+        Path out = run.out(root);
+        deleteTree(out);
+        Files.createDirectories(out);
+        return exitOf(start(root, run.command(root), run.log(root)));
+    }
+
     @TestFactory
+    @Order(1)
     Stream<DynamicNode> everyScenarioRunsAndMakesSense() throws Exception {
         Path root = projectRoot();
+        // The first run builds the driver and the Vert.x peer and installs the Node peers; the others then
+        // run two at a time: at these loads their servers (CPU 0) and drivers (CPU 1) are mostly waiting,
+        // and one after another they were a third of the whole suite's time.
+        Map<Run, Integer> exits = new ConcurrentHashMap<>();
+        exits.put(RUNS.get(0), runToEnd(root, RUNS.get(0)));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<?>> pending = new ArrayList<>();
+            for (Run run : RUNS.subList(1, RUNS.size())) {
+                pending.add(pool.submit(() -> {
+                    exits.put(run, runToEnd(root, run));
+                    return null;
+                }));
+            }
+            for (Future<?> f : pending) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
         List<DynamicNode> nodes = new ArrayList<>();
         for (Run run : RUNS) {
             String scenario = run.scenario();
-            Path out = root.resolve("target/bench-smoke/" + run.name());
-            deleteTree(out);
-            Files.createDirectories(out);
-            Path log = out.resolve("run.log");
-            List<String> command = new ArrayList<>(List.of("bash", "bench/run.sh", scenario, "--smoke", "--out", out.toString()));
-            command.addAll(run.options());
-            int exit = run(root, command, log);
+            Path out = run.out(root);
+            Path log = run.log(root);
+            List<String> command = run.command(root);
+            int exit = exits.get(run);
             List<DynamicNode> tests = new ArrayList<>();
             tests.add(DynamicTest.dynamicTest("run.sh exits 0", () -> assertEquals(0, exit,
                     String.join(" ", command.subList(1, command.size())) + " failed; its log:\n" + Files.readString(log))));
@@ -196,12 +252,27 @@ class BenchSmokeIT {
      * it is for. (500 connections: with fewer, the classes a JVM loads meanwhile outweigh them.)
      */
     @TestFactory
+    @Order(2)
     Stream<DynamicTest> idleInsideReportsTheHeapsClassesAndTheThreadsCpu() throws Exception {
         Path root = projectRoot();
-        return Stream.of("copresence", "vertx").map(system -> DynamicTest.dynamicTest(system, () -> {
-            Path log = root.resolve("target/bench-smoke/idle-inside-" + system + ".log");
+        // both at once (each measures its own server's heap and threads), unless the script would
+        // build the bench jars first: two builds in one directory would trip over each other
+        boolean built = Files.exists(root.resolve("bench/driver/target/bench-driver.jar"))
+                && Files.exists(root.resolve("bench/vertx-peer/target/bench-vertx-peer.jar"));
+        Map<String, Process> started = new ConcurrentHashMap<>();
+        List<String> systems = List.of("copresence", "vertx");
+        for (String system : systems) {
+            Path log = idleInsideLog(root, system);
             Files.createDirectories(log.getParent());
-            int exit = run(root, List.of("bash", "bench/idle-inside.sh", system, "500", "1", "1"), log);
+            Process p = start(root, List.of("bash", "bench/idle-inside.sh", system, "500", "1", "1"), log);
+            if (!built) {
+                p.waitFor(240, TimeUnit.SECONDS);
+            }
+            started.put(system, p);
+        }
+        return systems.stream().map(system -> DynamicTest.dynamicTest(system, () -> {
+            Path log = idleInsideLog(root, system);
+            int exit = exitOf(started.get(system));
             String output = read(log);
             assertEquals(0, exit, () -> "bench/idle-inside.sh " + system + " failed; its output:\n" + output);
             assertTrue(output.matches("(?s).*heap per connection \\(jmap -histo:live, filler arrays left out\\): \\d+ B.*"),
@@ -211,6 +282,10 @@ class BenchSmokeIT {
             // the window is as long as it really was: a second asked for, two on a busy machine
             assertTrue(output.matches("(?s).*CPU while idle, \\d+ s: [0-9.]+ ms/s.*"), () -> "no idle CPU:\n" + output);
         }));
+    }
+
+    static Path idleInsideLog(Path root, String system) {
+        return root.resolve("target/bench-smoke/idle-inside-" + system + ".log");
     }
 
     static String read(Path log) {
