@@ -50,7 +50,8 @@ public final class Connections {
         this.membership = membership;
         this.config = config;
         this.metrics = metrics;
-        SocketSink.closeDeadline(config.outbound().closeDeadline()); // before any socket: they are all opened here
+        // before any socket: they are all opened here
+        SocketSink.closeDeadline(config.outbound().closeDeadline(), this::endAfterReset);
     }
 
     /** Opens a session; on the bound endpoint it also joins the document (resuming with {@code since}). */
@@ -206,6 +207,12 @@ public final class Connections {
     private Session session(WebSocketConnection connection) {
         SocketSink socket = open.get(connection.id());
         return socket == null ? null : socket.session();
+    }
+
+    /** A socket reset at its close deadline: its session ends now, and the endpoint's later close finds nothing. */
+    private void endAfterReset(WebSocketConnection connection) {
+        closed(connection).subscribe().with(v -> {
+        }, failure -> LOG.warnf(failure, "connection %s: ending its session after a reset failed", connection.id()));
     }
 
     Uni<Void> closed(WebSocketConnection connection) {

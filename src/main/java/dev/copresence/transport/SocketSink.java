@@ -5,6 +5,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
@@ -43,11 +44,15 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
 
     /** The name Vert.x gives the HTTP idle timeout's handler in a connection's pipeline. */
     private static final String VERTX_IDLE_HANDLER = "idle";
-    /**
-     * {@code outbound.close-deadline}, set once by {@link Connections} at start: one node's setting for
-     * all its sockets, kept here rather than in a field that every idle connection would carry.
+    /*
+     * What a socket closing past its deadline does, set once by Connections at start: one node's
+     * setting for all its sockets, kept here rather than in fields that every idle connection would carry.
      */
+    /** {@code outbound.close-deadline}. */
     private static volatile long closeDeadlineNanos = TimeUnit.SECONDS.toNanos(10);
+    /** Ends the session of a socket reset at its deadline. */
+    private static volatile Consumer<WebSocketConnection> whenReset = connection -> {
+    };
 
     private final WebSocketConnection connection;
     /** The HTTP connection under the socket: pausing it is the only way to stop reading a WebSocket in 3.34. */
@@ -80,8 +85,9 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
         channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(socketBuffer / 2, socketBuffer));
     }
 
-    static void closeDeadline(Duration deadline) {
+    static void closeDeadline(Duration deadline, Consumer<WebSocketConnection> sessionEnd) {
         closeDeadlineNanos = deadline.toNanos();
+        whenReset = sessionEnd;
     }
 
     /** The session this socket serves; called once, before the socket is registered. */
@@ -142,7 +148,9 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
      * A close frame waits behind whatever the client has not read, and Vert.x's own closing timeout
      * starts only once the frame has left: a client that stops reading, and keeps its window shut,
      * would otherwise hold its socket, and its session, for good. The connection is then reset (no
-     * linger), which frees what the kernel still held for it. A task only while a socket closes: it
+     * linger), which frees what the kernel still held for it, and its session ends at once: with a
+     * close frame still waiting, Vert.x reports the connection closed only at its own closing timeout,
+     * 10 s later (seen on 4.5), and the client's members would stay that long. A task only while a socket closes: it
      * goes when the channel closes, so that it does not keep a closed socket's objects for the
      * deadline (many a second when clients reconnect in droves).
      */
@@ -154,6 +162,8 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
             ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> {
                 channel.config().setOption(ChannelOption.SO_LINGER, 0);
                 channel.close();
+                Consumer<WebSocketConnection> end = whenReset;
+                tcp.getContext().runOnContext(v -> end.accept(connection));
             }, closeDeadlineNanos, TimeUnit.NANOSECONDS);
             channel.closeFuture().addListener(closed -> deadline.cancel(false));
         } catch (RejectedExecutionException shuttingDown) {
