@@ -218,9 +218,12 @@ public final class Session {
      * their client close; they stopped answering.
      */
     public void closeIdle(String reason) {
+        boolean already = timedOut;
         timedOut = true; // before the close: its goodbye reads it
         if (!out.close(4408, reason)) {
-            timedOut = false; // closing already, for another reason: its members leave as it says
+            // closing already: for another reason, its members leave as that says; for silence (the
+            // tick finds it again while its close frame cannot get out), still with timeout
+            timedOut = already;
         }
     }
 

@@ -2,6 +2,7 @@ package dev.copresence.transport;
 
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
@@ -14,6 +15,9 @@ import jakarta.inject.Inject;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -22,6 +26,7 @@ import io.quarkus.test.junit.TestProfile;
 import dev.copresence.channel.Session;
 import dev.copresence.support.PingFlood;
 import dev.copresence.support.RawWebSocket;
+import dev.copresence.support.WsClient;
 
 /**
  * A client that stops reading, and keeps its receive window shut, cannot hold its socket: the
@@ -43,6 +48,8 @@ class ClientThatStopsReadingTest {
                     "copresence.idle-timeout", "3s", "copresence.ping-interval", "1s", "copresence.outbound.close-deadline", "2s");
         }
     }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TestHTTPResource("/")
     URI base;
@@ -77,11 +84,21 @@ class ClientThatStopsReadingTest {
     @Test
     void aClientThatStopsReadingWithEventsStillQueuedIsDisconnected() throws Exception {
         String doc = "stuck-" + Long.toString(System.nanoTime(), 36);
+        try (WsClient other = WsClient.connect(WsClient.ws(base, "/ws"))) {
+            other.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}");
+            other.next("joined");
+            stopsReadingWithEventsQueued(doc, other);
+        }
+    }
+
+    /** The stuck client, while {@code other}, a member of the same document, reads everything. */
+    private void stopsReadingWithEventsQueued(String doc, WsClient other) throws Exception {
         String pad = "x".repeat(8 * 1024);
         int before = connections.count();
         try (RawWebSocket client = RawWebSocket.connectSlow(base, "/ws", 4096)) {
             client.text("{\"type\":\"join\",\"doc\":\"" + doc + "\"}");
-            client.nextText(); // joined; from here on the client reads nothing
+            // joined; from here on the client reads nothing
+            String self = JSON.readTree(client.nextText()).get("self").asText();
             // events until some wait in its queue for the full socket, far below the queue's bound (no
             // 1013); its pings keep it from the idle timeout meanwhile (pongs do not pass the queue)
             long waiting = 64 * 1024;
@@ -97,8 +114,11 @@ class ClientThatStopsReadingTest {
 
             // 4408 after 3 s of silence, handed to the socket behind the queued events, then the deadline
             awaitTheNodeLetsGo(before);
-            // and its member is gone with it, not at Vert.x's closing timeout, 10 s later
-            given().get("/api/documents/" + doc + "/members").then().statusCode(200).body("members.size()", equalTo(0));
+            // its member left then (not at Vert.x's closing timeout, 10 s later), for its silence
+            JsonNode leave = other.until(m -> "presence".equals(m.path("type").asText())
+                    && "leave".equals(m.path("event").asText()) && self.equals(m.at("/member/id").asText()));
+            assertEquals("timeout", leave.path("reason").asText(), "the reason of a silent client's leave: " + leave);
+            given().get("/api/documents/" + doc + "/members").then().statusCode(200).body("members.size()", equalTo(1));
             assertTrue(stuck.out().bytes() == 0 && stuck.out().depth() == 0,
                     "its queue no longer holds the events: " + stuck.out().bytes() + " bytes");
             assertEnded(client);
