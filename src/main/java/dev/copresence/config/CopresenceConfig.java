@@ -144,7 +144,8 @@ public interface CopresenceConfig {
         /**
          * How long a closing WebSocket may stay open before the node resets its TCP connection: a
          * close frame waits behind what the client has not read, and a client that reads nothing would
-         * otherwise keep its socket, session and presence. As long as Vert.x's own closing timeout.
+         * otherwise keep its socket, session and presence. More than zero, at most a day; by default as
+         * long as Vert.x's own closing timeout.
          */
         @WithDefault("10s")
         Duration closeDeadline();

@@ -16,7 +16,8 @@ import dev.copresence.config.CopresenceConfig;
  * sparser than it. An event stream counts what it is written, so a heartbeat the timeout would cut
  * stops the start with an error naming it; a long poll is answered before the timeout. An open
  * WebSocket has no HTTP idle timer (transport/SocketSink drops it): the liveness tick's 4408 is what
- * closes a silent one, so its ping interval and idle timeout may be set apart from this one.
+ * closes a silent one, so its ping interval and idle timeout may be set apart from this one. Also the
+ * close deadline, which ends a WebSocket whose close frame cannot get out.
  */
 @Startup
 @Singleton
@@ -26,6 +27,19 @@ final class IdleTimeouts {
 
     IdleTimeouts(CopresenceConfig config, @ConfigProperty(name = "quarkus.http.idle-timeout") Duration httpIdleTimeout) {
         check(httpIdleTimeout, config.sse().heartbeat());
+        checkCloseDeadline(config.outbound().closeDeadline());
+    }
+
+    /**
+     * A close deadline of zero or less would reset every close the moment it began: clients would
+     * never see a close code, only the connection ending; one of days keeps a stuck client's socket
+     * and members as if there were none. Checked at start: the sockets that read it come later.
+     */
+    static void checkCloseDeadline(Duration deadline) {
+        if (deadline.isZero() || deadline.isNegative() || deadline.compareTo(Duration.ofDays(1)) > 0) {
+            throw new IllegalStateException("copresence.outbound.close-deadline (" + deadline
+                    + ") must be more than zero and at most a day: a close is reset that long after it began");
+        }
     }
 
     static void check(Duration httpIdleTimeout, Duration sseHeartbeat) {

@@ -38,13 +38,14 @@ import dev.copresence.support.WsClient;
 class FlowControlTest {
     /**
      * History long enough to resume after the whole flood; a close that cannot get out ends the
-     * connection after 3 s rather than 10 (a flooder that reads nothing waits that long).
+     * connection after 5 s rather than 10 (a flooder that reads nothing waits that long; the slow
+     * reader has that long to notice its 1013 and read what was queued before it).
      */
     public static class LongHistory implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("copresence.history.size", "5000", "copresence.limits.members-per-doc", "100",
-                    "copresence.outbound.close-deadline", "3s");
+                    "copresence.outbound.close-deadline", "5s");
         }
     }
 
@@ -108,7 +109,7 @@ class FlowControlTest {
                 }
             }, work);
             // Once its queue is full the server closes the reader, whose close frame then waits behind what
-            // it has not read: a reader that still reads nothing for the close deadline (3 s here) is reset
+            // it has not read: a reader that still reads nothing for the close deadline (5 s here) is reset
             // instead (ClientThatStopsReadingTest). This one reads again as soon as it is closed, while
             // the flood goes on, so that the test does not depend on how long the flood takes.
             String joinedAt = lastOffset;

@@ -41,4 +41,14 @@ class IdleTimeoutsTest {
         assertEquals(Duration.ofSeconds(29), IdleTimeouts.longestPoll(Duration.ofSeconds(30)));
         assertEquals(Duration.ofSeconds(3), IdleTimeouts.longestPoll(Duration.ofSeconds(4)));
     }
+
+    @Test
+    void aCloseDeadlineOfZeroOrLessOrOverADayStopsTheStartNamingIt() {
+        for (Duration wrong : new Duration[] { Duration.ZERO, Duration.ofSeconds(-1), Duration.ofDays(2) }) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> IdleTimeouts.checkCloseDeadline(wrong));
+            assertThat(e.getMessage(), containsString("copresence.outbound.close-deadline (" + wrong + ")"));
+        }
+        assertDoesNotThrow(() -> IdleTimeouts.checkCloseDeadline(Duration.ofMillis(1)));
+        assertDoesNotThrow(() -> IdleTimeouts.checkCloseDeadline(Duration.ofSeconds(10)));
+    }
 }
