@@ -21,7 +21,12 @@ PEER="$ROOT/bench/vertx-peer/target/bench-vertx-peer.jar"
 [[ -f $JAR ]] || (cd "$ROOT" && ./mvnw -q -B package -DskipTests)
 [[ -f $DRIVER ]] || (cd "$ROOT/bench/driver" && ../../mvnw -q -B package -DskipTests)
 [[ -f $PEER ]] || (cd "$ROOT/bench/vertx-peer" && ../../mvnw -q -B package -DskipTests)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# a port nothing listens on, below the kernel's range for outgoing connections (another run's
+# driver could take an ephemeral one before the server binds it); from BENCH_PORT_BASE as bench/run.sh
+while :; do
+  PORT=$((${BENCH_PORT_BASE:-20000} + RANDOM % ${BENCH_PORT_SPAN:-9000}))
+  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || break
+done
 OUT="$(mktemp -d)"
 pids=()
 # on a failure, what the server and the driver said is shown before it goes

@@ -36,7 +36,8 @@
 # Servers (and Redis) run on CPU 0, the driver processes on CPU 1 (taskset). Java runs on
 # $BENCH_JAVA (default: Temurin 25 when present, else `java`). Everything this script starts, it stops.
 # BENCH_COPRESENCE_JAR runs another build of Copresence (an older commit's, for a before/after);
-# otherwise target/quarkus-app is (re)built when src/main or the pom is newer.
+# otherwise target/quarkus-app is (re)built when src/main or the pom is newer. Servers listen on free
+# ports from BENCH_PORT_BASE (20000), BENCH_PORT_SPAN (9000) of them: give runs at once ranges apart.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -144,7 +145,14 @@ build() {
     [[ -d "$BENCH/peers/node_modules/socket.io" && -d "$BENCH/peers/node_modules/ws" ]] && NODE_OK=1
   fi
 }
+# one build at a time: runs started together would otherwise build the same jars, or install the
+# same node_modules, over each other
+if command -v flock >/dev/null; then
+  exec 9>"${TMPDIR:-/tmp}/copresence-bench-build.lock"
+  flock 9
+fi
 build
+if command -v flock >/dev/null; then exec 9>&-; fi
 
 # ---- processes --------------------------------------------------------------------------------------
 STARTED=()
@@ -173,10 +181,12 @@ stop_all() { # stop what this run started, and wait for each to be gone
   STARTED=()
 }
 
+# a port nothing listens on, from BENCH_PORT_BASE (default 20000) on, BENCH_PORT_SPAN (default 9000) of
+# them: two runs at once are given ranges apart, or both could take one port before either listens
 free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 9000))
+    p=$((${BENCH_PORT_BASE:-20000} + RANDOM % ${BENCH_PORT_SPAN:-9000}))
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
 }

@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -92,31 +94,47 @@ class BenchSmokeIT {
         return root;
     }
 
-    /** Starts a command in the project's root, its output to {@code log}. */
-    static Process start(Path root, List<String> command, Path log) throws IOException {
-        return new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile())
-                .start();
+    /** Starts a command in the project's root, its output to {@code log}, with extra environment. */
+    static Process start(Path root, List<String> command, Path log, Map<String, String> env) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        builder.environment().putAll(env);
+        return builder.start();
     }
 
-    /** The exit code of a started command, or -1 if it had not ended 240 s after this call. */
+    /**
+     * The exit code of a started command, or -1 if it had not ended 240 s after this call; a command
+     * left, or waited for by an interrupted thread, is stopped with everything it started.
+     */
     static int exitOf(Process p) throws InterruptedException {
-        if (!p.waitFor(240, TimeUnit.SECONDS)) {
-            p.descendants().forEach(ProcessHandle::destroy);
-            p.destroy();
+        try {
+            if (p.waitFor(240, TimeUnit.SECONDS)) {
+                return p.exitValue();
+            }
+            stop(p);
             return -1;
+        } catch (InterruptedException e) {
+            stop(p);
+            throw e;
         }
-        return p.exitValue();
+    }
+
+    static void stop(Process p) {
+        p.descendants().forEach(ProcessHandle::destroy);
+        p.destroy();
     }
 
     /**
      * Runs one smoke run to its end: its output directory emptied first (a stale result must not pass
      * for this run's), its log in it. Its exit code, -1 past 240 s.
      */
-    static int runToEnd(Path root, Run run) throws IOException, InterruptedException {
+    static int runToEnd(Path root, Run run, int slot) throws IOException, InterruptedException {
         Path out = run.out(root);
         deleteTree(out);
         Files.createDirectories(out);
-        return exitOf(start(root, run.command(root), run.log(root)));
+        // each of the runs at once takes its servers' ports from a range of its own
+        Map<String, String> ports = Map.of("BENCH_PORT_BASE", String.valueOf(20000 + slot * 4500), "BENCH_PORT_SPAN", "4500");
+        return exitOf(start(root, run.command(root), run.log(root), ports));
     }
 
     @TestFactory
@@ -127,13 +145,19 @@ class BenchSmokeIT {
         // run two at a time: at these loads their servers (CPU 0) and drivers (CPU 1) are mostly waiting,
         // and one after another they were a third of the whole suite's time.
         Map<Run, Integer> exits = new ConcurrentHashMap<>();
-        exits.put(RUNS.get(0), runToEnd(root, RUNS.get(0)));
-        ExecutorService pool = Executors.newFixedThreadPool(2);
+        exits.put(RUNS.get(0), runToEnd(root, RUNS.get(0), 0));
+        BlockingQueue<Integer> slots = new ArrayBlockingQueue<>(2, false, List.of(0, 1));
+        ExecutorService pool = Executors.newFixedThreadPool(slots.size());
         try {
             List<Future<?>> pending = new ArrayList<>();
             for (Run run : RUNS.subList(1, RUNS.size())) {
                 pending.add(pool.submit(() -> {
-                    exits.put(run, runToEnd(root, run));
+                    int slot = slots.take();
+                    try {
+                        exits.put(run, runToEnd(root, run, slot));
+                    } finally {
+                        slots.add(slot);
+                    }
                     return null;
                 }));
             }
@@ -264,7 +288,8 @@ class BenchSmokeIT {
         for (String system : systems) {
             Path log = idleInsideLog(root, system);
             Files.createDirectories(log.getParent());
-            Process p = start(root, List.of("bash", "bench/idle-inside.sh", system, "500", "1", "1"), log);
+            Process p = start(root, List.of("bash", "bench/idle-inside.sh", system, "500", "1", "1"), log,
+                    Map.of("BENCH_PORT_BASE", String.valueOf(20000 + systems.indexOf(system) * 4500), "BENCH_PORT_SPAN", "4500"));
             if (!built) {
                 p.waitFor(240, TimeUnit.SECONDS);
             }
