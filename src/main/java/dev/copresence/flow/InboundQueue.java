@@ -11,7 +11,9 @@ import io.smallrye.mutiny.Uni;
  * queues frames without bound and never pauses reading, so the endpoints run in its concurrent mode
  * and hand each frame here instead: past {@code pauseAt} waiting tasks the socket stops being read
  * (TCP pushes back on the client) until the queue is down to half; past {@code max} (frames already
- * in flight when reading paused) a task is refused.
+ * read when reading paused: one read can hold hundreds of small ones) a task is refused. {@code max}
+ * is four times {@code pauseAt}, and never less than the rate limiter's burst: a client that sends
+ * its whole burst at once, while a join waits for Redis, must not be refused inside it.
  */
 public final class InboundQueue {
     /** Pauses and resumes reading the socket. */
@@ -46,10 +48,10 @@ public final class InboundQueue {
     private boolean held;
     private int deepest;
 
-    public InboundQueue(Reader reader, int pauseAt) {
+    public InboundQueue(Reader reader, int pauseAt, int burst) {
         this.reader = reader;
         this.pauseAt = Math.max(1, pauseAt);
-        this.max = this.pauseAt * 4;
+        this.max = Math.max(this.pauseAt * 4, burst);
     }
 
     /** Runs the task now or after the ones before it; false when refused (the queue is full). */

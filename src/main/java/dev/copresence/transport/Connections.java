@@ -76,7 +76,7 @@ public final class Connections {
         // a close goes through the queue: what was queued before it (the error that explains it) is sent first
         Session session = new Session(connection.id(), boundDoc, out, out::close,
                 new RateLimiter(config.limits().rate(), config.limits().burst()),
-                new InboundQueue(socket, config.limits().inboundPending()));
+                new InboundQueue(socket, config.limits().inboundPending(), config.limits().burst()));
         socket.attach(session);
         open.put(connection.id(), socket);
         socket.dropHttpIdleTimer(); // registered: the liveness tick now watches it

@@ -81,7 +81,7 @@ class RandomFramesPropertyTest {
             }
         }), OutboundQueue.Listener.NONE, Integer.MAX_VALUE, Integer.MAX_VALUE);
         session = new Session("s-prop", null, out, (code, reason) -> {
-        }, new RateLimiter(1_000_000, 1_000_000), new InboundQueue(InboundQueue.Reader.NONE, 32));
+        }, new RateLimiter(1_000_000, 1_000_000), new InboundQueue(InboundQueue.Reader.NONE, 32, 1_000_000));
     }
 
     @AfterContainer

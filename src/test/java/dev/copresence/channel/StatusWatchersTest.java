@@ -23,7 +23,7 @@ class StatusWatchersTest {
     private final List<String> written = new CopyOnWriteArrayList<>();
     private final Session session = new Session("s1", null,
             new OutboundQueue(new TakeAllSink(frame -> written.add(frame.text())), OutboundQueue.Listener.NONE, 1 << 20, 1000),
-            (code, reason) -> { }, new RateLimiter(100, 100), new InboundQueue(InboundQueue.Reader.NONE, 16));
+            (code, reason) -> { }, new RateLimiter(100, 100), new InboundQueue(InboundQueue.Reader.NONE, 16, 100));
 
     private static String status(String user, boolean online, Long lastSeen) {
         return "{\"type\":\"status\",\"user\":\"" + user + "\",\"online\":" + online

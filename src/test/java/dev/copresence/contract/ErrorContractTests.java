@@ -7,11 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.copresence.support.RawWebSocket;
 import dev.copresence.support.WsClient;
 
 /**
@@ -19,6 +23,7 @@ import dev.copresence.support.WsClient;
  * a client can provoke. A refused message changes no state.
  */
 public abstract class ErrorContractTests extends ContractTests {
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private static JsonNode error(WsClient client, String frame) {
         client.send(frame);
@@ -165,6 +170,45 @@ public abstract class ErrorContractTests extends ContractTests {
             delivered++;
         }
         assertTrue(bob.drain().isEmpty(), "limited broadcasts were not applied");
+    }
+
+    /**
+     * "Burst 200": a client that sends its whole burst in one write is served whole, also when the
+     * first message is a join that waits for the registry and the rest queue behind it. (Large
+     * broadcasts first, so that the server's reads grow large enough to take the burst in one.)
+     */
+    @Test
+    void aWholeBurstSentInOneWriteBehindAJoinIsServed() {
+        String doc = doc();
+        try (RawWebSocket client = RawWebSocket.connect(base, "/ws")) {
+            client.text("{\"type\":\"join\",\"doc\":\"" + doc + "\"}");
+            assertEquals("joined", type(client.nextText()));
+            String big = "x".repeat(60_000);
+            for (int i = 0; i < 3; i++) {
+                client.text("{\"type\":\"broadcast\",\"id\":\"big\",\"doc\":\"" + doc + "\",\"data\":\"" + big + "\"}");
+                assertEquals("ack", type(client.nextText()));
+            }
+            // 4 tokens spent of 200: a second join and 195 pings are the rest of the burst
+            List<String> burst = new ArrayList<>();
+            burst.add("{\"type\":\"join\",\"doc\":\"" + doc() + "\"}");
+            for (int i = 0; i < 195; i++) {
+                burst.add("{\"type\":\"ping\",\"id\":" + i + "}");
+            }
+            client.texts(burst);
+            assertEquals("joined", type(client.nextText()));
+            for (int i = 0; i < 195; i++) {
+                String answer = client.nextText();
+                assertEquals("pong", type(answer), "answer " + i + " of the burst: " + answer);
+            }
+        }
+    }
+
+    private static String type(String text) {
+        try {
+            return JSON.readTree(text).path("type").asText();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(text, e);
+        }
     }
 
     @Test

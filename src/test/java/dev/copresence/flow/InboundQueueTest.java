@@ -28,7 +28,7 @@ class InboundQueueTest {
 
     @Test
     void aHoldStopsReadingUntilItsConditionIsMetAndASecondHoldChangesNothing() {
-        InboundQueue queue = new InboundQueue(reader, 4);
+        InboundQueue queue = new InboundQueue(reader, 4, 0);
         AtomicReference<Runnable> release = new AtomicReference<>();
         queue.holdReading(release::set);
         queue.holdReading(then -> { throw new AssertionError("a second hold while one is in place"); });
@@ -39,7 +39,7 @@ class InboundQueueTest {
 
     @Test
     void readingStaysPausedWhileTheQueueItselfIsFullWhateverTheHold() {
-        InboundQueue queue = new InboundQueue(reader, 2);
+        InboundQueue queue = new InboundQueue(reader, 2, 0);
         AtomicReference<UniEmitter<? super Void>> running = new AtomicReference<>();
         queue.offer(() -> Uni.createFrom().<Void>emitter(running::set)); // runs, and does not finish yet
         queue.offer(() -> Uni.createFrom().voidItem());
@@ -57,7 +57,7 @@ class InboundQueueTest {
 
     @Test
     void whileAHoldIsInPlaceTheQueueEmptyingDoesNotResumeReading() {
-        InboundQueue queue = new InboundQueue(reader, 2);
+        InboundQueue queue = new InboundQueue(reader, 2, 0);
         AtomicReference<UniEmitter<? super Void>> running = new AtomicReference<>();
         queue.offer(() -> Uni.createFrom().<Void>emitter(running::set));
         queue.offer(() -> Uni.createFrom().voidItem());
@@ -73,7 +73,7 @@ class InboundQueueTest {
 
     @Test
     void trimmingWhileTasksWaitLosesNoneAndTheyRunInArrivalOrder() {
-        InboundQueue queue = new InboundQueue(reader, 8);
+        InboundQueue queue = new InboundQueue(reader, 8, 0);
         List<String> ran = new ArrayList<>();
         AtomicReference<UniEmitter<? super Void>> running = new AtomicReference<>();
         queue.offer(() -> {
@@ -103,5 +103,19 @@ class InboundQueueTest {
         running.get().complete(null);
         assertEquals(List.of("first", "second", "third", "fourth", "fifth"), ran);
         assertEquals(0, queue.waiting());
+    }
+
+    @Test
+    void tasksAreRefusedPastFourTimesThePauseOrTheBurstWhicheverIsMore() {
+        for (int[] pauseBurstMax : new int[][] { { 2, 0, 8 }, { 2, 20, 20 }, { 32, 200, 200 } }) {
+            InboundQueue queue = new InboundQueue(reader, pauseBurstMax[0], pauseBurstMax[1]);
+            queue.offer(() -> Uni.createFrom().emitter(running -> { })); // runs, and never finishes
+            int taken = 0;
+            while (queue.offer(() -> Uni.createFrom().voidItem())) {
+                taken++;
+            }
+            assertEquals(pauseBurstMax[2], taken, "tasks waiting behind the running one, pause " + pauseBurstMax[0]
+                    + " and burst " + pauseBurstMax[1]);
+        }
     }
 }

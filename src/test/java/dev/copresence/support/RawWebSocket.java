@@ -16,6 +16,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -176,6 +177,29 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** Writes a frame whose first byte (FIN, RSV1-3, opcode) is {@code firstByte}. */
     private RawWebSocket frame(int firstByte, byte[] payload) {
+        return write(encode(firstByte, payload));
+    }
+
+    /** Final text frames, all in one write: the server may read them all at once. */
+    public RawWebSocket texts(List<String> texts) {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        for (String text : texts) {
+            all.writeBytes(encode(0x80 | TEXT, text.getBytes(StandardCharsets.UTF_8)));
+        }
+        return write(all.toByteArray());
+    }
+
+    private RawWebSocket write(byte[] bytes) {
+        try {
+            out.write(bytes);
+            out.flush();
+            return this;
+        } catch (IOException e) {
+            throw new IllegalStateException("write failed: " + e, e);
+        }
+    }
+
+    private byte[] encode(int firstByte, byte[] payload) {
         try {
             ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
             frame.write(firstByte);
@@ -202,11 +226,9 @@ public final class RawWebSocket implements AutoCloseable {
             } else {
                 frame.write(payload);
             }
-            out.write(frame.toByteArray());
-            out.flush();
-            return this;
+            return frame.toByteArray();
         } catch (IOException e) {
-            throw new IllegalStateException("write failed: " + e, e);
+            throw new IllegalStateException(e);
         }
     }
 
