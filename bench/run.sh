@@ -148,7 +148,8 @@ build() {
 # one build at a time: runs started together would otherwise build the same jars, or install the
 # same node_modules, over each other
 if command -v flock >/dev/null; then
-  exec 9>"${TMPDIR:-/tmp}/copresence-bench-build.lock"
+  mkdir -p "$ROOT/target"
+  exec 9>"$ROOT/target/.bench-build.lock"
   flock 9
 fi
 build

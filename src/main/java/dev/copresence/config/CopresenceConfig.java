@@ -115,7 +115,11 @@ public interface CopresenceConfig {
         @WithDefault("1048576")
         int sendBuffer();
 
-        /** Messages of one connection waiting to be processed before its socket stops being read. */
+        /**
+         * Messages of one connection waiting to be processed before its socket stops being read. What
+         * was already read still waits, up to four times this or {@code burst}, whichever is more;
+         * past that a message is refused with {@code rate_limited}.
+         */
         @WithDefault("32")
         int inboundPending();
     }
@@ -144,7 +148,7 @@ public interface CopresenceConfig {
         /**
          * How long a closing WebSocket may stay open before the node resets its TCP connection: a
          * close frame waits behind what the client has not read, and a client that reads nothing would
-         * otherwise keep its socket, session and presence. More than zero, at most a day; by default as
+         * otherwise keep its socket, session and presence. At least a second, at most a day; by default as
          * long as Vert.x's own closing timeout.
          */
         @WithDefault("10s")

@@ -51,7 +51,7 @@ public final class Connections {
         this.config = config;
         this.metrics = metrics;
         // before any socket: they are all opened here
-        SocketSink.closeDeadline(config.outbound().closeDeadline(), this::endAfterReset);
+        SocketSink.closeDeadline(IdleTimeouts.checkCloseDeadline(config.outbound().closeDeadline()), this::endAfterReset);
     }
 
     /** Opens a session; on the bound endpoint it also joins the document (resuming with {@code since}). */

@@ -31,15 +31,16 @@ final class IdleTimeouts {
     }
 
     /**
-     * A close deadline of zero or less would reset every close the moment it began: clients would
-     * never see a close code, only the connection ending; one of days keeps a stuck client's socket
-     * and members as if there were none. Checked at start: the sockets that read it come later.
+     * A close deadline of (next to) nothing would reset every close the moment it began: clients
+     * would never see a close code, only the connection ending; one of days keeps a stuck client's
+     * socket and members as if there were none. Checked at start, and where it is read.
      */
-    static void checkCloseDeadline(Duration deadline) {
-        if (deadline.isZero() || deadline.isNegative() || deadline.compareTo(Duration.ofDays(1)) > 0) {
+    static Duration checkCloseDeadline(Duration deadline) {
+        if (deadline.compareTo(Duration.ofSeconds(1)) < 0 || deadline.compareTo(Duration.ofDays(1)) > 0) {
             throw new IllegalStateException("copresence.outbound.close-deadline (" + deadline
-                    + ") must be more than zero and at most a day: a close is reset that long after it began");
+                    + ") must be at least a second and at most a day: a close is reset that long after it began");
         }
+        return deadline;
     }
 
     static void check(Duration httpIdleTimeout, Duration sseHeartbeat) {

@@ -119,9 +119,18 @@ class BenchSmokeIT {
         }
     }
 
+    /** Stops a command and what it started, by force what is still there 5 s later (the next run may need its ports). */
     static void stop(Process p) {
-        p.descendants().forEach(ProcessHandle::destroy);
-        p.destroy();
+        List<ProcessHandle> all = new ArrayList<>(p.descendants().toList());
+        all.add(p.toHandle());
+        all.forEach(ProcessHandle::destroy);
+        for (ProcessHandle h : all) {
+            try {
+                h.onExit().get(5, TimeUnit.SECONDS);
+            } catch (Exception stillThere) {
+                h.destroyForcibly();
+            }
+        }
     }
 
     /**
@@ -291,7 +300,7 @@ class BenchSmokeIT {
             Process p = start(root, List.of("bash", "bench/idle-inside.sh", system, "500", "1", "1"), log,
                     Map.of("BENCH_PORT_BASE", String.valueOf(20000 + systems.indexOf(system) * 4500), "BENCH_PORT_SPAN", "4500"));
             if (!built) {
-                p.waitFor(240, TimeUnit.SECONDS);
+                exitOf(p);
             }
             started.put(system, p);
         }

@@ -43,12 +43,14 @@ class IdleTimeoutsTest {
     }
 
     @Test
-    void aCloseDeadlineOfZeroOrLessOrOverADayStopsTheStartNamingIt() {
-        for (Duration wrong : new Duration[] { Duration.ZERO, Duration.ofSeconds(-1), Duration.ofDays(2) }) {
+    void aCloseDeadlineUnderASecondOrOverADayStopsTheStartNamingIt() {
+        for (Duration wrong : new Duration[] { Duration.ZERO, Duration.ofSeconds(-1), Duration.ofMillis(999), Duration.ofDays(2),
+                Duration.ofDays(365 * 300) }) {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> IdleTimeouts.checkCloseDeadline(wrong));
             assertThat(e.getMessage(), containsString("copresence.outbound.close-deadline (" + wrong + ")"));
         }
-        assertDoesNotThrow(() -> IdleTimeouts.checkCloseDeadline(Duration.ofMillis(1)));
+        assertDoesNotThrow(() -> IdleTimeouts.checkCloseDeadline(Duration.ofSeconds(1)));
+        assertDoesNotThrow(() -> IdleTimeouts.checkCloseDeadline(Duration.ofDays(1)));
         assertDoesNotThrow(() -> IdleTimeouts.checkCloseDeadline(Duration.ofSeconds(10)));
     }
 }
