@@ -218,13 +218,9 @@ public final class Session {
      * their client close; they stopped answering.
      */
     public void closeIdle(String reason) {
-        boolean already = timedOut;
-        timedOut = true; // before the close: its goodbye reads it
-        if (!out.close(4408, reason)) {
-            // closing already: for another reason, its members leave as that says; for silence (the
-            // tick finds it again while its close frame cannot get out), still with timeout
-            timedOut = already;
-        }
+        // only if this 4408 is the first close (the tick finds a session again while its close frame
+        // cannot get out; a 1013 may have come first): set before the close, its goodbye reads it
+        out.close(4408, reason, () -> timedOut = true);
     }
 
     /** The reason of its members' leaves when the connection is gone. */

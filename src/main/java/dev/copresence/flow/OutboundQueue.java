@@ -280,10 +280,22 @@ public final class OutboundQueue {
      * @return true when this call began the close, false when the queue was closing or closed already
      */
     public boolean close(int code, String reason) {
+        return close(code, reason, null);
+    }
+
+    /**
+     * As {@link #close(int, String)}, and runs {@code ifFirst}, under the queue's lock, only when this
+     * close is the connection's first: what its goodbye reads of the reason is then set before any
+     * goodbye can run, and never by a close that came second.
+     */
+    public boolean close(int code, String reason, Runnable ifFirst) {
         int drain;
         synchronized (this) {
             if (closed) {
                 return false;
+            }
+            if (ifFirst != null) {
+                ifFirst.run();
             }
             closed = true;
             closeCode = code;

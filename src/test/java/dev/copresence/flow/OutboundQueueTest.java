@@ -165,6 +165,21 @@ class OutboundQueueTest {
     }
 
     @Test
+    void onlyTheFirstCloseRunsItsActionAndBeforeTheSocketCloses() {
+        OutboundQueue q = queue(1 << 20, 1000, 16);
+        List<String> seen = new ArrayList<>();
+        assertTrue(q.close(4408, "silent", () -> seen.add("first, sink closes " + sink.closes)));
+        assertFalse(q.close(4408, "silent", () -> seen.add("second")), "the same close again");
+        assertEquals(List.of("first, sink closes []"), seen);
+        assertEquals(List.of(4408), sink.closes);
+
+        OutboundQueue other = queue(1 << 20, 1000, 16);
+        assertTrue(other.close(OutboundQueue.SLOW_CONSUMER, "slow"));
+        assertFalse(other.close(4408, "silent", () -> seen.add("after a 1013")), "a close that came second");
+        assertEquals(List.of("first, sink closes []"), seen);
+    }
+
+    @Test
     void framesAreWrittenInOrder() {
         OutboundQueue q = queue(1 << 20, 1000, 16);
         for (int i = 0; i < 10; i++) {
