@@ -134,6 +134,17 @@ class BenchSmokeIT {
     }
 
     /**
+     * The port range of one of two commands at once: half each of the range from {@code BENCH_PORT_BASE}
+     * (20000, 9000 ports), so that a second checkout running this test at the same time can be given
+     * another base.
+     */
+    static Map<String, String> ports(int slot) {
+        int base = Integer.parseInt(System.getenv().getOrDefault("BENCH_PORT_BASE", "20000"));
+        int span = Integer.parseInt(System.getenv().getOrDefault("BENCH_PORT_SPAN", "9000")) / 2;
+        return Map.of("BENCH_PORT_BASE", String.valueOf(base + slot * span), "BENCH_PORT_SPAN", String.valueOf(span));
+    }
+
+    /**
      * Runs one smoke run to its end: its output directory emptied first (a stale result must not pass
      * for this run's), its log in it. Its exit code, -1 past 240 s.
      */
@@ -142,8 +153,7 @@ class BenchSmokeIT {
         deleteTree(out);
         Files.createDirectories(out);
         // each of the runs at once takes its servers' ports from a range of its own
-        Map<String, String> ports = Map.of("BENCH_PORT_BASE", String.valueOf(20000 + slot * 4500), "BENCH_PORT_SPAN", "4500");
-        return exitOf(start(root, run.command(root), run.log(root), ports));
+        return exitOf(start(root, run.command(root), run.log(root), ports(slot)));
     }
 
     @TestFactory
@@ -298,7 +308,7 @@ class BenchSmokeIT {
             Path log = idleInsideLog(root, system);
             Files.createDirectories(log.getParent());
             Process p = start(root, List.of("bash", "bench/idle-inside.sh", system, "500", "1", "1"), log,
-                    Map.of("BENCH_PORT_BASE", String.valueOf(20000 + systems.indexOf(system) * 4500), "BENCH_PORT_SPAN", "4500"));
+                    ports(systems.indexOf(system)));
             if (!built) {
                 exitOf(p);
             }
