@@ -1,6 +1,7 @@
 package dev.copresence.engine.redis;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -64,15 +65,27 @@ final class RedisBus implements Bus {
                     c.exceptionHandler(t -> LOG.debugf("pub/sub connection error: %s", t.getMessage()));
                     c.endHandler(this::reconnect);
                 })
-                .call(c -> c.send(Request.cmd(Command.SUBSCRIBE).arg(RedisKeys.STATUS_CHANNEL)))
-                .call(c -> channels.isEmpty() ? Uni.createFrom().voidItem()
-                        : c.send(subscribeAll(channels)).replaceWithVoid());
+                .call(c -> subscribeAll(c)
+                        // a half-subscribed connection would keep hearing the status channel beside the next one
+                        .onFailure().call(t -> c.close().onFailure().recoverWithNull()));
     }
 
-    private Request subscribeAll(Set<String> names) {
-        Request request = Request.cmd(Command.create(settings.subscribeCommand()));
-        names.forEach(request::arg);
-        return request;
+    /**
+     * The status channel, then every document's. Sharded channels go one to a command: documents live
+     * in different slots, and one SSUBSCRIBE of several is refused (CROSSSLOT), so that a node on a
+     * Redis Cluster never heard other nodes again after its first reconnect.
+     */
+    private Uni<Void> subscribeAll(RedisConnection c) {
+        List<Uni<Response>> sent = new ArrayList<>();
+        sent.add(c.send(Request.cmd(Command.SUBSCRIBE).arg(RedisKeys.STATUS_CHANNEL)));
+        if (settings.sharded()) {
+            channels.forEach(name -> sent.add(c.send(Request.cmd(Command.create(settings.subscribeCommand())).arg(name))));
+        } else if (!channels.isEmpty()) {
+            Request all = Request.cmd(Command.create(settings.subscribeCommand()));
+            channels.forEach(all::arg);
+            sent.add(c.send(all));
+        }
+        return Uni.join().all(sent).andFailFast().replaceWithVoid();
     }
 
     /** Re-establishes the connection and every subscription; retried with back-off while Redis is away. */
