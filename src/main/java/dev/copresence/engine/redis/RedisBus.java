@@ -79,13 +79,18 @@ final class RedisBus implements Bus {
         List<Uni<Response>> sent = new ArrayList<>();
         sent.add(c.send(Request.cmd(Command.SUBSCRIBE).arg(RedisKeys.STATUS_CHANNEL)));
         if (settings.sharded()) {
-            channels.forEach(name -> sent.add(c.send(Request.cmd(Command.create(settings.subscribeCommand())).arg(name))));
+            channels.forEach(name -> sent.add(c.send(subscribing().arg(name))));
         } else if (!channels.isEmpty()) {
-            Request all = Request.cmd(Command.create(settings.subscribeCommand()));
+            Request all = subscribing();
             channels.forEach(all::arg);
             sent.add(c.send(all));
         }
         return Uni.join().all(sent).andFailFast().replaceWithVoid();
+    }
+
+    /** A (S)SUBSCRIBE of the document channels its arguments will name. */
+    private Request subscribing() {
+        return Request.cmd(Command.create(settings.subscribeCommand()));
     }
 
     /** Re-establishes the connection and every subscription; retried with back-off while Redis is away. */
@@ -164,7 +169,7 @@ final class RedisBus implements Bus {
     public Uni<Void> subscribe(String doc) {
         String channel = RedisKeys.events(doc);
         channels.add(channel);
-        return connection().chain(c -> onContext(() -> c.send(Request.cmd(Command.create(settings.subscribeCommand())).arg(channel))))
+        return connection().chain(c -> onContext(() -> c.send(subscribing().arg(channel))))
                 .ifNoItem().after(Duration.ofSeconds(3)).failWith(() -> new IllegalStateException("Redis pub/sub unavailable"))
                 .replaceWithVoid();
     }
