@@ -10,12 +10,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -163,25 +164,24 @@ class BenchSmokeIT {
         // The first run builds the driver and the Vert.x peer and installs the Node peers; the others then
         // run two at a time: at these loads their servers (CPU 0) and drivers (CPU 1) are mostly waiting,
         // and one after another they were a third of the whole suite's time.
-        Map<Run, Integer> exits = new ConcurrentHashMap<>();
+        Map<Run, Integer> exits = new HashMap<>();
         exits.put(RUNS.get(0), runToEnd(root, RUNS.get(0), 0));
         BlockingQueue<Integer> slots = new ArrayBlockingQueue<>(2, false, List.of(0, 1));
         ExecutorService pool = Executors.newFixedThreadPool(slots.size());
         try {
-            List<Future<?>> pending = new ArrayList<>();
+            Map<Run, Future<Integer>> pending = new LinkedHashMap<>();
             for (Run run : RUNS.subList(1, RUNS.size())) {
-                pending.add(pool.submit(() -> {
+                pending.put(run, pool.submit(() -> {
                     int slot = slots.take();
                     try {
-                        exits.put(run, runToEnd(root, run, slot));
+                        return runToEnd(root, run, slot);
                     } finally {
                         slots.add(slot);
                     }
-                    return null;
                 }));
             }
-            for (Future<?> f : pending) {
-                f.get();
+            for (Map.Entry<Run, Future<Integer>> exit : pending.entrySet()) {
+                exits.put(exit.getKey(), exit.getValue().get());
             }
         } finally {
             pool.shutdownNow();
@@ -302,7 +302,7 @@ class BenchSmokeIT {
         // build the bench jars first: two builds in one directory would trip over each other
         boolean built = Files.exists(root.resolve("bench/driver/target/bench-driver.jar"))
                 && Files.exists(root.resolve("bench/vertx-peer/target/bench-vertx-peer.jar"));
-        Map<String, Process> started = new ConcurrentHashMap<>();
+        Map<String, Process> started = new HashMap<>();
         List<String> systems = List.of("copresence", "vertx");
         for (String system : systems) {
             Path log = idleInsideLog(root, system);
