@@ -1,5 +1,7 @@
 package dev.copresence.channel;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,6 +22,8 @@ final class DocumentHub {
      * below it, making the copy costs about what the sockets' own copies would.
      */
     private static final int SHARED_FROM = 4;
+    /** Durable events held during a catch-up, at most: past it they are read from the log again. */
+    static final int MAX_HELD = LocalMember.MAX_PENDING;
 
     final String doc;
     final Map<String, LocalMember> members = new ConcurrentHashMap<>();
@@ -28,6 +32,10 @@ final class DocumentHub {
     private volatile Uni<Void> subscribed;
     /** The newest durable event delivered: older or repeated ones (a catch-up overlapping pub/sub) are dropped. */
     private String lastOffset;
+    /** Durable events from the bus waiting for a catch-up to end (null when none is under way). */
+    private List<DocEvent> held;
+    /** More than {@link #MAX_HELD} arrived while held: those were dropped, to be read from the log again. */
+    private boolean heldOverflowed;
 
     DocumentHub(String doc) {
         this.doc = doc;
@@ -49,12 +57,9 @@ final class DocumentHub {
             }
             return;
         }
-        Object key = conflationKey(doc, event);
-        Frame frame = new Frame(event.frame());
-        if (members.size() >= SHARED_FROM) {
-            frame.shared();
-        }
         if (!event.kind().durable()) {
+            Object key = conflationKey(doc, event);
+            Frame frame = frame(event);
             for (LocalMember member : members.values()) {
                 member.deliver(event, frame, key);
             }
@@ -62,15 +67,67 @@ final class DocumentHub {
             return;
         }
         synchronized (this) {
-            if (lastOffset != null && Offsets.compare(event.offset(), lastOffset) <= 0) {
-                return;
+            if (held == null) {
+                fanOut(event);
+            } else if (held.size() < MAX_HELD) {
+                held.add(event);
+            } else {
+                // the catch-up reads these from the log again: it reads until it sees no overflow
+                held.clear();
+                heldOverflowed = true;
             }
-            lastOffset = event.offset();
-            for (LocalMember member : members.values()) {
-                member.deliver(event, frame, key);
-            }
-            observers.forEach(o -> o.deliver(event, frame));
         }
+    }
+
+    private Frame frame(DocEvent event) {
+        Frame frame = new Frame(event.frame());
+        if (members.size() >= SHARED_FROM) {
+            frame.shared();
+        }
+        return frame;
+    }
+
+    /** A durable event to every follower, unless one as new was already delivered. Holds the hub's lock. */
+    private void fanOut(DocEvent event) {
+        if (lastOffset != null && Offsets.compare(event.offset(), lastOffset) <= 0) {
+            return;
+        }
+        lastOffset = event.offset();
+        Frame frame = frame(event);
+        for (LocalMember member : members.values()) {
+            member.deliver(event, frame, null);
+        }
+        observers.forEach(o -> o.deliver(event, frame));
+    }
+
+    /**
+     * From now until {@link #release}, durable events from the bus wait: events may have been missed
+     * (the bus lost its connection), and one that came live after them must not move
+     * {@link #lastOffset} past them before the catch-up reads them from the log.
+     */
+    synchronized void hold() {
+        if (held == null) {
+            held = new ArrayList<>();
+        }
+    }
+
+    /**
+     * Ends a catch-up: the events read from the log, then those held meanwhile, in offset order (each
+     * once). False when more arrived meanwhile than could be held: the hub keeps holding, and the
+     * caller reads the log again from the new {@link #lastOffset}.
+     */
+    synchronized boolean release(List<DocEvent> read) {
+        read.forEach(this::fanOut);
+        if (heldOverflowed) {
+            heldOverflowed = false;
+            return false;
+        }
+        if (held != null) {
+            List<DocEvent> waiting = held;
+            held = null;
+            waiting.forEach(this::fanOut);
+        }
+        return true;
     }
 
     /** The hub stays, and its document subscribed, while anyone local follows it. */

@@ -1,5 +1,6 @@
 package dev.copresence.channel;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -10,9 +11,12 @@ import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.event.Event;
 import jakarta.inject.Singleton;
 
+import org.jboss.logging.Logger;
+
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.Startup;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 import dev.copresence.engine.Bus;
@@ -32,6 +36,10 @@ import dev.copresence.protocol.Member;
 @Singleton
 @Startup
 public final class Hubs implements EngineListener {
+    private static final Logger LOG = Logger.getLogger(Hubs.class);
+    /** A catch-up read that takes longer ends holding, so that live events flow again. */
+    private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(10);
+
     private final Bus bus;
     private final Map<String, DocumentHub> hubs = new ConcurrentHashMap<>();
     private final StatusWatchers statusWatchers;
@@ -62,13 +70,32 @@ public final class Hubs implements EngineListener {
         resync.fireAsync(new Resync());
     }
 
-    /** Delivers the durable events a document's hub missed (it drops those it already has). */
-    Uni<Void> catchUp(String doc, Log log) {
-        DocumentHub hub = hubs.get(doc);
-        if (hub == null) {
-            return Uni.createFrom().voidItem();
-        }
-        return log.eventsAfter(doc, hub.lastOffset()).invoke(events -> events.forEach(hub::deliver)).replaceWithVoid();
+    /**
+     * Every hub reads the durable events it missed from the log (it drops those it already has), while
+     * the bus's live ones wait behind them.
+     */
+    Uni<Void> catchUp(Log log) {
+        return Multi.createFrom().iterable(List.copyOf(hubs.values()))
+                .onItem().transformToUni(hub -> catchUp(hub, log)).merge(8)
+                .collect().last().replaceWithVoid();
+    }
+
+    private Uni<Void> catchUp(DocumentHub hub, Log log) {
+        hub.hold();
+        return Uni.createFrom().deferred(() -> log.eventsAfter(hub.doc, hub.lastOffset()))
+                .ifNoItem().after(CATCH_UP_TIMEOUT).fail()
+                .chain(events -> hub.release(events) ? Uni.createFrom().voidItem() : catchUp(hub, log))
+                .onFailure().invoke(t -> {
+                    LOG.warnf("catching up on %s failed (%s): events missed during the gap stay missed", hub.doc, t.getMessage());
+                    hub.release(List.of());
+                })
+                .onFailure().recoverWithNull();
+    }
+
+    /** The bus stopped hearing other nodes: durable events wait until the catch-up that follows. */
+    @Override
+    public void onGap() {
+        hubs.values().forEach(DocumentHub::hold);
     }
 
     /** The current members held here for the given ids (those still held). */

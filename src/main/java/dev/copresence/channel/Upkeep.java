@@ -86,12 +86,16 @@ public final class Upkeep {
         return engine.registry().reassert(doc, members, prefixes);
     }
 
-    /** After a gap: members and connections back into the registry, then the missed durable events. */
+    /**
+     * After a gap: connections and members back into the registry, then the missed durable events.
+     * The catch-up runs whatever came before it: the hubs hold live events until it ends.
+     */
     void resync(@ObservesAsync Hubs.Resync ignored) {
         engine.registry().reassertConnections(membership.connectionsHere())
+                .onFailure().invoke(t -> LOG.warnf("re-asserting connections failed: %s", t.getMessage()))
+                .onFailure().recoverWithNull()
                 .chain(this::renew)
-                .chain(() -> Multi.createFrom().iterable(hubs.localMembers().keySet())
-                        .onItem().transformToUni(doc -> hubs.catchUp(doc, engine.log())).merge(8).collect().last())
+                .chain(() -> hubs.catchUp(engine.log()))
                 .subscribe().with(ok -> LOG.info("resync done"), t -> LOG.warnf("resync failed: %s", t.getMessage()));
     }
 }

@@ -12,6 +12,13 @@ public interface EngineListener {
     void onStatus(UserStatus status);
 
     /**
+     * The engine stopped hearing other nodes (its bus connection ended): events published from now
+     * until the {@link #onResync} that follows may never arrive live.
+     */
+    default void onGap() {
+    }
+
+    /**
      * The engine lost its connection to the shared registry, or found that the registry lost this
      * node's data, and is back: events may have been missed and members must be re-asserted.
      */

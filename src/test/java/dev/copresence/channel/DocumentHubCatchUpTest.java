@@ -1,0 +1,80 @@
+package dev.copresence.channel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import dev.copresence.engine.DocEvent;
+
+/**
+ * A hub catching up after the bus lost its connection: what its readers get while the live events
+ * wait behind the events read from the log.
+ */
+class DocumentHubCatchUpTest {
+    private final List<String> received = new ArrayList<>();
+    private final DocumentHub hub = new DocumentHub("doc");
+
+    @BeforeEach
+    void reader() {
+        Observer observer = new Observer("doc", (event, frame) -> received.add(event.frame()), () -> received.add("overflow"));
+        hub.observers.add(observer);
+        observer.activate(null);
+    }
+
+    private static DocEvent event(int n) {
+        return DocEvent.durable("1-" + n, null, false, "e" + n);
+    }
+
+    private static List<DocEvent> events(int from, int to) {
+        List<DocEvent> events = new ArrayList<>();
+        for (int n = from; n <= to; n++) {
+            events.add(event(n));
+        }
+        return events;
+    }
+
+    private static List<String> frames(int from, int to) {
+        return events(from, to).stream().map(DocEvent::frame).toList();
+    }
+
+    @Test
+    void liveEventsAfterAGapWaitForTheMissedOnesAndFollowThemOnceEach() {
+        hub.deliver(event(1));
+        hub.hold();
+        hub.deliver(event(5)); // live again: 2..4 were published during the gap
+        hub.deliver(event(6));
+        assertEquals(frames(1, 1), received, "nothing newer than the gap before the missed events");
+
+        assertTrue(hub.release(events(2, 5)));
+        assertEquals(frames(1, 6), received);
+        hub.deliver(event(7));
+        assertEquals(frames(1, 7), received, "live again once caught up");
+    }
+
+    @Test
+    void pastTheHoldLimitTheLogIsReadAgainFromWhereTheFirstReadEnded() {
+        hub.hold();
+        for (int n = 1; n <= DocumentHub.MAX_HELD + 10; n++) {
+            hub.deliver(event(n));
+        }
+        assertFalse(hub.release(events(1, 3)), "too many held: read again");
+        assertEquals(frames(1, 3), received);
+        hub.deliver(event(DocumentHub.MAX_HELD + 11)); // still held
+
+        assertTrue(hub.release(events(4, DocumentHub.MAX_HELD + 10)));
+        assertEquals(frames(1, DocumentHub.MAX_HELD + 11), received);
+    }
+
+    @Test
+    void ephemeralEventsAreNotHeld() {
+        hub.hold();
+        hub.deliver(new DocEvent(DocEvent.Kind.UPDATE, null, "m1", null, "cursor"));
+        assertEquals(List.of("cursor"), received);
+    }
+}
