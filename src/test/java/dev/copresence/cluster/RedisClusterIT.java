@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -12,6 +13,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import dev.copresence.support.RedisCluster;
+import dev.copresence.support.RedisServer;
 import dev.copresence.support.ServiceNode;
 import dev.copresence.support.WsClient;
 
@@ -57,6 +59,7 @@ class RedisClusterIT {
                     bob.next("joined");
                     ada.next("presence");
                 }
+                long subscriptions = subscriptions(redis);
                 for (var node : redis.nodes()) {
                     node.cli("CLIENT", "KILL", "TYPE", "pubsub");
                 }
@@ -69,7 +72,66 @@ class RedisClusterIT {
                     assertEquals("after", broadcast.get("data").asText());
                 }
                 assertTrue(b.log().contains("Redis pub/sub connection restored"), "node B reconnected:\n" + b.log());
+                // each master reported its own end: one reconnection per node, not one per master
+                assertEquals(subscriptions, subscriptions(redis), "each channel subscribed once per node, as before");
             }
         }
+    }
+
+    /**
+     * Resharding: when a document's slot moves to another master, Redis ends the nodes' sharded
+     * subscriptions to it. Each node subscribes again where the slot now lives, and catches up on
+     * what was published meanwhile.
+     */
+    @Test
+    void aDocumentWhoseSlotMovesToAnotherMasterKeepsItsEvents() {
+        try (RedisCluster redis = RedisCluster.start()) {
+            Map<String, String> env = Map.of("QUARKUS_REDIS_HOSTS", redis.hosts(), "QUARKUS_REDIS_CLIENT_TYPE", "cluster");
+            try (ServiceNode a = ServiceNode.start(env); ServiceNode b = ServiceNode.start(env);
+                    WsClient ada = a.connect("/ws?user=ada"); WsClient bob = b.connect("/ws?user=bob")) {
+                String doc = "moving-" + System.nanoTime();
+                ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+                bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+                ada.next("presence");
+                ada.send("{\"type\":\"broadcast\",\"id\":1,\"doc\":\"" + doc + "\",\"data\":\"before\"}").next("ack");
+                assertEquals("before", bob.next("broadcast").get("data").asText());
+
+                moveSlot(redis, "cp:{" + doc + "}:events");
+                ada.send("{\"type\":\"broadcast\",\"id\":2,\"doc\":\"" + doc + "\",\"data\":\"moved\"}").next("ack");
+                Awaitility.await("both nodes ready again").atMost(Duration.ofSeconds(30)).until(() -> a.ready() && b.ready());
+                ada.send("{\"type\":\"broadcast\",\"id\":3,\"doc\":\"" + doc + "\",\"data\":\"after\"}").next("ack");
+                assertEquals("moved", bob.next("broadcast").get("data").asText());
+                assertEquals("after", bob.next("broadcast").get("data").asText());
+            }
+        }
+    }
+
+    /** Moves the slot of {@code key}, with its keys, from the master that has it to another, as resharding does. */
+    private static void moveSlot(RedisCluster redis, String key) {
+        List<RedisServer> masters = redis.nodes();
+        String slot = masters.get(0).cli("CLUSTER", "KEYSLOT", key);
+        RedisServer source = masters.stream()
+                .filter(m -> m.cli("CLUSTER", "COUNTKEYSINSLOT", slot).equals("0") == false).findFirst().orElseThrow();
+        RedisServer target = masters.stream().filter(m -> m != source).findFirst().orElseThrow();
+        String sourceId = source.cli("CLUSTER", "MYID");
+        String targetId = target.cli("CLUSTER", "MYID");
+        assertEquals("OK", target.cli("CLUSTER", "SETSLOT", slot, "IMPORTING", sourceId));
+        assertEquals("OK", source.cli("CLUSTER", "SETSLOT", slot, "MIGRATING", targetId));
+        List<String> args = new ArrayList<>(List.of("MIGRATE", "127.0.0.1", Integer.toString(target.port()), "", "0", "5000", "KEYS"));
+        args.addAll(source.cli("CLUSTER", "GETKEYSINSLOT", slot, "1000").lines().toList());
+        assertEquals("OK", source.cli(args.toArray(String[]::new)));
+        for (RedisServer m : List.of(target, source)) {
+            assertEquals("OK", m.cli("CLUSTER", "SETSLOT", slot, "NODE", targetId));
+        }
+        masters.stream().filter(m -> m != source && m != target).forEach(m -> m.cli("CLUSTER", "SETSLOT", slot, "NODE", targetId));
+    }
+
+    /** Subscriptions (plain and sharded) of every connection, over every master. */
+    private static long subscriptions(RedisCluster redis) {
+        return redis.nodes().stream().flatMap(node -> node.cli("CLIENT", "LIST", "TYPE", "pubsub").lines())
+                .flatMap(client -> Arrays.stream(client.split(" ")))
+                .filter(field -> field.startsWith("sub=") || field.startsWith("ssub="))
+                .mapToLong(field -> Long.parseLong(field.substring(field.indexOf('=') + 1)))
+                .sum();
     }
 }

@@ -3,8 +3,12 @@ package dev.copresence.engine.redis;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.jboss.logging.Logger;
 
@@ -32,14 +36,22 @@ import dev.copresence.engine.redis.RedisScripts.Script;
  */
 final class RedisBus implements Bus {
     private static final Logger LOG = Logger.getLogger(RedisBus.class);
+    /** How long Redis may take to confirm a subscription before the attempt counts as failed. */
+    private static final Duration SUBSCRIBE_TIMEOUT = Duration.ofSeconds(3);
 
     private final Redis client;
     private final RedisScripts scripts;
     private final RedisSettings settings;
     private final Context context;
     private final Set<String> channels = ConcurrentHashMap.newKeySet();
+    /** Sharded unsubscriptions sent and not yet answered, per channel: Redis also sends them on its own. */
+    private final Map<String, Integer> unsubscribing = new ConcurrentHashMap<>();
+    /** Subscriptions sent and not yet confirmed by Redis, per channel. */
+    private final Map<String, List<CompletableFuture<Void>>> unconfirmed = new ConcurrentHashMap<>();
     private volatile EngineListener listener;
     private volatile Uni<RedisConnection> connection;
+    /** The connection whose end starts a reconnection (null while none is fully subscribed). */
+    private final AtomicReference<RedisConnection> live = new AtomicReference<>();
     private volatile boolean stopped;
 
     RedisBus(Redis client, RedisScripts scripts, RedisSettings settings, Context context) {
@@ -63,11 +75,15 @@ final class RedisBus implements Bus {
                 .invoke(c -> {
                     c.handler(this::onMessage);
                     c.exceptionHandler(t -> LOG.debugf("pub/sub connection error: %s", t.getMessage()));
-                    c.endHandler(this::reconnect);
                 })
                 .call(c -> subscribeAll(c)
                         // a half-subscribed connection would keep hearing the status channel beside the next one
-                        .onFailure().call(t -> c.close().onFailure().recoverWithNull()));
+                        .onFailure().call(t -> c.close().onFailure().recoverWithNull()))
+                // only now: closing a failed attempt must not start a reconnection beside the retry under way
+                .invoke(c -> {
+                    live.set(c);
+                    c.endHandler(() -> ended(c));
+                });
     }
 
     /**
@@ -76,21 +92,58 @@ final class RedisBus implements Bus {
      * Redis Cluster never heard other nodes again after its first reconnect.
      */
     private Uni<Void> subscribeAll(RedisConnection c) {
-        List<Uni<Response>> sent = new ArrayList<>();
-        sent.add(c.send(Request.cmd(Command.SUBSCRIBE).arg(RedisKeys.STATUS_CHANNEL)));
+        List<Uni<Void>> sent = new ArrayList<>();
+        sent.add(subscribe(c, "SUBSCRIBE", List.of(RedisKeys.STATUS_CHANNEL)));
         if (settings.sharded()) {
-            channels.forEach(name -> sent.add(c.send(subscribing().arg(name))));
+            channels.forEach(name -> sent.add(subscribe(c, settings.subscribeCommand(), List.of(name))));
         } else if (!channels.isEmpty()) {
-            Request all = subscribing();
-            channels.forEach(all::arg);
-            sent.add(c.send(all));
+            sent.add(subscribe(c, settings.subscribeCommand(), List.copyOf(channels)));
         }
         return Uni.join().all(sent).andFailFast().replaceWithVoid();
     }
 
-    /** A (S)SUBSCRIBE of the document channels its arguments will name. */
-    private Request subscribing() {
-        return Request.cmd(Command.create(settings.subscribeCommand()));
+    /**
+     * Sends a (S)SUBSCRIBE and completes once Redis has confirmed every channel it names. The client
+     * completes a pub/sub command as soon as it is written: a node would take that for "subscribed"
+     * while Redis had not yet seen it (a joiner could miss what was published meanwhile), or had
+     * refused it (NOAUTH, NOPERM, MOVED), which it never answers on this connection.
+     */
+    private Uni<Void> subscribe(RedisConnection c, String command, List<String> names) {
+        List<CompletableFuture<Void>> confirmations = new ArrayList<>(names.size());
+        Request request = Request.cmd(Command.create(command));
+        for (String name : names) {
+            CompletableFuture<Void> confirmed = new CompletableFuture<>();
+            unconfirmed.computeIfAbsent(name, k -> new CopyOnWriteArrayList<>()).add(confirmed);
+            confirmations.add(confirmed);
+            request.arg(name);
+        }
+        return onContext(() -> c.send(request))
+                .chain(() -> Uni.createFrom().completionStage(CompletableFuture.allOf(confirmations.toArray(CompletableFuture[]::new))))
+                .ifNoItem().after(SUBSCRIBE_TIMEOUT)
+                .failWith(() -> new IllegalStateException("Redis did not confirm the subscription to " + names))
+                .onFailure().invoke(() -> {
+                    for (int i = 0; i < names.size(); i++) {
+                        List<CompletableFuture<Void>> waiting = unconfirmed.get(names.get(i));
+                        if (waiting != null) {
+                            waiting.remove(confirmations.get(i));
+                        }
+                    }
+                })
+                .replaceWithVoid();
+    }
+
+    /**
+     * One reconnection per connection, whichever of its parts ended: on a Redis Cluster the connection
+     * is one per master, each reporting its own end, and the others, still open, would keep delivering
+     * every event beside the next connection, so they are closed.
+     */
+    private void ended(RedisConnection c) {
+        if (live.compareAndSet(c, null)) {
+            unsubscribing.clear(); // a dead connection answers nothing more
+            c.close().subscribe().with(v -> {
+            }, t -> LOG.debugf("closing the ended pub/sub connection: %s", t.getMessage()));
+            reconnect();
+        }
     }
 
     /** Re-establishes the connection and every subscription; retried with back-off while Redis is away. */
@@ -99,6 +152,10 @@ final class RedisBus implements Bus {
             return;
         }
         LOG.warn("Redis pub/sub connection ended; reconnecting and subscribing again");
+        EngineListener l = listener;
+        if (l != null) {
+            l.onGap();
+        }
         Uni<RedisConnection> next = Uni.createFrom().deferred(this::connectOnce)
                 .onFailure(t -> !stopped).retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(2)).indefinitely()
                 .memoize().indefinitely();
@@ -128,6 +185,26 @@ final class RedisBus implements Bus {
             return;
         }
         String kind = message.get(0).toString();
+        if ("sunsubscribe".equals(kind)) {
+            String channel = message.get(1).toString();
+            if (unsubscribing.computeIfPresent(channel, (k, n) -> n == 1 ? null : n - 1) == null
+                    && channels.contains(channel)) {
+                // not one the node asked for: Redis dropped a subscription still needed (its slot moved)
+                LOG.warnf("Redis ended the subscription to %s; subscribing again", channel);
+                RedisConnection c = live.get();
+                if (c != null) {
+                    ended(c);
+                }
+            }
+            return;
+        }
+        if ("subscribe".equals(kind) || "ssubscribe".equals(kind)) {
+            List<CompletableFuture<Void>> waiting = unconfirmed.remove(message.get(1).toString());
+            if (waiting != null) {
+                waiting.forEach(confirmed -> confirmed.complete(null));
+            }
+            return;
+        }
         if (!"message".equals(kind) && !"smessage".equals(kind)) {
             return;
         }
@@ -169,18 +246,24 @@ final class RedisBus implements Bus {
     public Uni<Void> subscribe(String doc) {
         String channel = RedisKeys.events(doc);
         channels.add(channel);
-        return connection().chain(c -> onContext(() -> c.send(subscribing().arg(channel))))
-                .ifNoItem().after(Duration.ofSeconds(3)).failWith(() -> new IllegalStateException("Redis pub/sub unavailable"))
-                .replaceWithVoid();
+        return connection()
+                .ifNoItem().after(SUBSCRIBE_TIMEOUT).failWith(() -> new IllegalStateException("Redis pub/sub unavailable"))
+                .chain(c -> subscribe(c, settings.subscribeCommand(), List.of(channel)));
     }
 
     @Override
     public void unsubscribe(String doc) {
         String channel = RedisKeys.events(doc);
         channels.remove(channel);
+        if (settings.sharded()) {
+            unsubscribing.merge(channel, 1, Integer::sum);
+        }
         connection().chain(c -> onContext(() -> c.send(Request.cmd(Command.create(settings.unsubscribeCommand())).arg(channel))))
                 .subscribe().with(r -> {
-                }, t -> LOG.debugf("unsubscribe %s failed: %s", channel, t.getMessage()));
+                }, t -> {
+                    LOG.debugf("unsubscribe %s failed: %s", channel, t.getMessage());
+                    unsubscribing.computeIfPresent(channel, (k, n) -> n == 1 ? null : n - 1);
+                });
     }
 
     @Override

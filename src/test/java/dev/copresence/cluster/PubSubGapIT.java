@@ -1,0 +1,193 @@
+package dev.copresence.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.copresence.support.RedisServer;
+import dev.copresence.support.ServiceNode;
+import dev.copresence.support.SseClient;
+import dev.copresence.support.WsClient;
+
+/**
+ * One node loses its Redis connections for a while and cannot connect again (its Redis user is
+ * disabled), while another node's member broadcasts without pause. Once the node hears Redis again,
+ * its members and its event-stream readers get every broadcast, in order, exactly once: those sent
+ * while it was deaf from the log, those sent after from pub/sub.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PubSubGapIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final AtomicInteger acked = new AtomicInteger();
+    private RedisServer redis;
+    private ServiceNode speaker;
+    private ServiceNode listener;
+
+    @BeforeAll
+    void start() {
+        redis = RedisServer.start();
+        for (String user : List.of("admin", "speaker", "deaf")) {
+            redis.cli("ACL", "SETUSER", user, "on", ">secret", "~*", "&*", "+@all");
+        }
+        // a client whose user is refused must not fall back to the default one
+        redis.cli("ACL", "SETUSER", "default", "off");
+        Map<String, String> common = Map.of("COPRESENCE_PRESENCE_TTL", "5s", "COPRESENCE_PRESENCE_RENEW_INTERVAL", "1s",
+                "COPRESENCE_LIMITS_RATE", "100000", "COPRESENCE_LIMITS_BURST", "100000", "COPRESENCE_HISTORY_SIZE", "100000");
+        speaker = ServiceNode.start(with(common, "redis://speaker:secret@127.0.0.1:" + redis.port()));
+        listener = ServiceNode.start(with(common, "redis://deaf:secret@127.0.0.1:" + redis.port()));
+    }
+
+    @AfterAll
+    void stop() {
+        for (AutoCloseable c : new AutoCloseable[] { listener, speaker, redis }) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception e) {
+                // the next one still closes
+            }
+        }
+    }
+
+    @Test
+    void broadcastsSentWhileANodeWasDeafReachItsReadersInOrderOnceItHearsAgain() throws Exception {
+        String doc = "gap-" + System.nanoTime();
+        String readOnlyDoc = doc + "-read";
+        try (WsClient ada = speaker.connect("/ws?user=ada"); WsClient bob = listener.connect("/ws?user=bob");
+                SseClient reader = SseClient.open(listener.http("/sse/documents/" + readOnlyDoc))) {
+            ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+            ada.send("{\"type\":\"join\",\"doc\":\"" + readOnlyDoc + "\"}").next("joined");
+            bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+            ada.next("presence");
+
+            acked.set(0);
+            AtomicBoolean speaking = new AtomicBoolean(true);
+            CompletableFuture<Integer> sent = CompletableFuture.supplyAsync(() -> speak(ada, doc, readOnlyDoc, speaking));
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> acked.get() > 20);
+
+            // the listener's connections are cut, and it cannot connect again until its user is enabled again
+            admin("ACL", "SETUSER", "deaf", "off");
+            admin("CLIENT", "KILL", "USER", "deaf");
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !listener.ready());
+            int beforeHearing = acked.get();
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> acked.get() > beforeHearing + 20);
+            admin("ACL", "SETUSER", "deaf", "on");
+            Awaitility.await().atMost(Duration.ofSeconds(15)).until(listener::ready);
+            int afterHearing = acked.get();
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> acked.get() > afterHearing + 20);
+            speaking.set(false);
+            int total = sent.get(20, TimeUnit.SECONDS);
+
+            List<Integer> heardByBob = new ArrayList<>();
+            List<String> offsets = new ArrayList<>();
+            while (heardByBob.isEmpty() || heardByBob.get(heardByBob.size() - 1) != total - 1) {
+                JsonNode m = bob.next("broadcast");
+                heardByBob.add(m.get("data").asInt());
+                offsets.add(m.get("offset").asText());
+            }
+            assertEquals(List.of(), gaps(heardByBob, total), "every broadcast once, in order: " + heardByBob.size() + " of " + total);
+            List<Integer> heardByReader = new ArrayList<>();
+            while (heardByReader.isEmpty() || heardByReader.get(heardByReader.size() - 1) != total - 1) {
+                heardByReader.add(JSON.readTree(reader.next("broadcast").data()).get("data").asInt());
+            }
+            assertEquals(List.of(), gaps(heardByReader, total), "every broadcast once, in order, on the event stream: "
+                    + heardByReader.size() + " of " + total);
+            assertEquals(total, offsets.stream().distinct().count());
+            assertEquals(List.of(), bob.drain().stream().filter(m -> "broadcast".equals(m.path("type").asText())).toList(),
+                    "nothing repeated");
+            assertEquals(1, admin("CLIENT", "LIST", "TYPE", "pubsub").lines().filter(c -> c.contains("user=deaf")).count(),
+                    "one pub/sub connection: the refused attempts left none behind");
+        }
+    }
+
+    /**
+     * Redis cuts a subscriber whose channels its user may no longer read, and refuses its new
+     * subscriptions without an answer the client library reports: the node must not count itself
+     * subscribed (and ready) until Redis confirms, and must hear again once allowed.
+     */
+    @Test
+    void aNodeRefusedItsChannelsIsNotReadyAndHearsAgainOnceAllowed() {
+        String doc = "refused-" + System.nanoTime();
+        try (WsClient ada = speaker.connect("/ws?user=ada"); WsClient bob = listener.connect("/ws?user=bob")) {
+            ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+            bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+            ada.next("presence");
+
+            admin("ACL", "SETUSER", "deaf", "resetchannels");
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !listener.ready());
+            ada.send("{\"type\":\"broadcast\",\"id\":1,\"doc\":\"" + doc + "\",\"data\":\"while refused\"}").next("ack");
+            admin("ACL", "SETUSER", "deaf", "allchannels");
+            Awaitility.await().atMost(Duration.ofSeconds(15)).until(listener::ready);
+            ada.send("{\"type\":\"broadcast\",\"id\":2,\"doc\":\"" + doc + "\",\"data\":\"allowed\"}").next("ack");
+            assertEquals("while refused", bob.next("broadcast").get("data").asText());
+            assertEquals("allowed", bob.next("broadcast").get("data").asText());
+        } finally {
+            admin("ACL", "SETUSER", "deaf", "allchannels");
+        }
+    }
+
+    private String admin(String... command) {
+        List<String> args = new ArrayList<>(List.of("--user", "admin", "--pass", "secret", "--no-auth-warning"));
+        args.addAll(List.of(command));
+        return redis.cli(args.toArray(String[]::new));
+    }
+
+    private static Map<String, String> with(Map<String, String> common, String redisUri) {
+        Map<String, String> env = new HashMap<>(common);
+        env.put("QUARKUS_REDIS_HOSTS", redisUri);
+        return env;
+    }
+
+    /** Broadcasts 0, 1, 2... to both documents, each after the last one's ack, until told to stop; returns how many. */
+    private int speak(WsClient speaker, String doc, String otherDoc, AtomicBoolean speaking) {
+        int n = 0;
+        while (speaking.get()) {
+            for (String d : List.of(doc, otherDoc)) {
+                speaker.send("{\"type\":\"broadcast\",\"id\":" + n + ",\"doc\":\"" + d + "\",\"data\":" + n + "}");
+                JsonNode answer = speaker.until(m -> m.has("id") && !"joined".equals(m.path("type").asText()));
+                assertEquals("ack", answer.get("type").asText(), answer.toString());
+            }
+            n++;
+            acked.set(n);
+        }
+        return n;
+    }
+
+    /** Where {@code heard} departs from 0, 1, ... total - 1: "missing a..b" and "repeated or out of order n". */
+    private static List<String> gaps(List<Integer> heard, int total) {
+        List<String> gaps = new ArrayList<>();
+        int expected = 0;
+        for (int n : heard) {
+            if (n > expected) {
+                gaps.add("missing " + expected + ".." + (n - 1));
+            } else if (n < expected) {
+                gaps.add("repeated or out of order " + n);
+                continue;
+            }
+            expected = n + 1;
+        }
+        if (expected < total) {
+            gaps.add("missing " + expected + ".." + (total - 1));
+        }
+        return gaps;
+    }
+}
