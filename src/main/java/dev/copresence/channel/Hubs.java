@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -24,6 +25,7 @@ import dev.copresence.engine.DocEvent;
 import dev.copresence.engine.Engine;
 import dev.copresence.engine.EngineListener;
 import dev.copresence.engine.Log;
+import dev.copresence.engine.Registry;
 import dev.copresence.engine.UserStatus;
 import dev.copresence.protocol.Member;
 
@@ -41,6 +43,7 @@ public final class Hubs implements EngineListener {
     private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(10);
 
     private final Bus bus;
+    private final Registry registry;
     private final Map<String, DocumentHub> hubs = new ConcurrentHashMap<>();
     private final StatusWatchers statusWatchers;
 
@@ -50,6 +53,7 @@ public final class Hubs implements EngineListener {
 
     public Hubs(Engine engine, StatusWatchers statusWatchers, Event<Resync> resync, MeterRegistry registry) {
         this.bus = engine.bus();
+        this.registry = engine.registry();
         this.statusWatchers = statusWatchers;
         this.resync = resync;
         this.fanout = Timer.builder("copresence.fanout").description("Time to hand one event to every local member's queue")
@@ -151,8 +155,10 @@ public final class Hubs implements EngineListener {
         return hub.subscribed().onFailure().invoke(t -> resubscribeLater(hub));
     }
 
+    /** The document's events subscribed, and the document in this node's set (the one reaped if it dies). */
     private Uni<Void> subscribe(String doc) {
-        Uni<Void> ready = bus.subscribe(doc).memoize().indefinitely();
+        Uni<Void> ready = Uni.combine().all().unis(bus.subscribe(doc), registry.serving(doc)).discardItems()
+                .memoize().indefinitely();
         ready.subscribe().with(ok -> {
         }, failure -> {
         });
@@ -235,6 +241,11 @@ public final class Hubs implements EngineListener {
             }
         });
         return result;
+    }
+
+    /** Every document this node serves: with members, joins under way or readers. */
+    public Set<String> documentIds() {
+        return Set.copyOf(hubs.keySet());
     }
 
     public int documents() {

@@ -70,7 +70,7 @@ public final class Upkeep {
      */
     @Scheduled(every = "${copresence.presence.renew-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> heartbeat() {
-        return engine.registry().heartbeat(hubs.localMembers().keySet())
+        return engine.registry().heartbeat(hubs.documentIds())
                 .onFailure().invoke(t -> LOG.debugf("heartbeat failed: %s", t.getMessage()))
                 .onFailure().recoverWithNull();
     }

@@ -54,9 +54,16 @@ public interface Registry {
     /**
      * Once per renewal interval: this node's lease, and the reaping of nodes whose lease expired.
      *
-     * @param localDocs the documents where this node has members
+     * @param localDocs the documents this node serves (members, joins under way, readers): the
+     *        ones to reap if it dies
      */
     Uni<Void> heartbeat(Set<String> localDocs);
+
+    /**
+     * This node starts serving a document: done before its first local member joins, so that the
+     * node's death, even before its next heartbeat, ends that member with a {@code leave}.
+     */
+    Uni<Void> serving(String doc);
 
     /** This node leaves the cluster cleanly (its lease goes at once); its members have already left. */
     Uni<Void> goodbye();

@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.copresence.support.RedisServer;
 import dev.copresence.support.ServiceNode;
+import dev.copresence.support.SseClient;
 import dev.copresence.support.WsClient;
 
 /**
@@ -233,6 +234,58 @@ class ClusterIT {
             }
             ghosts.forEach(WsClient::close);
         }
+    }
+
+    /**
+     * Members who join a document new to their node and whose node dies before its next heartbeat:
+     * a reader on another node (an event stream: no member there renews, or reaps, the document)
+     * still hears each leave, with reason {@code timeout}.
+     */
+    @Test
+    void membersJoinedJustBeforeTheirNodeIsKilledLeaveWithTimeout() throws Exception {
+        String doc = doc("sudden");
+        // a heartbeat every 5 s: the joins below land between two of them
+        Map<String, String> slow = new HashMap<>(env("sudden-" + System.nanoTime(), Duration.ofSeconds(6)));
+        slow.put("COPRESENCE_PRESENCE_RENEW_INTERVAL", "5s");
+        try (ServiceNode doomed = ServiceNode.start(slow);
+                SseClient reader = SseClient.open(nodes.get(0).http("/sse/documents/" + doc))) {
+            Set<String> joined = new HashSet<>();
+            List<WsClient> members = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                WsClient member = doomed.connect("/ws");
+                members.add(member);
+                joined.add(join(member, doc).get("self").asText());
+            }
+            for (int i = 0; i < 2; i++) {
+                assertEquals("join", JSON.readTree(reader.next("presence").data()).get("event").asText());
+            }
+            doomed.kill();
+            Set<String> left = new HashSet<>();
+            while (left.size() < 2) {
+                JsonNode leave = JSON.readTree(reader.next("presence").data());
+                assertEquals("leave", leave.get("event").asText(), leave.toString());
+                assertEquals("timeout", leave.get("reason").asText());
+                left.add(leave.at("/member/id").asText());
+            }
+            assertEquals(joined, left);
+            members.forEach(WsClient::close);
+        }
+    }
+
+    /**
+     * A node's document set in Redis (what is reaped if it dies) holds a document from its first
+     * local join, and no longer once nobody there follows it: it does not grow with every document
+     * the node ever served.
+     */
+    @Test
+    void aNodesDocumentSetHoldsTheDocumentsItServesNow() {
+        String doc = doc("served");
+        String set = "cp:node:{n0}:docs";
+        try (WsClient member = nodes.get(0).connect("/ws")) {
+            join(member, doc);
+            assertEquals("1", redis.cli("SISMEMBER", set, doc), "in the set from the join on");
+        }
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> "0".equals(redis.cli("SISMEMBER", set, doc)));
     }
 
     @Test

@@ -193,6 +193,11 @@ public final class MemoryEngine implements Registry, Log, Bus {
     }
 
     @Override
+    public Uni<Void> serving(String doc) {
+        return Uni.createFrom().voidItem(); // one node: nobody reaps it
+    }
+
+    @Override
     public Uni<Void> heartbeat(Set<String> localDocs) {
         return Uni.createFrom().item(() -> {
             sweep();

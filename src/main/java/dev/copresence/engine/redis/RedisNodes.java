@@ -2,6 +2,7 @@ package dev.copresence.engine.redis;
 
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 
@@ -53,16 +54,24 @@ final class RedisNodes {
                     }
                 })
                 .chain(() -> scripts.command("ZADD", RedisKeys.NODES, Long.toString(now + settings.presenceTtlMs()), node))
-                .chain(() -> localDocs.isEmpty() ? Uni.createFrom().nullItem() : scripts.command("SADD", sadd(node, localDocs)))
-                .chain(() -> scripts.command("PEXPIRE", RedisKeys.nodeDocs(node), settings.presenceKeyTtlMs()))
+                .chain(() -> nodeDocs("replace", localDocs))
                 .chain(this::reapDeadNodes);
     }
 
-    private static String[] sadd(String node, Set<String> docs) {
-        List<String> args = new ArrayList<>(docs.size() + 1);
-        args.add(RedisKeys.nodeDocs(node));
+    /**
+     * Adds a document to this node's set before its first local member joins: left to the next
+     * heartbeat, a node killed before it would leave that member to expire with no {@code leave}.
+     */
+    Uni<Void> serving(String doc) {
+        return nodeDocs("add", List.of(doc)).replaceWithVoid();
+    }
+
+    private Uni<Response> nodeDocs(String mode, Collection<String> docs) {
+        List<String> args = new ArrayList<>(docs.size() + 2);
+        args.add(settings.presenceKeyTtlMs());
+        args.add(mode);
         args.addAll(docs);
-        return args.toArray(String[]::new);
+        return scripts.run(Script.NODE_DOCS, List.of(RedisKeys.nodeDocs(settings.nodeId())), args);
     }
 
     private Uni<Void> reapDeadNodes() {

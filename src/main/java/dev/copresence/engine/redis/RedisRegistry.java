@@ -113,6 +113,11 @@ final class RedisRegistry implements Registry, Log {
     }
 
     @Override
+    public Uni<Void> serving(String doc) {
+        return nodes.serving(doc);
+    }
+
+    @Override
     public Uni<Void> heartbeat(Set<String> localDocs) {
         return nodes.heartbeat(localDocs);
     }
