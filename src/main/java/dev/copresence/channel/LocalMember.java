@@ -2,6 +2,7 @@ package dev.copresence.channel;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import dev.copresence.engine.DocEvent;
 import dev.copresence.engine.Offsets;
@@ -14,10 +15,18 @@ import dev.copresence.protocol.Member;
  * the {@code joined} answer it is pending: events of the document that arrive meanwhile are held and,
  * once the join's offset is known, those after it are sent after {@code joined}; the others are
  * already in its snapshot.
+ * <p>
+ * "After it" is decided by the member's own join event, as the bus brings it: Redis publishes every
+ * event in the order it runs them, so whatever arrives before that event ran before the join, and the
+ * snapshot holds it. Durable events tell this by their offsets; an update or typing event does not
+ * have one, and one sent after {@code joined} could bring back a member whose leave the snapshot
+ * already counts (a ghost). So until its own join comes through, the member drops them.
  */
 final class LocalMember {
     /** Events held while a join is in flight, at most; past it the client is too slow to follow. */
     static final int MAX_PENDING = 4096;
+    /** How long after {@code joined} the member waits for its own join event at most (a bus gap delays it). */
+    static final long OWN_JOIN_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     final Session session;
     final String doc;
@@ -27,12 +36,17 @@ final class LocalMember {
     private final int idHash;
     private Offsets.Position joinedAt;
     /**
-     * Events that arrive before {@code joined} is sent; null once it is. Volatile so that a delivery to
-     * an active member (every one but those of a join under way) takes no lock: it is set to null last,
-     * after the held events are queued, so nothing newer can overtake them.
+     * Before {@code joined} is sent: the list of events held meanwhile. After it, until the member's
+     * own join event has come through the bus: when to stop waiting for it ({@link AwaitingOwnJoin}).
+     * Then null. Volatile so that a delivery to an active member (every one but those of a join under
+     * way) takes no lock: it is set to null last, after the held events are queued, so nothing newer
+     * can overtake them.
      */
-    private volatile List<DocEvent> pending = new ArrayList<>();
+    private volatile Object pending = new ArrayList<DocEvent>();
     long typingGeneration;
+
+    private record AwaitingOwnJoin(long deadlineNanos) {
+    }
 
     LocalMember(Session session, String doc, Member member) {
         this.session = session;
@@ -53,28 +67,49 @@ final class LocalMember {
 
     /** True once {@code joined} was sent (the registry has the member). */
     boolean active() {
-        return pending == null;
+        return !(pending instanceof List);
     }
 
     void deliver(DocEvent event, Frame frame, Object conflationKey) {
-        if (pending != null && hold(event)) {
+        if (pending != null && !admit(event)) {
             return;
         }
         send(event, frame, conflationKey);
     }
 
-    /** True when the event is held (or the member is closed for holding too many) until {@code joined} is sent. */
-    private synchronized boolean hold(DocEvent event) {
-        List<DocEvent> held = pending;
-        if (held == null) {
+    /**
+     * False when the event is held (or the member is closed for holding too many) until {@code joined}
+     * is sent, or is older than the member's join and so already in its snapshot.
+     */
+    private synchronized boolean admit(DocEvent event) {
+        Object state = pending;
+        if (state == null) {
+            return true;
+        }
+        if (state instanceof List<?>) {
+            @SuppressWarnings("unchecked")
+            List<DocEvent> held = (List<DocEvent>) state;
+            if (held.size() >= MAX_PENDING) {
+                session.close(1013, "slow consumer: too many events during join");
+            } else {
+                held.add(event);
+            }
             return false;
         }
-        if (held.size() >= MAX_PENDING) {
-            session.close(1013, "slow consumer: too many events during join");
-        } else {
-            held.add(event);
+        if (event.kind().durable()) {
+            if (joinedAt.reachedBy(event.offset())) {
+                pending = null; // the own join, or something after it: caught up
+            }
+            return true; // send() drops those the snapshot holds, by offset
         }
-        return true;
+        if (event.kind() == DocEvent.Kind.SIGNAL) {
+            return true; // a signal names this member, which only exists from its join on
+        }
+        if (System.nanoTime() - ((AwaitingOwnJoin) state).deadlineNanos() >= 0) {
+            pending = null;
+            return true;
+        }
+        return false;
     }
 
     private void send(DocEvent event, Frame frame, Object conflationKey) {
@@ -107,15 +142,23 @@ final class LocalMember {
 
     /**
      * Ends the pending phase: sends the replayed frames, then {@code joined}, then what arrived
-     * meanwhile and is newer than the join. The replay and {@code joined} (the document's members) go
-     * as one backlog: either may be longer than the send buffer.
+     * meanwhile after the member's own join event. The replay and {@code joined} (the document's
+     * members) go as one backlog: either may be longer than the send buffer.
      */
     synchronized void activate(String offset, List<String> replayed, String joinedFrame) {
         joinedAt = offset == null ? null : Offsets.Position.of(offset); // null: nothing before the join
         session.out().offerBacklog(Backlog.of(doc, replayed, joinedFrame));
-        for (DocEvent event : pending) {
-            send(event, new Frame(event.frame()), DocumentHub.conflationKey(doc, event));
+        @SuppressWarnings("unchecked")
+        List<DocEvent> held = (List<DocEvent>) pending;
+        boolean caughtUp = joinedAt == null;
+        for (DocEvent event : held) {
+            if (!caughtUp && event.kind().durable() && joinedAt.reachedBy(event.offset())) {
+                caughtUp = true;
+            }
+            if (caughtUp || event.kind().durable() || event.kind() == DocEvent.Kind.SIGNAL) {
+                send(event, new Frame(event.frame()), DocumentHub.conflationKey(doc, event));
+            }
         }
-        pending = null;
+        pending = caughtUp ? null : new AwaitingOwnJoin(System.nanoTime() + OWN_JOIN_WAIT_NANOS);
     }
 }

@@ -35,6 +35,11 @@ public final class Offsets {
         public boolean before(String offset) {
             return compare(offset, first, second) > 0;
         }
+
+        /** True when {@code offset} is this position or comes after it. */
+        public boolean reachedBy(String offset) {
+            return compare(offset, first, second) >= 0;
+        }
     }
 
     private static long number(String s, int from, int to) {

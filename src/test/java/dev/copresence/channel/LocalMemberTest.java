@@ -92,4 +92,48 @@ class LocalMemberTest {
         assertEquals(List.of(1013), closes);
         assertTrue(written.isEmpty(), "nothing is sent before joined");
     }
+
+    private static DocEvent update(String origin, String frame) {
+        return new DocEvent(DocEvent.Kind.UPDATE, null, origin, null, frame);
+    }
+
+    private static void deliver(LocalMember member, DocEvent... events) {
+        for (DocEvent event : events) {
+            member.deliver(event, new Frame(event.frame()), DocumentHub.conflationKey("doc", event));
+        }
+    }
+
+    /**
+     * m2 updates its state, then leaves, then m1 joins: the snapshot has neither m2 nor its update,
+     * and m2's leave is older than the join. Sending the update after joined would bring m2 back.
+     */
+    @Test
+    void anUpdateFromBeforeTheJoinIsNotSentAfterJoinedWhereItWouldBringBackAMemberWhoLeft() {
+        LocalMember member = member();
+        deliver(member, update("m2", "m2 moves"), DocEvent.durable("1-5", "m2", false, "m2 leaves"),
+                DocEvent.durable("1-6", "m1", false, "m1 joins"), update("m3", "m3 moves"));
+        member.activate("1-6", List.of(), "joined");
+        assertEquals(List.of("joined", "m3 moves"), written, "only what followed the member's own join");
+    }
+
+    @Test
+    void updatesArrivingAfterJoinedButBeforeTheMembersOwnJoinEventAreAlreadyInTheSnapshot() {
+        LocalMember member = member();
+        member.activate("1-6", List.of(), "joined");
+        assertTrue(member.active(), "renewed from joined on");
+        deliver(member, update("m2", "m2 moves"), DocEvent.durable("1-5", "m2", false, "m2 leaves"),
+                DocEvent.durable("1-6", "m1", false, "m1 joins"), update("m3", "m3 moves"),
+                DocEvent.durable("1-7", "m3", false, "m3 broadcasts"));
+        assertEquals(List.of("joined", "m3 moves", "m3 broadcasts"), written);
+    }
+
+    @Test
+    void aMemberWhoseOwnJoinNeverComesThroughGetsUpdatesAgainAfterAWhile() {
+        LocalMember member = member();
+        member.activate("1-6", List.of(), "joined");
+        Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> {
+            deliver(member, update("m2", "m2 moves"));
+            return written.contains("m2 moves");
+        });
+    }
 }
