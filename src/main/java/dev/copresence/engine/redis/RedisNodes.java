@@ -24,6 +24,11 @@ import dev.copresence.engine.redis.RedisScripts.Script;
  */
 final class RedisNodes {
     private static final Logger LOG = Logger.getLogger(RedisNodes.class);
+    /**
+     * A heartbeat keeps documents said served up to this long before it: the documents it sends are
+     * read just before it starts, and one first served around then may be missing from them.
+     */
+    private static final long SERVED_MARGIN_MS = 1000;
 
     private final RedisScripts scripts;
     private final RedisSettings settings;
@@ -54,7 +59,7 @@ final class RedisNodes {
                     }
                 })
                 .chain(() -> scripts.command("ZADD", RedisKeys.NODES, Long.toString(now + settings.presenceTtlMs()), node))
-                .chain(() -> nodeDocs("replace", localDocs))
+                .chain(() -> nodeDocs(localDocs, Long.toString(now - SERVED_MARGIN_MS)))
                 .chain(this::reapDeadNodes);
     }
 
@@ -63,13 +68,15 @@ final class RedisNodes {
      * heartbeat, a node killed before it would leave that member to expire with no {@code leave}.
      */
     Uni<Void> serving(String doc) {
-        return nodeDocs("add", List.of(doc)).replaceWithVoid();
+        return nodeDocs(List.of(doc), "-").replaceWithVoid();
     }
 
-    private Uni<Response> nodeDocs(String mode, Collection<String> docs) {
-        List<String> args = new ArrayList<>(docs.size() + 2);
+    /** Scores the documents now, and drops those scored before {@code dropBefore} ({@code -}: none). */
+    private Uni<Response> nodeDocs(Collection<String> docs, String dropBefore) {
+        List<String> args = new ArrayList<>(docs.size() + 3);
         args.add(settings.presenceKeyTtlMs());
-        args.add(mode);
+        args.add(Long.toString(clock.millis()));
+        args.add(dropBefore);
         args.addAll(docs);
         return scripts.run(Script.NODE_DOCS, List.of(RedisKeys.nodeDocs(settings.nodeId())), args);
     }
@@ -91,7 +98,7 @@ final class RedisNodes {
     private Uni<Void> reapNode(String dead) {
         return scripts.command("SET", RedisKeys.nodeReaper(dead), settings.nodeId(), "NX", "PX", "10000")
                 .chain(locked -> locked == null ? Uni.createFrom().voidItem()
-                        : scripts.command("SMEMBERS", RedisKeys.nodeDocs(dead))
+                        : scripts.command("ZRANGE", RedisKeys.nodeDocs(dead), "0", "-1")
                                 .onItem().transformToMulti(docs -> Multi.createFrom().iterable(docs))
                                 .onItem().transformToUni(doc -> reap(doc.toString(), dead))
                                 .concatenate().collect().asList()
