@@ -2,8 +2,6 @@ package dev.copresence.channel;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 import jakarta.inject.Singleton;
@@ -44,11 +42,12 @@ public final class Membership {
     private final StatusWatchers statusWatchers;
     private final CopresenceConfig config;
     private final Access access;
-    private final Map<String, Integer> connectionsHere = new ConcurrentHashMap<>();
-    private final Map<String, java.util.concurrent.CompletableFuture<Void>> statusChanges = new java.util.HashMap<>();
+    private final OnlineCounts onlineCounts;
 
-    public Membership(Engine engine, Hubs hubs, StatusWatchers statusWatchers, CopresenceConfig config, Access access) {
+    public Membership(Engine engine, Hubs hubs, StatusWatchers statusWatchers, CopresenceConfig config, Access access,
+            OnlineCounts onlineCounts) {
         this.engine = engine;
+        this.onlineCounts = onlineCounts;
         this.hubs = hubs;
         this.statusWatchers = statusWatchers;
         this.config = config;
@@ -88,43 +87,12 @@ public final class Membership {
 
     /**
      * Sets who the connection is (from the upgrade, or a join that names it) and counts the user
-     * online. Never fails: a count the registry did not take is logged, and the connection goes on
-     * (the node's own count, {@link #connectionsHere}, is what a resync after an outage puts back).
+     * online. Never fails: a count the registry did not take is written again later ({@link OnlineCounts}).
      */
     public Uni<Void> identify(Session session, UserRef user) {
         session.user(user);
         session.userOnline(true);
-        connectionsHere.merge(user.id(), 1, Integer::sum);
-        return inOrder(user.id(), () -> engine.registry().connected(user.id()))
-                .onFailure().invoke(t -> LOG.warnf("online status not recorded: %s", t.getMessage()))
-                .onFailure().recoverWithNull();
-    }
-
-    /**
-     * Runs one user's status changes of this node one after another: a connection that opens just
-     * before another of the same user closes must be counted first, or watchers would see the user
-     * flicker offline.
-     */
-    private Uni<Void> inOrder(String user, java.util.function.Supplier<Uni<Void>> change) {
-        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
-        java.util.concurrent.CompletableFuture<Void> previous;
-        synchronized (statusChanges) {
-            previous = statusChanges.getOrDefault(user, java.util.concurrent.CompletableFuture.completedFuture(null));
-            statusChanges.put(user, done);
-        }
-        return Uni.createFrom().completionStage(previous)
-                .chain(ignored -> change.get())
-                .eventually(() -> {
-                    done.complete(null);
-                    synchronized (statusChanges) {
-                        statusChanges.remove(user, done);
-                    }
-                });
-    }
-
-    /** Open connections per user on this node, to put back if the registry loses them. */
-    Map<String, Integer> connectionsHere() {
-        return Map.copyOf(connectionsHere);
+        return onlineCounts.opened(user.id());
     }
 
     public Uni<Void> join(Session session, ClientMessage.Join m) {
@@ -217,9 +185,6 @@ public final class Membership {
         if (!session.markClosed()) {
             return Uni.createFrom().voidItem();
         }
-        if (session.userOnline()) {
-            connectionsHere.computeIfPresent(session.user().id(), (u, n) -> n > 1 ? n - 1 : null);
-        }
         statusWatchers.unwatch(session, new ArrayList<>(session.watched()));
         List<Uni<Void>> leaves = new ArrayList<>();
         for (LocalMember local : new ArrayList<>(session.memberships().values())) {
@@ -228,11 +193,7 @@ public final class Membership {
                     .onFailure().recoverWithNull());
         }
         Uni<Void> all = leaves.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(leaves).andCollectFailures().replaceWithVoid();
-        return all.chain(() -> session.userOnline()
-                ? inOrder(session.user().id(), () -> engine.registry().disconnected(session.user().id()))
-                : Uni.createFrom().voidItem())
-                .onFailure().invoke(t -> LOG.warnf("offline status of a user not recorded: %s", t.getMessage()))
-                .onFailure().recoverWithNull();
+        return all.chain(() -> session.userOnline() ? onlineCounts.closed(session.user().id()) : Uni.createFrom().voidItem());
     }
 
     /** A fresh token before the current one expires: same user, new expiry (and document access). */

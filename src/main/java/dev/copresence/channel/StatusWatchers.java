@@ -9,6 +9,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.inject.Singleton;
 
+import io.smallrye.mutiny.Uni;
+
+import dev.copresence.engine.Registry;
 import dev.copresence.engine.UserStatus;
 
 /**
@@ -23,6 +26,8 @@ public final class StatusWatchers {
     private final Map<String, Set<StatusObserver>> statusObservers = new ConcurrentHashMap<>();
     /** Every observer once (they are filed under each of their users above): what the gauge counts. */
     private final Set<StatusObserver> observing = ConcurrentHashMap.newKeySet();
+    /** The newest status this node knows of each watched user: what a catch-up after a bus gap compares to. */
+    private final Map<String, UserStatus> lastKnown = new ConcurrentHashMap<>();
 
     /**
      * Starts delivering status changes of {@code users} to the session. Changes that arrive before the
@@ -44,6 +49,7 @@ public final class StatusWatchers {
     void answerStatus(Session session, List<UserStatus> current) {
         Map<String, UserStatus> known = new HashMap<>();
         for (UserStatus status : current) {
+            know(status);
             known.put(status.user(), status);
             send(session, status);
         }
@@ -82,6 +88,7 @@ public final class StatusWatchers {
                 sessions.remove(session);
                 return sessions.isEmpty() ? null : sessions;
             });
+            forgetUnwatched(user);
         }
     }
 
@@ -102,6 +109,7 @@ public final class StatusWatchers {
                 set.remove(observer);
                 return set.isEmpty() ? null : set;
             });
+            forgetUnwatched(user);
         }
     }
 
@@ -110,8 +118,39 @@ public final class StatusWatchers {
         return observing.size();
     }
 
+    /** Stops remembering a user's status once nobody here follows it (a watch started meanwhile answers afresh). */
+    private void forgetUnwatched(String user) {
+        if (!watchers.containsKey(user) && !statusObservers.containsKey(user)) {
+            lastKnown.remove(user);
+        }
+    }
+
+    private void know(UserStatus status) {
+        lastKnown.merge(status.user(), status, (old, now) -> now.isNewerThan(old) ? now : old);
+    }
+
+    /**
+     * After a bus gap: reads the status of every user followed here, and passes on those that changed
+     * while the node could not hear (changes heard since are newer, and win).
+     */
+    Uni<Void> catchUp(Registry registry) {
+        List<String> users = new ArrayList<>(watchers.keySet());
+        statusObservers.keySet().stream().filter(u -> !watchers.containsKey(u)).forEach(users::add);
+        if (users.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return registry.status(users).invoke(current -> current.forEach(status -> {
+            if (status.isNewerThan(lastKnown.get(status.user()))) {
+                onStatus(status);
+            }
+        })).replaceWithVoid();
+    }
+
     /** A user's status changed: to each observer and each watching session, held while a watch is answered. */
     void onStatus(UserStatus status) {
+        if (watchers.containsKey(status.user()) || statusObservers.containsKey(status.user())) {
+            lastKnown.put(status.user(), status);
+        }
         Set<StatusObserver> observers = statusObservers.get(status.user());
         if (observers != null) {
             observers.forEach(o -> o.deliver(status));

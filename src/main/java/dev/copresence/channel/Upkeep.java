@@ -31,24 +31,28 @@ public final class Upkeep {
 
     private final Engine engine;
     private final Hubs hubs;
-    private final Membership membership;
+    private final OnlineCounts onlineCounts;
+    private final StatusWatchers statusWatchers;
 
-    public Upkeep(Engine engine, Hubs hubs, Membership membership) {
+    public Upkeep(Engine engine, Hubs hubs, OnlineCounts onlineCounts, StatusWatchers statusWatchers) {
         this.engine = engine;
         this.hubs = hubs;
-        this.membership = membership;
+        this.onlineCounts = onlineCounts;
+        this.statusWatchers = statusWatchers;
     }
 
+    /** Also writes again the online counts whose last write failed. */
     @Scheduled(every = "${copresence.presence.renew-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> renew() {
         Map<String, List<String>> local = hubs.localMembers();
-        return Multi.createFrom().iterable(local.entrySet())
-                .onItem().transformToUni(doc -> engine.registry().renew(doc.getKey(), doc.getValue())
-                        .chain(gone -> gone.isEmpty() ? Uni.createFrom().voidItem() : reassert(doc.getKey(), gone))
-                        .onFailure().invoke(t -> LOG.debugf("renewal of %s failed: %s", doc.getKey(), t.getMessage()))
-                        .onFailure().recoverWithNull())
-                .merge(8)
-                .collect().last()
+        return onlineCounts.retryFailed()
+                .chain(() -> Multi.createFrom().iterable(local.entrySet())
+                        .onItem().transformToUni(doc -> engine.registry().renew(doc.getKey(), doc.getValue())
+                                .chain(gone -> gone.isEmpty() ? Uni.createFrom().voidItem() : reassert(doc.getKey(), gone))
+                                .onFailure().invoke(t -> LOG.debugf("renewal of %s failed: %s", doc.getKey(), t.getMessage()))
+                                .onFailure().recoverWithNull())
+                        .merge(8)
+                        .collect().last())
                 .replaceWithVoid();
     }
 
@@ -87,15 +91,19 @@ public final class Upkeep {
     }
 
     /**
-     * After a gap: connections and members back into the registry, then the missed durable events.
+     * After a gap: connections and members back into the registry, then the missed durable events and
+     * online changes.
      * The catch-up runs whatever came before it: the hubs hold live events until it ends.
      */
     void resync(@ObservesAsync Hubs.Resync ignored) {
-        engine.registry().reassertConnections(membership.connectionsHere())
+        engine.registry().reassertConnections(onlineCounts.snapshot())
                 .onFailure().invoke(t -> LOG.warnf("re-asserting connections failed: %s", t.getMessage()))
                 .onFailure().recoverWithNull()
                 .chain(this::renew)
                 .chain(() -> hubs.catchUp(engine.log()))
+                .chain(() -> statusWatchers.catchUp(engine.registry())
+                        .onFailure().invoke(t -> LOG.warnf("catching up on online status failed: %s", t.getMessage()))
+                        .onFailure().recoverWithNull())
                 .subscribe().with(ok -> LOG.info("resync done"), t -> LOG.warnf("resync failed: %s", t.getMessage()));
     }
 }

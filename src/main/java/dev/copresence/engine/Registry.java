@@ -48,7 +48,11 @@ public interface Registry {
      */
     Uni<Void> reassert(String doc, List<Member> members, List<String> joinPrefixes);
 
-    /** Puts back this node's count of open connections per user, after the registry lost them. */
+    /**
+     * Sets this node's count of open connections per user: after the registry lost them, or after a
+     * write of a user's count failed. A count of 0 takes the node's connections off the user, who goes
+     * offline if they were its last.
+     */
     Uni<Void> reassertConnections(Map<String, Integer> connectionsPerUser);
 
     /**

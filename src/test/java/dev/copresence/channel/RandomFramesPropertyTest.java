@@ -73,7 +73,8 @@ class RandomFramesPropertyTest {
         StatusWatchers statusWatchers = new StatusWatchers();
         Hubs hubs = new Hubs(engine, statusWatchers, new NoEvents<>(), new SimpleMeterRegistry());
         hubs.listen();
-        membership = new Membership(engine, hubs, statusWatchers, copresence, new Access(copresence, new Tokens(null)));
+        membership = new Membership(engine, hubs, statusWatchers, copresence, new Access(copresence, new Tokens(null)),
+                new OnlineCounts(engine));
         handler = new CommandHandler(engine, statusWatchers, membership, copresence, vertx);
         OutboundQueue out = new OutboundQueue(new TakeAllSink(frame -> {
             synchronized (sent) {

@@ -145,6 +145,62 @@ class PubSubGapIT {
         }
     }
 
+    /** A user who comes online while a node cannot hear: that node's watchers learn it once it hears again. */
+    @Test
+    void aStatusChangeWhileANodeWasDeafReachesItsWatchersOnceItHearsAgain() {
+        String user = "dora-" + System.nanoTime();
+        try (WsClient bob = listener.connect("/ws?user=bob")) {
+            bob.send("{\"type\":\"watch\",\"users\":[\"" + user + "\"]}");
+            assertEquals(false, bob.next("status").get("online").asBoolean());
+
+            admin("ACL", "SETUSER", "deaf", "off");
+            admin("CLIENT", "KILL", "USER", "deaf");
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !listener.ready());
+            try (WsClient dora = speaker.connect("/ws?user=" + user)) {
+                Awaitility.await().atMost(Duration.ofSeconds(10))
+                        .until(() -> speaker.get("/api/status?users=" + user).contains("\"online\":true"));
+                admin("ACL", "SETUSER", "deaf", "on");
+                JsonNode status = bob.next("status");
+                assertEquals(user, status.get("user").asText());
+                assertEquals(true, status.get("online").asBoolean(), "online, heard after the gap: " + status);
+            }
+            assertEquals(false, bob.next("status").get("online").asBoolean(), "and live changes after it");
+        } finally {
+            admin("ACL", "SETUSER", "deaf", "on");
+        }
+    }
+
+    /**
+     * A user's last connection closes while its node's writes to Redis fail (here: its scripts are
+     * refused): the user still goes offline for everyone once the node can write again.
+     */
+    @Test
+    void aUserWhoseDisconnectCouldNotBeWrittenGoesOfflineOnceItCanBe() {
+        String user = "erin-" + System.nanoTime();
+        try (WsClient bob = speaker.connect("/ws?user=bob")) {
+            bob.send("{\"type\":\"watch\",\"users\":[\"" + user + "\"]}");
+            assertEquals(false, bob.next("status").get("online").asBoolean());
+            WsClient erin = listener.connect("/ws?user=" + user);
+            assertEquals(true, bob.next("status").get("online").asBoolean());
+
+            int failedBefore = failedStatusWrites();
+            admin("ACL", "SETUSER", "deaf", "-@scripting");
+            erin.closeGracefully();
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> failedStatusWrites() > failedBefore);
+            admin("ACL", "SETUSER", "deaf", "+@scripting");
+            JsonNode offline = bob.next("status");
+            assertEquals(user, offline.get("user").asText());
+            assertEquals(false, offline.get("online").asBoolean(), offline.toString());
+        } finally {
+            admin("ACL", "SETUSER", "deaf", "+@all");
+        }
+    }
+
+    /** The listener's warnings that a user's count was not written. */
+    private int failedStatusWrites() {
+        return listener.log().split("status of a user not recorded", -1).length - 1;
+    }
+
     private String admin(String... command) {
         List<String> args = new ArrayList<>(List.of("--user", "admin", "--pass", "secret", "--no-auth-warning"));
         args.addAll(List.of(command));
