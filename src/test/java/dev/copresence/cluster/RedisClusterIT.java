@@ -10,7 +10,10 @@ import java.util.List;
 import java.util.Map;
 
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 import dev.copresence.support.RedisCluster;
 import dev.copresence.support.RedisServer;
@@ -18,24 +21,45 @@ import dev.copresence.support.ServiceNode;
 import dev.copresence.support.WsClient;
 
 /**
- * Two nodes of the service on a Redis Cluster of three masters (client type cluster): the protocol
- * works across them, with a document's keys in one slot and its events on sharded pub/sub.
+ * Two nodes of the service on a Redis Cluster of three masters (client type cluster), shared by the
+ * tests: the protocol works across them, with a document's keys in one slot and its events on
+ * sharded pub/sub, through dropped connections and resharding.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RedisClusterIT {
+    private RedisCluster redis;
+    private ServiceNode a;
+    private ServiceNode b;
+
+    @BeforeAll
+    void start() {
+        redis = RedisCluster.start();
+        Map<String, String> env = Map.of("QUARKUS_REDIS_HOSTS", redis.hosts(), "QUARKUS_REDIS_CLIENT_TYPE", "cluster",
+                "COPRESENCE_PRESENCE_TTL", "3s", "COPRESENCE_PRESENCE_RENEW_INTERVAL", "1s");
+        a = ServiceNode.start(env);
+        b = ServiceNode.start(env);
+    }
+
+    @AfterAll
+    void stop() {
+        for (AutoCloseable c : new AutoCloseable[] { a, b, redis }) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception e) {
+                // the next one still closes
+            }
+        }
+    }
 
     @Test
     void theWholeProtocolWorksAcrossTwoNodesOnARedisCluster() {
-        try (RedisCluster redis = RedisCluster.start()) {
-            Map<String, String> env = Map.of("QUARKUS_REDIS_HOSTS", redis.hosts(), "QUARKUS_REDIS_CLIENT_TYPE", "cluster",
-                    "COPRESENCE_PRESENCE_TTL", "3s", "COPRESENCE_PRESENCE_RENEW_INTERVAL", "1s");
-            try (ServiceNode a = ServiceNode.start(env); ServiceNode b = ServiceNode.start(env)) {
-                // several documents, so that they land on different shards
-                for (int d = 0; d < 6; d++) {
-                    ProtocolTour.acrossTwoNodes(a, b, "cluster-" + d + "-" + System.nanoTime());
-                }
-                ProtocolTour.statusAcrossTwoNodes(a, b, "zed");
-            }
+        // several documents, so that they land on different shards
+        for (int d = 0; d < 6; d++) {
+            ProtocolTour.acrossTwoNodes(a, b, "cluster-" + d + "-" + System.nanoTime());
         }
+        ProtocolTour.statusAcrossTwoNodes(a, b, "zed");
     }
 
     /**
@@ -45,36 +69,32 @@ class RedisClusterIT {
      */
     @Test
     void afterThePubSubConnectionsDropEventsCrossTheNodesAgain() {
-        try (RedisCluster redis = RedisCluster.start()) {
-            Map<String, String> env = Map.of("QUARKUS_REDIS_HOSTS", redis.hosts(), "QUARKUS_REDIS_CLIENT_TYPE", "cluster");
-            try (ServiceNode a = ServiceNode.start(env); ServiceNode b = ServiceNode.start(env);
-                    WsClient ada = a.connect("/ws?user=ada"); WsClient bob = b.connect("/ws?user=bob")) {
-                List<String> docs = new ArrayList<>();
-                for (int d = 0; d < 6; d++) { // on different shards
-                    String doc = "gap-" + d + "-" + System.nanoTime();
-                    docs.add(doc);
-                    ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}");
-                    ada.next("joined");
-                    bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}");
-                    bob.next("joined");
-                    ada.next("presence");
-                }
-                long subscriptions = subscriptions(redis);
-                for (var node : redis.nodes()) {
-                    node.cli("CLIENT", "KILL", "TYPE", "pubsub");
-                }
-                Awaitility.await("both nodes ready again").atMost(Duration.ofSeconds(30))
-                        .until(() -> a.ready() && b.ready());
-                for (String doc : docs) {
-                    ada.send("{\"type\":\"broadcast\",\"doc\":\"" + doc + "\",\"data\":\"after\"}");
-                    var broadcast = bob.untilType("broadcast");
-                    assertEquals(doc, broadcast.get("doc").asText(), "the broadcast of each document, in order");
-                    assertEquals("after", broadcast.get("data").asText());
-                }
-                assertTrue(b.log().contains("Redis pub/sub connection restored"), "node B reconnected:\n" + b.log());
-                // each master reported its own end: one reconnection per node, not one per master
-                assertEquals(subscriptions, subscriptions(redis), "each channel subscribed once per node, as before");
+        try (WsClient ada = a.connect("/ws?user=ada"); WsClient bob = b.connect("/ws?user=bob")) {
+            List<String> docs = new ArrayList<>();
+            for (int d = 0; d < 6; d++) { // on different shards
+                String doc = "gap-" + d + "-" + System.nanoTime();
+                docs.add(doc);
+                ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}");
+                ada.next("joined");
+                bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}");
+                bob.next("joined");
+                ada.next("presence");
             }
+            long subscriptions = subscriptions();
+            for (var node : redis.nodes()) {
+                node.cli("CLIENT", "KILL", "TYPE", "pubsub");
+            }
+            Awaitility.await("both nodes ready again").atMost(Duration.ofSeconds(30))
+                    .until(() -> a.ready() && b.ready());
+            for (String doc : docs) {
+                ada.send("{\"type\":\"broadcast\",\"doc\":\"" + doc + "\",\"data\":\"after\"}");
+                var broadcast = bob.untilType("broadcast");
+                assertEquals(doc, broadcast.get("doc").asText(), "the broadcast of each document, in order");
+                assertEquals("after", broadcast.get("data").asText());
+            }
+            assertTrue(b.log().contains("Redis pub/sub connection restored"), "node B reconnected:\n" + b.log());
+            // each master reported its own end: one reconnection per node, not one per master
+            assertEquals(subscriptions, subscriptions(), "each channel subscribed once per node, as before");
         }
     }
 
@@ -85,29 +105,25 @@ class RedisClusterIT {
      */
     @Test
     void aDocumentWhoseSlotMovesToAnotherMasterKeepsItsEvents() {
-        try (RedisCluster redis = RedisCluster.start()) {
-            Map<String, String> env = Map.of("QUARKUS_REDIS_HOSTS", redis.hosts(), "QUARKUS_REDIS_CLIENT_TYPE", "cluster");
-            try (ServiceNode a = ServiceNode.start(env); ServiceNode b = ServiceNode.start(env);
-                    WsClient ada = a.connect("/ws?user=ada"); WsClient bob = b.connect("/ws?user=bob")) {
-                String doc = "moving-" + System.nanoTime();
-                ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
-                bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
-                ada.next("presence");
-                ada.send("{\"type\":\"broadcast\",\"id\":1,\"doc\":\"" + doc + "\",\"data\":\"before\"}").next("ack");
-                assertEquals("before", bob.next("broadcast").get("data").asText());
+        try (WsClient ada = a.connect("/ws?user=ada"); WsClient bob = b.connect("/ws?user=bob")) {
+            String doc = "moving-" + System.nanoTime();
+            ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+            bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+            ada.next("presence");
+            ada.send("{\"type\":\"broadcast\",\"id\":1,\"doc\":\"" + doc + "\",\"data\":\"before\"}").next("ack");
+            assertEquals("before", bob.next("broadcast").get("data").asText());
 
-                moveSlot(redis, "cp:{" + doc + "}:events");
-                ada.send("{\"type\":\"broadcast\",\"id\":2,\"doc\":\"" + doc + "\",\"data\":\"moved\"}").next("ack");
-                Awaitility.await("both nodes ready again").atMost(Duration.ofSeconds(30)).until(() -> a.ready() && b.ready());
-                ada.send("{\"type\":\"broadcast\",\"id\":3,\"doc\":\"" + doc + "\",\"data\":\"after\"}").next("ack");
-                assertEquals("moved", bob.next("broadcast").get("data").asText());
-                assertEquals("after", bob.next("broadcast").get("data").asText());
-            }
+            moveSlot("cp:{" + doc + "}:events");
+            ada.send("{\"type\":\"broadcast\",\"id\":2,\"doc\":\"" + doc + "\",\"data\":\"moved\"}").next("ack");
+            Awaitility.await("both nodes ready again").atMost(Duration.ofSeconds(30)).until(() -> a.ready() && b.ready());
+            ada.send("{\"type\":\"broadcast\",\"id\":3,\"doc\":\"" + doc + "\",\"data\":\"after\"}").next("ack");
+            assertEquals("moved", bob.next("broadcast").get("data").asText());
+            assertEquals("after", bob.next("broadcast").get("data").asText());
         }
     }
 
     /** Moves the slot of {@code key}, with its keys, from the master that has it to another, as resharding does. */
-    private static void moveSlot(RedisCluster redis, String key) {
+    private void moveSlot(String key) {
         List<RedisServer> masters = redis.nodes();
         String slot = masters.get(0).cli("CLUSTER", "KEYSLOT", key);
         RedisServer source = masters.stream()
@@ -127,7 +143,7 @@ class RedisClusterIT {
     }
 
     /** Subscriptions (plain and sharded) of every connection, over every master. */
-    private static long subscriptions(RedisCluster redis) {
+    private long subscriptions() {
         return redis.nodes().stream().flatMap(node -> node.cli("CLIENT", "LIST", "TYPE", "pubsub").lines())
                 .flatMap(client -> Arrays.stream(client.split(" ")))
                 .filter(field -> field.startsWith("sub=") || field.startsWith("ssub="))
