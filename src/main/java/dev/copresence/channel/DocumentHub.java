@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 
 import io.smallrye.mutiny.Uni;
 
@@ -22,8 +23,11 @@ final class DocumentHub {
      * below it, making the copy costs about what the sockets' own copies would.
      */
     private static final int SHARED_FROM = 4;
-    /** Durable events held during a catch-up, at most: past it they are read from the log again. */
-    static final int MAX_HELD = LocalMember.MAX_PENDING;
+    /**
+     * Durable events held during a catch-up, at most: past it they are dropped and read from the log
+     * again. Below the default history size (1,000), so that those dropped are still in the log.
+     */
+    static final int MAX_HELD = 512;
 
     final String doc;
     final Map<String, LocalMember> members = new ConcurrentHashMap<>();
@@ -114,20 +118,36 @@ final class DocumentHub {
     /**
      * Ends a catch-up: the events read from the log, then those held meanwhile, in offset order (each
      * once). False when more arrived meanwhile than could be held: the hub keeps holding, and the
-     * caller reads the log again from the new {@link #lastOffset}.
+     * caller reads the log again from the new {@link #lastOffset}. When a newer gap began since the
+     * read started ({@code noGapSince} false), the hub keeps holding for that gap's own catch-up.
      */
-    synchronized boolean release(List<DocEvent> read) {
+    synchronized boolean release(List<DocEvent> read, BooleanSupplier noGapSince) {
         read.forEach(this::fanOut);
+        if (!noGapSince.getAsBoolean()) {
+            return true;
+        }
         if (heldOverflowed) {
             heldOverflowed = false;
             return false;
         }
+        endHold();
+        return true;
+    }
+
+    /** The catch-up could not read the log: what is held goes out, and what was missed stays missed. */
+    synchronized void abandon(BooleanSupplier noGapSince) {
+        if (noGapSince.getAsBoolean()) {
+            heldOverflowed = false;
+            endHold();
+        }
+    }
+
+    private void endHold() {
         if (held != null) {
             List<DocEvent> waiting = held;
             held = null;
             waiting.forEach(this::fanOut);
         }
-        return true;
     }
 
     /** The hub stays, and its document subscribed, while anyone local follows it. */

@@ -7,6 +7,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.event.Event;
@@ -45,6 +47,8 @@ public final class Hubs implements EngineListener {
     private final Bus bus;
     private final Registry registry;
     private final Map<String, DocumentHub> hubs = new ConcurrentHashMap<>();
+    /** Bus gaps so far: a catch-up ends the holding only if no gap began after it started. */
+    private final AtomicLong gaps = new AtomicLong();
     private final StatusWatchers statusWatchers;
 
     private final Event<Resync> resync;
@@ -85,20 +89,26 @@ public final class Hubs implements EngineListener {
     }
 
     private Uni<Void> catchUp(DocumentHub hub, Log log) {
+        long gap = gaps.get();
+        BooleanSupplier noGapSince = () -> gaps.get() == gap;
         hub.hold();
         return Uni.createFrom().deferred(() -> log.eventsAfter(hub.doc, hub.lastOffset()))
                 .ifNoItem().after(CATCH_UP_TIMEOUT).fail()
-                .chain(events -> hub.release(events) ? Uni.createFrom().voidItem() : catchUp(hub, log))
+                .chain(events -> hub.release(events, noGapSince) ? Uni.createFrom().voidItem() : catchUp(hub, log))
                 .onFailure().invoke(t -> {
                     LOG.warnf("catching up on %s failed (%s): events missed during the gap stay missed", hub.doc, t.getMessage());
-                    hub.release(List.of());
+                    hub.abandon(noGapSince);
                 })
                 .onFailure().recoverWithNull();
     }
 
-    /** The bus stopped hearing other nodes: durable events wait until the catch-up that follows. */
+    /**
+     * The bus stopped hearing other nodes: durable events wait until the catch-up that follows. A
+     * catch-up still under way for an earlier gap then leaves the holding to this gap's own.
+     */
     @Override
     public void onGap() {
+        gaps.incrementAndGet();
         hubs.values().forEach(DocumentHub::hold);
     }
 

@@ -1,6 +1,7 @@
 package dev.copresence.channel;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,51 +42,58 @@ public final class OnlineCounts {
 
     /** One more connection of the user here; never fails (a failed write is retried later). */
     Uni<Void> opened(String user) {
-        here.merge(user, 1, Integer::sum);
-        return write(user, () -> registry.connected(user));
+        return write(user, () -> {
+            here.merge(user, 1, Integer::sum);
+            return () -> registry.connected(user);
+        });
     }
 
     /** One connection of the user fewer here; never fails (a failed write is retried later). */
     Uni<Void> closed(String user) {
-        here.computeIfPresent(user, (u, n) -> n > 1 ? n - 1 : null);
-        return write(user, () -> registry.disconnected(user));
+        return write(user, () -> {
+            here.computeIfPresent(user, (u, n) -> n > 1 ? n - 1 : null);
+            return () -> registry.disconnected(user);
+        });
     }
 
-    /** Open connections per user here, to put back if the registry loses them. */
-    Map<String, Integer> snapshot() {
-        return Map.copyOf(here);
-    }
-
-    /** Writes again, as this node's count now, each user whose last write failed. */
+    /** Writes again, as this node's count, each user whose last write failed. */
     Uni<Void> retryFailed() {
-        List<String> users = List.copyOf(unsynced);
+        return rewrite(List.copyOf(unsynced), false);
+    }
+
+    /** After Redis may have lost its data: every user's count here (and those whose write failed). */
+    Uni<Void> rewriteAll() {
+        Set<String> users = new HashSet<>(here.keySet());
+        users.addAll(unsynced);
+        return rewrite(List.copyOf(users), true);
+    }
+
+    private Uni<Void> rewrite(List<String> users, boolean restart) {
         return Multi.createFrom().iterable(users)
                 .onItem().transformToUni(user -> {
                     unsynced.remove(user);
-                    return write(user, () -> registry.reassertConnections(Map.of(user, here.getOrDefault(user, 0))));
+                    return write(user, () -> {
+                        int count = here.getOrDefault(user, 0);
+                        return () -> registry.reassertConnections(Map.of(user, count), restart);
+                    });
                 })
                 .merge(8)
                 .collect().last().replaceWithVoid();
     }
 
-    private Uni<Void> write(String user, Supplier<Uni<Void>> change) {
-        return inOrder(user, change)
-                .onFailure().invoke(t -> {
-                    LOG.warnf("online status of a user not recorded (%s); written again at the next renewal", t.getMessage());
-                    unsynced.add(user);
-                })
-                .onFailure().recoverWithNull();
-    }
-
     /**
      * Runs one user's writes of this node one after another: a connection that opens just before
      * another of the same user closes must be counted first, or watchers would see the user flicker
-     * offline.
+     * offline. {@code prepare} changes or reads this node's count, and gives the write, at the moment
+     * the write takes its place in line, so that an absolute count written is the one every write
+     * before it left and every write after it starts from.
      */
-    private Uni<Void> inOrder(String user, Supplier<Uni<Void>> change) {
+    private Uni<Void> write(String user, Supplier<Supplier<Uni<Void>>> prepare) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         CompletableFuture<Void> previous;
+        Supplier<Uni<Void>> change;
         synchronized (changes) {
+            change = prepare.get();
             previous = changes.getOrDefault(user, CompletableFuture.completedFuture(null));
             changes.put(user, done);
         }
@@ -96,6 +104,11 @@ public final class OnlineCounts {
                     synchronized (changes) {
                         changes.remove(user, done);
                     }
-                });
+                })
+                .onFailure().invoke(t -> {
+                    LOG.warnf("online status of a user not recorded (%s); written again at the next renewal", t.getMessage());
+                    unsynced.add(user);
+                })
+                .onFailure().recoverWithNull();
     }
 }

@@ -120,13 +120,19 @@ public final class StatusWatchers {
 
     /** Stops remembering a user's status once nobody here follows it (a watch started meanwhile answers afresh). */
     private void forgetUnwatched(String user) {
-        if (!watchers.containsKey(user) && !statusObservers.containsKey(user)) {
+        if (!followed(user)) {
             lastKnown.remove(user);
         }
     }
 
     private void know(UserStatus status) {
-        lastKnown.merge(status.user(), status, (old, now) -> now.isNewerThan(old) ? now : old);
+        if (followed(status.user())) {
+            lastKnown.merge(status.user(), status, (old, now) -> now.isNewerThan(old) ? now : old);
+        }
+    }
+
+    private boolean followed(String user) {
+        return watchers.containsKey(user) || statusObservers.containsKey(user);
     }
 
     /**
@@ -140,17 +146,26 @@ public final class StatusWatchers {
             return Uni.createFrom().voidItem();
         }
         return registry.status(users).invoke(current -> current.forEach(status -> {
-            if (status.isNewerThan(lastKnown.get(status.user()))) {
-                onStatus(status);
+            synchronized (lastKnown) {
+                if (status.isNewerThan(lastKnown.get(status.user()))) {
+                    onStatus(status);
+                }
             }
         })).replaceWithVoid();
     }
 
     /** A user's status changed: to each observer and each watching session, held while a watch is answered. */
     void onStatus(UserStatus status) {
-        if (watchers.containsKey(status.user()) || statusObservers.containsKey(status.user())) {
-            lastKnown.put(status.user(), status);
+        // one at a time: a catch-up compares what it read with what was delivered, and is not overtaken
+        synchronized (lastKnown) {
+            if (followed(status.user())) {
+                lastKnown.put(status.user(), status);
+            }
+            deliver(status);
         }
+    }
+
+    private void deliver(UserStatus status) {
         Set<StatusObserver> observers = statusObservers.get(status.user());
         if (observers != null) {
             observers.forEach(o -> o.deliver(status));

@@ -91,19 +91,16 @@ public final class Upkeep {
     }
 
     /**
-     * After a gap: connections and members back into the registry, then the missed durable events and
-     * online changes.
-     * The catch-up runs whatever came before it: the hubs hold live events until it ends.
+     * After a gap: the missed durable events and online changes first (the hubs hold live events
+     * until their catch-up ends), then connections and members back into the registry.
      */
     void resync(@ObservesAsync Hubs.Resync ignored) {
-        engine.registry().reassertConnections(onlineCounts.snapshot())
-                .onFailure().invoke(t -> LOG.warnf("re-asserting connections failed: %s", t.getMessage()))
-                .onFailure().recoverWithNull()
-                .chain(this::renew)
-                .chain(() -> hubs.catchUp(engine.log()))
+        hubs.catchUp(engine.log())
                 .chain(() -> statusWatchers.catchUp(engine.registry())
                         .onFailure().invoke(t -> LOG.warnf("catching up on online status failed: %s", t.getMessage()))
                         .onFailure().recoverWithNull())
+                .chain(onlineCounts::rewriteAll)
+                .chain(this::renew)
                 .subscribe().with(ok -> LOG.info("resync done"), t -> LOG.warnf("resync failed: %s", t.getMessage()));
     }
 }

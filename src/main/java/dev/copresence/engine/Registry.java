@@ -49,11 +49,15 @@ public interface Registry {
     Uni<Void> reassert(String doc, List<Member> members, List<String> joinPrefixes);
 
     /**
-     * Sets this node's count of open connections per user: after the registry lost them, or after a
-     * write of a user's count failed. A count of 0 takes the node's connections off the user, who goes
-     * offline if they were its last.
+     * Sets this node's count of open connections per user: after the registry may have lost them, or
+     * after a write of a user's count failed. A count of 0 takes the node's connections off the user,
+     * who goes offline if they were its last.
+     *
+     * @param restart true when the registry may have lost everything (a resync): a user it has
+     *        offline is then announced online only if it had seen the user before; false (after a
+     *        failed write) announces it whenever it had the user offline
      */
-    Uni<Void> reassertConnections(Map<String, Integer> connectionsPerUser);
+    Uni<Void> reassertConnections(Map<String, Integer> connectionsPerUser, boolean restart);
 
     /**
      * Once per renewal interval: this node's lease, and the reaping of nodes whose lease expired.

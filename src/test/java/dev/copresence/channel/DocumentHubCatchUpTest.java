@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,6 +18,8 @@ import dev.copresence.engine.DocEvent;
  * wait behind the events read from the log.
  */
 class DocumentHubCatchUpTest {
+    private static final BooleanSupplier NO_GAP_SINCE = () -> true;
+
     private final List<String> received = new ArrayList<>();
     private final DocumentHub hub = new DocumentHub("doc");
 
@@ -51,7 +54,7 @@ class DocumentHubCatchUpTest {
         hub.deliver(event(6));
         assertEquals(frames(1, 1), received, "nothing newer than the gap before the missed events");
 
-        assertTrue(hub.release(events(2, 5)));
+        assertTrue(hub.release(events(2, 5), NO_GAP_SINCE));
         assertEquals(frames(1, 6), received);
         hub.deliver(event(7));
         assertEquals(frames(1, 7), received, "live again once caught up");
@@ -63,12 +66,35 @@ class DocumentHubCatchUpTest {
         for (int n = 1; n <= DocumentHub.MAX_HELD + 10; n++) {
             hub.deliver(event(n));
         }
-        assertFalse(hub.release(events(1, 3)), "too many held: read again");
+        assertFalse(hub.release(events(1, 3), NO_GAP_SINCE), "too many held: read again");
         assertEquals(frames(1, 3), received);
         hub.deliver(event(DocumentHub.MAX_HELD + 11)); // still held
 
-        assertTrue(hub.release(events(4, DocumentHub.MAX_HELD + 10)));
+        assertTrue(hub.release(events(4, DocumentHub.MAX_HELD + 10), NO_GAP_SINCE));
         assertEquals(frames(1, DocumentHub.MAX_HELD + 11), received);
+    }
+
+    @Test
+    void aCatchUpThatStartedBeforeANewerGapLeavesTheHoldingToThatGapsCatchUp() {
+        hub.deliver(event(1));
+        hub.hold();
+        assertTrue(hub.release(events(2, 3), () -> false), "a newer gap began while this one read");
+        hub.deliver(event(6)); // live after the newer gap: 4 and 5 were published during it
+        assertEquals(frames(1, 3), received, "still holding");
+
+        assertTrue(hub.release(events(4, 5), NO_GAP_SINCE));
+        assertEquals(frames(1, 6), received);
+    }
+
+    @Test
+    void aCatchUpThatCannotReadTheLogStillEndsTheHoldingAfterAnOverflow() {
+        hub.hold();
+        for (int n = 1; n <= DocumentHub.MAX_HELD + 1; n++) {
+            hub.deliver(event(n));
+        }
+        hub.abandon(NO_GAP_SINCE);
+        hub.deliver(event(DocumentHub.MAX_HELD + 2));
+        assertEquals(List.of(event(DocumentHub.MAX_HELD + 2).frame()), received, "live again; the dropped ones stay missed");
     }
 
     @Test

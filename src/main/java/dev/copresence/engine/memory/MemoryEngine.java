@@ -188,7 +188,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
     }
 
     @Override
-    public Uni<Void> reassertConnections(Map<String, Integer> connectionsPerUser) {
+    public Uni<Void> reassertConnections(Map<String, Integer> connectionsPerUser, boolean restart) {
         return Uni.createFrom().voidItem();
     }
 

@@ -86,7 +86,9 @@ final class RedisNodes {
                 .onItem().transformToMulti(dead -> Multi.createFrom().iterable(dead))
                 .map(Response::toString)
                 .filter(node -> !node.equals(settings.nodeId()))
-                .onItem().transformToUni(this::reapNode)
+                .onItem().transformToUni(dead -> reapNode(dead)
+                        .onFailure().invoke(t -> LOG.warnf("reaping dead node %s failed (%s); retried at the next heartbeat", dead, t.getMessage()))
+                        .onFailure().recoverWithNull())
                 .concatenate()
                 .collect().last().replaceWithVoid();
     }
@@ -98,7 +100,7 @@ final class RedisNodes {
     private Uni<Void> reapNode(String dead) {
         return scripts.command("SET", RedisKeys.nodeReaper(dead), settings.nodeId(), "NX", "PX", "10000")
                 .chain(locked -> locked == null ? Uni.createFrom().voidItem()
-                        : scripts.command("ZRANGE", RedisKeys.nodeDocs(dead), "0", "-1")
+                        : documentsOf(dead)
                                 .onItem().transformToMulti(docs -> Multi.createFrom().iterable(docs))
                                 .onItem().transformToUni(doc -> reap(doc.toString(), dead))
                                 .concatenate().collect().asList()
@@ -107,6 +109,13 @@ final class RedisNodes {
                                 .chain(() -> scripts.command("ZREM", RedisKeys.NODES, dead))
                                 .invoke(() -> LOG.infof("node %s: reaped dead node %s", settings.nodeId(), dead))
                                 .replaceWithVoid());
+    }
+
+    /** A dead node's documents: a sorted set, or a plain set if an older version wrote it. */
+    private Uni<Response> documentsOf(String dead) {
+        String key = RedisKeys.nodeDocs(dead);
+        return scripts.command("TYPE", key).chain(type -> "set".equals(type.toString())
+                ? scripts.command("SMEMBERS", key) : scripts.command("ZRANGE", key, "0", "-1"));
     }
 
     /** Removes a document's expired members (and all of {@code deadNode}'s), announcing each leave once. */

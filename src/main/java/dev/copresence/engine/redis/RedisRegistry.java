@@ -108,8 +108,8 @@ final class RedisRegistry implements Registry, Log {
     }
 
     @Override
-    public Uni<Void> reassertConnections(Map<String, Integer> connectionsPerUser) {
-        return status.reassert(connectionsPerUser);
+    public Uni<Void> reassertConnections(Map<String, Integer> connectionsPerUser, boolean restart) {
+        return status.reassert(connectionsPerUser, restart);
     }
 
     @Override

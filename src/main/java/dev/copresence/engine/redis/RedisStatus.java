@@ -50,12 +50,12 @@ final class RedisStatus {
                 .collect().asList();
     }
 
-    /** Sets this node's count of each user (0: none left here, the user may go offline). */
-    Uni<Void> reassert(Map<String, Integer> connectionsPerUser) {
+    /** Sets this node's count of each user (0: none left here, the user may go offline); see reassert-user.lua. */
+    Uni<Void> reassert(Map<String, Integer> connectionsPerUser, boolean restart) {
         return Multi.createFrom().iterable(connectionsPerUser.entrySet())
                 .onItem().transformToUni(e -> scripts.run(Script.REASSERT_USER, keys(e.getKey()),
                         List.of(settings.nodeId(), RedisKeys.STATUS_CHANNEL, e.getKey(), e.getValue().toString(),
-                                Long.toString(clock.millis()), Long.toString(LAST_SEEN_TTL_MS)))
+                                Long.toString(clock.millis()), Long.toString(LAST_SEEN_TTL_MS), restart ? "1" : "0"))
                         .chain(() -> scripts.command(e.getValue() > 0 ? "SADD" : "SREM",
                                 RedisKeys.nodeUsers(settings.nodeId()), e.getKey())))
                 .concatenate()
