@@ -21,6 +21,7 @@ import org.junit.jupiter.api.TestInstance;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.copresence.support.CloseAll;
 import dev.copresence.support.RedisServer;
 import dev.copresence.support.ServiceNode;
 import dev.copresence.support.SseClient;
@@ -57,15 +58,7 @@ class PubSubGapIT {
 
     @AfterAll
     void stop() {
-        for (AutoCloseable c : new AutoCloseable[] { listener, speaker, redis }) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // the next one still closes
-            }
-        }
+        CloseAll.of(listener, speaker, redis);
     }
 
     @Test

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import dev.copresence.support.CloseAll;
 import dev.copresence.support.RedisCluster;
 import dev.copresence.support.RedisServer;
 import dev.copresence.support.ServiceNode;
@@ -42,15 +43,7 @@ class RedisClusterIT {
 
     @AfterAll
     void stop() {
-        for (AutoCloseable c : new AutoCloseable[] { a, b, redis }) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // the next one still closes
-            }
-        }
+        CloseAll.of(a, b, redis);
     }
 
     @Test
