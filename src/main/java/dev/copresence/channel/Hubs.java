@@ -70,31 +70,31 @@ public final class Hubs implements EngineListener {
     }
 
     /** The engine asks for a resync: {@link Upkeep} re-asserts members and catches up. */
-    public record Resync() {
+    /** @param gap the bus gaps so far when it was asked for: a gap after that is not this resync's to end */
+    public record Resync(long gap) {
     }
 
     @Override
     public void onResync() {
-        resync.fireAsync(new Resync());
+        resync.fireAsync(new Resync(gaps.get()));
     }
 
     /**
      * Every hub reads the durable events it missed from the log (it drops those it already has), while
      * the bus's live ones wait behind them.
      */
-    Uni<Void> catchUp(Log log) {
+    Uni<Void> catchUp(Log log, long gap) {
+        BooleanSupplier noGapSince = () -> gaps.get() == gap;
         return Multi.createFrom().iterable(List.copyOf(hubs.values()))
-                .onItem().transformToUni(hub -> catchUp(hub, log)).merge(8)
+                .onItem().transformToUni(hub -> catchUp(hub, log, noGapSince)).merge(8)
                 .collect().last().replaceWithVoid();
     }
 
-    private Uni<Void> catchUp(DocumentHub hub, Log log) {
-        long gap = gaps.get();
-        BooleanSupplier noGapSince = () -> gaps.get() == gap;
+    private Uni<Void> catchUp(DocumentHub hub, Log log, BooleanSupplier noGapSince) {
         hub.hold();
         return Uni.createFrom().deferred(() -> log.eventsAfter(hub.doc, hub.lastOffset()))
                 .ifNoItem().after(CATCH_UP_TIMEOUT).fail()
-                .chain(events -> hub.release(events, noGapSince) ? Uni.createFrom().voidItem() : catchUp(hub, log))
+                .chain(events -> hub.release(events, noGapSince) ? Uni.createFrom().voidItem() : catchUp(hub, log, noGapSince))
                 .onFailure().invoke(t -> {
                     LOG.warnf("catching up on %s failed (%s): events missed during the gap stay missed", hub.doc, t.getMessage());
                     hub.abandon(noGapSince);

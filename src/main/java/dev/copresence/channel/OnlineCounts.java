@@ -63,9 +63,11 @@ public final class OnlineCounts {
 
     /** After Redis may have lost its data: every user's count here (and those whose write failed). */
     Uni<Void> rewriteAll() {
-        Set<String> users = new HashSet<>(here.keySet());
-        users.addAll(unsynced);
-        return rewrite(List.copyOf(users), true);
+        List<String> failed = List.copyOf(unsynced);
+        Set<String> others = new HashSet<>(here.keySet());
+        failed.forEach(others::remove);
+        // a user whose write failed is announced online even if Redis never saw it (the write never told it)
+        return rewrite(failed, false).chain(() -> rewrite(List.copyOf(others), true));
     }
 
     private Uni<Void> rewrite(List<String> users, boolean restart) {

@@ -100,6 +100,12 @@ public final class StatusWatchers {
         }
     }
 
+    /** Answers an observer with the current status of its users (remembered, as a watch's answer is, for a catch-up). */
+    public void answerObserver(StatusObserver observer, List<UserStatus> current) {
+        current.forEach(this::know);
+        observer.activate(current);
+    }
+
     /** Stops an observer; more than once (a stream's end and its connection's close) is the same as once. */
     public void unobserveStatus(StatusObserver observer) {
         observer.close();

@@ -91,15 +91,17 @@ public final class Upkeep {
     }
 
     /**
-     * After a gap: the missed durable events and online changes first (the hubs hold live events
-     * until their catch-up ends), then connections and members back into the registry.
+     * After a gap: the missed durable events first (the hubs hold live events until their catch-up
+     * ends), then this node's connection counts back into the registry, then the online changes
+     * (read after the counts, so that a Redis that restarted empty shows this node's users online),
+     * then the members.
      */
-    void resync(@ObservesAsync Hubs.Resync ignored) {
-        hubs.catchUp(engine.log())
+    void resync(@ObservesAsync Hubs.Resync resync) {
+        hubs.catchUp(engine.log(), resync.gap())
+                .chain(onlineCounts::rewriteAll)
                 .chain(() -> statusWatchers.catchUp(engine.registry())
                         .onFailure().invoke(t -> LOG.warnf("catching up on online status failed: %s", t.getMessage()))
                         .onFailure().recoverWithNull())
-                .chain(onlineCounts::rewriteAll)
                 .chain(this::renew)
                 .subscribe().with(ok -> LOG.info("resync done"), t -> LOG.warnf("resync failed: %s", t.getMessage()));
     }

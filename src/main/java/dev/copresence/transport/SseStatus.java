@@ -58,7 +58,7 @@ public final class SseStatus {
         StatusObserver observer = new StatusObserver(users, status -> stream.offer(event(status)));
         stream.onEnd(() -> statusWatchers.unobserveStatus(observer));
         statusWatchers.observeStatus(observer);
-        engine.registry().status(users).subscribe().with(observer::activate,
+        engine.registry().status(users).subscribe().with(current -> statusWatchers.answerObserver(observer, current),
                 failure -> stream.fail(new HttpGuard.Refusal(503, ErrorCode.INTERNAL, "the registry is unavailable")));
     }
 

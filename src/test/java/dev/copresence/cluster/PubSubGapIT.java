@@ -189,6 +189,28 @@ class PubSubGapIT {
         }
     }
 
+    /** A new user's first connection while its node's writes fail: the user still comes online once they can. */
+    @Test
+    void aNewUserWhoseConnectCouldNotBeWrittenComesOnlineOnceItCanBe() {
+        String user = "fred-" + System.nanoTime();
+        try (WsClient bob = speaker.connect("/ws?user=bob")) {
+            bob.send("{\"type\":\"watch\",\"users\":[\"" + user + "\"]}");
+            assertEquals(false, bob.next("status").get("online").asBoolean());
+
+            int failedBefore = failedStatusWrites();
+            admin("ACL", "SETUSER", "deaf", "-@scripting");
+            try (WsClient fred = listener.connect("/ws?user=" + user)) {
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> failedStatusWrites() > failedBefore);
+                admin("ACL", "SETUSER", "deaf", "+@scripting");
+                JsonNode online = bob.next("status");
+                assertEquals(user, online.get("user").asText());
+                assertEquals(true, online.get("online").asBoolean(), "never seen by Redis before, and still announced: " + online);
+            }
+        } finally {
+            admin("ACL", "SETUSER", "deaf", "+@all");
+        }
+    }
+
     /** The listener's warnings that a user's count was not written. */
     private int failedStatusWrites() {
         return listener.log().split("status of a user not recorded", -1).length - 1;

@@ -89,6 +89,12 @@ final class RedisBus implements Bus {
                             // a half-subscribed connection would keep hearing the status channel beside the next one
                             .onFailure().call(t -> c.close().onFailure().recoverWithNull())
                             .invoke(() -> {
+                                if (stopped) {
+                                    c.close().subscribe().with(v -> {
+                                    }, t -> {
+                                    });
+                                    return;
+                                }
                                 live.set(c);
                                 if (gone.get() || endAfterConnecting) {
                                     endAfterConnecting = false;
@@ -174,8 +180,10 @@ final class RedisBus implements Bus {
                 .memoize().indefinitely();
         connection = next;
         next.subscribe().with(c -> {
-                    LOG.info("Redis pub/sub connection restored; catching up and re-asserting local members");
-                    resync();
+                    if (live.get() == c) { // not when it ended while subscribing: the next one resyncs
+                        LOG.info("Redis pub/sub connection restored; catching up and re-asserting local members");
+                        resync();
+                    }
                 }, t -> LOG.error("pub/sub", t));
     }
 
@@ -188,8 +196,16 @@ final class RedisBus implements Bus {
     }
 
     private <T> Uni<T> onContext(java.util.function.Supplier<Uni<T>> action) {
-        return Uni.createFrom().emitter(emitter -> context.runOnContext(v -> action.get()
-                .subscribe().with(emitter::complete, emitter::fail)));
+        return Uni.createFrom().emitter(emitter -> context.runOnContext(v -> {
+            Uni<T> started;
+            try {
+                started = action.get();
+            } catch (RuntimeException e) {
+                emitter.fail(e); // not thrown into Vert.x, where nobody waiting would hear of it
+                return;
+            }
+            started.subscribe().with(emitter::complete, emitter::fail);
+        }));
     }
 
     private void onMessage(Response message) {
@@ -295,8 +311,10 @@ final class RedisBus implements Bus {
         if (settings.sharded()) {
             unsubscribing.merge(channel, 1, Integer::sum);
         }
-        connection().chain(connected -> onContext(
-                () -> liveConnection().send(Request.cmd(Command.create(settings.unsubscribeCommand())).arg(channel))))
+        connection().chain(connected -> {
+            RedisConnection c = liveConnection();
+            return onContext(() -> c.send(Request.cmd(Command.create(settings.unsubscribeCommand())).arg(channel)));
+        })
                 .subscribe().with(r -> {
                 }, t -> {
                     LOG.debugf("unsubscribe %s failed: %s", channel, t.getMessage());
