@@ -6,6 +6,7 @@ import java.util.Map;
 
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Response;
 
 import dev.copresence.engine.UserStatus;
 import dev.copresence.engine.redis.RedisScripts.Script;
@@ -50,14 +51,19 @@ final class RedisStatus {
                 .collect().asList();
     }
 
-    /** Sets this node's count of each user (0: none left here, the user may go offline); see reassert-user.lua. */
+    /**
+     * Sets this node's count of each user: reassert-user.lua puts a count back; none left here takes
+     * the node off the user, as node-gone.lua does for a dead node (offline if it was the last).
+     */
     Uni<Void> reassert(Map<String, Integer> connectionsPerUser, boolean restart) {
+        String node = settings.nodeId();
         return Multi.createFrom().iterable(connectionsPerUser.entrySet())
-                .onItem().transformToUni(e -> scripts.run(Script.REASSERT_USER, keys(e.getKey()),
-                        List.of(settings.nodeId(), RedisKeys.STATUS_CHANNEL, e.getKey(), e.getValue().toString(),
-                                Long.toString(clock.millis()), Long.toString(LAST_SEEN_TTL_MS), restart ? "1" : "0"))
-                        .chain(() -> scripts.command(e.getValue() > 0 ? "SADD" : "SREM",
-                                RedisKeys.nodeUsers(settings.nodeId()), e.getKey())))
+                .onItem().transformToUni(e -> e.getValue() > 0
+                        ? scripts.run(Script.REASSERT_USER, keys(e.getKey()),
+                                List.of(node, RedisKeys.STATUS_CHANNEL, e.getKey(), e.getValue().toString(), restart ? "1" : "0"))
+                                .chain(() -> scripts.command("SADD", RedisKeys.nodeUsers(node), e.getKey()))
+                        : gone(node, e.getKey())
+                                .chain(() -> scripts.command("SREM", RedisKeys.nodeUsers(node), e.getKey())))
                 .concatenate()
                 .collect().last().replaceWithVoid();
     }
@@ -66,11 +72,15 @@ final class RedisStatus {
     Uni<Void> forgetNode(String deadNode) {
         return scripts.command("SMEMBERS", RedisKeys.nodeUsers(deadNode))
                 .onItem().transformToMulti(users -> Multi.createFrom().iterable(users))
-                .onItem().transformToUni(user -> scripts.run(Script.NODE_GONE, keys(user.toString()),
-                        List.of(deadNode, RedisKeys.STATUS_CHANNEL, user.toString(), Long.toString(clock.millis()),
-                                Long.toString(LAST_SEEN_TTL_MS))))
+                .onItem().transformToUni(user -> gone(deadNode, user.toString()))
                 .concatenate()
                 .collect().last().replaceWithVoid();
+    }
+
+    /** Takes a node's connections off a user; offline if they were the user's last (node-gone.lua). */
+    private Uni<Response> gone(String node, String user) {
+        return scripts.run(Script.NODE_GONE, keys(user),
+                List.of(node, RedisKeys.STATUS_CHANNEL, user, Long.toString(clock.millis()), Long.toString(LAST_SEEN_TTL_MS)));
     }
 
     private static List<String> keys(String user) {
