@@ -69,8 +69,11 @@ public final class Hubs implements EngineListener {
         bus.listen(this);
     }
 
-    /** The engine asks for a resync: {@link Upkeep} re-asserts members and catches up. */
-    /** @param gap the bus gaps so far when it was asked for: a gap after that is not this resync's to end */
+    /**
+     * The engine asks for a resync: {@link Upkeep} catches up and re-asserts members.
+     *
+     * @param gap the bus gaps so far when it was asked for: a gap after that is not this resync's to end
+     */
     public record Resync(long gap) {
     }
 

@@ -90,9 +90,7 @@ final class RedisBus implements Bus {
                             .onFailure().call(t -> c.close().onFailure().recoverWithNull())
                             .invoke(() -> {
                                 if (stopped) {
-                                    c.close().subscribe().with(v -> {
-                                    }, t -> {
-                                    });
+                                    closeQuietly(c);
                                     return;
                                 }
                                 live.set(c);
@@ -159,10 +157,14 @@ final class RedisBus implements Bus {
     private void ended(RedisConnection c) {
         if (live.compareAndSet(c, null)) {
             unsubscribing.clear(); // a dead connection answers nothing more
-            c.close().subscribe().with(v -> {
-            }, t -> LOG.debugf("closing the ended pub/sub connection: %s", t.getMessage()));
+            closeQuietly(c);
             reconnect();
         }
+    }
+
+    private static void closeQuietly(RedisConnection c) {
+        c.close().subscribe().with(v -> {
+        }, t -> LOG.debugf("closing a pub/sub connection: %s", t.getMessage()));
     }
 
     /** Re-establishes the connection and every subscription; retried with back-off while Redis is away. */
@@ -180,7 +182,7 @@ final class RedisBus implements Bus {
                 .memoize().indefinitely();
         connection = next;
         next.subscribe().with(c -> {
-                    if (live.get() == c) { // not when it ended while subscribing: the next one resyncs
+                    if (connection == next) { // not when it ended while subscribing: the next one resyncs
                         LOG.info("Redis pub/sub connection restored; catching up and re-asserting local members");
                         resync();
                     }
@@ -345,9 +347,7 @@ final class RedisBus implements Bus {
         stopped = true;
         RedisConnection c = live.getAndSet(null);
         if (c != null) {
-            c.close().subscribe().with(v -> {
-            }, t -> {
-            });
+            closeQuietly(c);
         }
     }
 }
