@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -79,10 +80,7 @@ class PubSubGapIT {
             CompletableFuture<Integer> sent = CompletableFuture.supplyAsync(() -> speak(ada, doc, readOnlyDoc, speaking));
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> acked.get() > 20);
 
-            // the listener's connections are cut, and it cannot connect again until its user is enabled again
-            admin("ACL", "SETUSER", "deaf", "off");
-            admin("CLIENT", "KILL", "USER", "deaf");
-            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !listener.ready());
+            cutOffListener();
             int beforeHearing = acked.get();
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> acked.get() > beforeHearing + 100);
             admin("ACL", "SETUSER", "deaf", "on");
@@ -164,13 +162,9 @@ class PubSubGapIT {
     @Test
     void aStatusChangeWhileANodeWasDeafReachesItsWatchersOnceItHearsAgain() {
         String user = "dora-" + System.nanoTime();
-        try (WsClient bob = listener.connect("/ws?user=bob")) {
-            bob.send("{\"type\":\"watch\",\"users\":[\"" + user + "\"]}");
-            assertEquals(false, bob.next("status").get("online").asBoolean());
+        try (WsClient bob = watching(listener, user)) {
 
-            admin("ACL", "SETUSER", "deaf", "off");
-            admin("CLIENT", "KILL", "USER", "deaf");
-            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !listener.ready());
+            cutOffListener();
             try (WsClient dora = speaker.connect("/ws?user=" + user)) {
                 Awaitility.await().atMost(Duration.ofSeconds(10))
                         .until(() -> speaker.get("/api/status?users=" + user).contains("\"online\":true"));
@@ -192,17 +186,14 @@ class PubSubGapIT {
     @Test
     void aUserWhoseDisconnectCouldNotBeWrittenGoesOfflineOnceItCanBe() {
         String user = "erin-" + System.nanoTime();
-        try (WsClient bob = speaker.connect("/ws?user=bob")) {
-            bob.send("{\"type\":\"watch\",\"users\":[\"" + user + "\"]}");
-            assertEquals(false, bob.next("status").get("online").asBoolean());
+        try (WsClient bob = watching(speaker, user)) {
             WsClient erin = listener.connect("/ws?user=" + user);
             assertEquals(true, bob.next("status").get("online").asBoolean());
 
-            int failedBefore = failedStatusWrites();
-            admin("ACL", "SETUSER", "deaf", "-@scripting");
-            erin.closeGracefully();
-            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> failedStatusWrites() > failedBefore);
-            admin("ACL", "SETUSER", "deaf", "+@scripting");
+            whileCountsCannotBeWritten(() -> {
+                erin.closeGracefully();
+                return erin;
+            });
             JsonNode offline = bob.next("status");
             assertEquals(user, offline.get("user").asText());
             assertEquals(false, offline.get("online").asBoolean(), offline.toString());
@@ -215,22 +206,42 @@ class PubSubGapIT {
     @Test
     void aNewUserWhoseConnectCouldNotBeWrittenComesOnlineOnceItCanBe() {
         String user = "fred-" + System.nanoTime();
-        try (WsClient bob = speaker.connect("/ws?user=bob")) {
-            bob.send("{\"type\":\"watch\",\"users\":[\"" + user + "\"]}");
-            assertEquals(false, bob.next("status").get("online").asBoolean());
-
-            int failedBefore = failedStatusWrites();
-            admin("ACL", "SETUSER", "deaf", "-@scripting");
-            try (WsClient fred = listener.connect("/ws?user=" + user)) {
-                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> failedStatusWrites() > failedBefore);
-                admin("ACL", "SETUSER", "deaf", "+@scripting");
-                JsonNode online = bob.next("status");
-                assertEquals(user, online.get("user").asText());
-                assertEquals(true, online.get("online").asBoolean(), "never seen by Redis before, and still announced: " + online);
-            }
+        try (WsClient bob = watching(speaker, user);
+                WsClient fred = whileCountsCannotBeWritten(() -> listener.connect("/ws?user=" + user))) {
+            JsonNode online = bob.next("status");
+            assertEquals(user, online.get("user").asText());
+            assertEquals(true, online.get("online").asBoolean(), "never seen by Redis before, and still announced: " + online);
         } finally {
             admin("ACL", "SETUSER", "deaf", "+@all");
         }
+    }
+
+    /** A client on {@code node} watching {@code user}, who is offline. */
+    private static WsClient watching(ServiceNode node, String user) {
+        WsClient watcher = node.connect("/ws?user=bob");
+        watcher.send("{\"type\":\"watch\",\"users\":[\"" + user + "\"]}");
+        assertEquals(false, watcher.next("status").get("online").asBoolean());
+        return watcher;
+    }
+
+    /** The listener's connections are cut, and it cannot connect again until its user is enabled again. */
+    private void cutOffListener() {
+        admin("ACL", "SETUSER", "deaf", "off");
+        admin("CLIENT", "KILL", "USER", "deaf");
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !listener.ready());
+    }
+
+    /**
+     * Makes {@code change} while the listener's scripts are refused, waits until the listener has
+     * failed to write a user's count, then allows them again; returns what {@code change} gave.
+     */
+    private <T> T whileCountsCannotBeWritten(Supplier<T> change) {
+        int failedBefore = failedStatusWrites();
+        admin("ACL", "SETUSER", "deaf", "-@scripting");
+        T changed = change.get();
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> failedStatusWrites() > failedBefore);
+        admin("ACL", "SETUSER", "deaf", "+@scripting");
+        return changed;
     }
 
     /** The listener's warnings that a user's count was not written. */
