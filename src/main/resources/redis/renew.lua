@@ -4,12 +4,15 @@
 -- number of members.
 -- KEYS[1] cp:{doc}:members  hash   KEYS[2] cp:{doc}:expiry  zset   KEYS[3] cp:{doc}:log  stream
 -- ARGV[1] expiry (epoch ms)   ARGV[2] presence key TTL (ms)   ARGV[3] history TTL (ms)
--- ARGV[4..] member ids
--- Returns the ids that are no longer members: Redis lost them, or they were reaped while this node
--- could not renew them. The node puts them back with reassert.lua.
+-- ARGV[4] the node's name now (its records end with it)   ARGV[5..] member ids
+-- Returns the ids whose record is missing (Redis lost it, or it was reaped while this node could not
+-- renew it) or names another of the node's names (it took a new one since). The node writes them
+-- again with reassert.lua.
+local mine = ',"node":"' .. ARGV[4] .. '"}'
 local gone = {}
-for i = 4, #ARGV do
-  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then
+for i = 5, #ARGV do
+  local json = redis.call('HGET', KEYS[1], ARGV[i])
+  if json and string.sub(json, -#mine) == mine then
     redis.call('ZADD', KEYS[2], ARGV[1], ARGV[i])
   else
     gone[#gone + 1] = ARGV[i]

@@ -34,7 +34,7 @@ public class CodecBench {
     public void setup() {
         ObjectNode state = (ObjectNode) Codec.readTreeOrNull("{\"cursor\":{\"x\":120,\"y\":48},\"sel\":[3,9]}");
         Member member = new Member("m-1ux76l3b4ydhs", new UserRef("ada", "Ada"),
-                dev.copresence.protocol.State.of(state), false, 1795315542067L, null);
+                dev.copresence.protocol.State.of(state), false, 1795315542067L);
         presenceUpdate = new ServerMessage.Presence("notes-42", "update", member, null, null);
         JsonNode data = Codec.readTreeOrNull("{\"bt\":123456789012345,\"bk\":1,\"bs\":42}");
         broadcast = new ServerMessage.Broadcast("notes-42", "m-1ux76l3b4ydhs", data, null);

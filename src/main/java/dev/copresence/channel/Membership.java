@@ -113,7 +113,7 @@ public final class Membership {
         State state = State.of(m.state());
         checkStateSize(state, config.limits().stateSize());
         boolean newUser = session.user() == null;
-        Member member = new Member(newMemberId(), user, state, false, System.currentTimeMillis(), engine.nodeId());
+        Member member = new Member(newMemberId(), user, state, false, System.currentTimeMillis());
         LocalMember local = new LocalMember(session, doc, member);
         if (!session.addMembership(doc, local)) {
             return Uni.createFrom().voidItem(); // closed meanwhile: nobody to answer, nothing to undo

@@ -119,7 +119,7 @@ public final class Codec {
         return write(g -> {
             g.writeStartArray();
             for (Member member : members) {
-                Encoder.writeMember(g, member, false);
+                Encoder.writeMember(g, member, null);
             }
             g.writeEndArray();
         });
@@ -145,9 +145,12 @@ public final class Codec {
         return MAPPER.getNodeFactory().textNode(text).toString();
     }
 
-    /** A member as stored in a registry: the public object plus the node that holds it. */
-    public static String encodeStoredMember(Member member) {
-        return write(g -> Encoder.writeMember(g, member, true));
+    /**
+     * A member as stored in a registry: the public object plus the name of the node that holds it,
+     * last (reap.lua strips it, and renew.lua checks it, at the end of the record).
+     */
+    public static String encodeStoredMember(Member member, String node) {
+        return write(g -> Encoder.writeMember(g, member, node));
     }
 
     public static Member decodeStoredMember(String json) {
@@ -160,7 +163,7 @@ public final class Codec {
         return new Member(n.path("id").asText(),
                 new UserRef(user.path("id").asText(), user.hasNonNull("name") ? user.get("name").asText() : null),
                 state instanceof ObjectNode o ? State.of(o) : State.EMPTY,
-                n.path("typing").asBoolean(false), n.path("joinedAt").asLong(), n.path("node").asText(null));
+                n.path("typing").asBoolean(false), n.path("joinedAt").asLong());
     }
 
     interface Writer {

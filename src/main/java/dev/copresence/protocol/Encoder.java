@@ -19,7 +19,7 @@ final class Encoder {
             g.writeStringField("self", j.self());
             g.writeArrayFieldStart("members");
             for (Member member : j.members()) {
-                writeMember(g, member, false);
+                writeMember(g, member, null);
             }
             g.writeEndArray();
             g.writeStringField("offset", j.offset());
@@ -64,7 +64,7 @@ final class Encoder {
             g.writeStringField("doc", s.doc());
             g.writeArrayFieldStart("members");
             for (Member member : s.members()) {
-                writeMember(g, member, false);
+                writeMember(g, member, null);
             }
             g.writeEndArray();
             g.writeStringField("offset", s.offset());
@@ -90,7 +90,7 @@ final class Encoder {
         g.writeStringField("doc", p.doc());
         g.writeStringField("event", p.event());
         g.writeFieldName("member");
-        writeMember(g, p.member(), false);
+        writeMember(g, p.member(), null);
         if (p.reason() != null) {
             g.writeStringField("reason", p.reason());
         }
@@ -109,7 +109,8 @@ final class Encoder {
         }
     }
 
-    static void writeMember(JsonGenerator g, Member m, boolean stored) throws IOException {
+    /** {@code storedNode}: the name of the node holding the member, written for a registry only. */
+    static void writeMember(JsonGenerator g, Member m, String storedNode) throws IOException {
         g.writeStartObject();
         g.writeStringField("id", m.id());
         g.writeObjectFieldStart("user");
@@ -122,8 +123,8 @@ final class Encoder {
         g.writeRawValue(m.state().json());
         g.writeBooleanField("typing", m.typing());
         g.writeNumberField("joinedAt", m.joinedAt());
-        if (stored && m.node() != null) {
-            g.writeStringField("node", m.node());
+        if (storedNode != null) {
+            g.writeStringField("node", storedNode);
         }
         g.writeEndObject();
     }

@@ -37,7 +37,7 @@ class LocalMemberTest {
                 OutboundQueue.Listener.NONE, 1 << 24, 100_000);
         Session session = new Session("s1", null, out, (code, reason) -> closes.add(code), new RateLimiter(100, 100),
                 new InboundQueue(InboundQueue.Reader.NONE, 16, 100));
-        return new LocalMember(session, "doc", new Member("m1", new UserRef("u1", null), null, false, 0L, "n1"));
+        return new LocalMember(session, "doc", new Member("m1", new UserRef("u1", null), null, false, 0L));
     }
 
     private static DocEvent event(int n) {

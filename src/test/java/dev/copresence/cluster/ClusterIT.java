@@ -280,12 +280,110 @@ class ClusterIT {
     @Test
     void aNodesDocumentSetHoldsTheDocumentsItServesNow() {
         String doc = doc("served");
-        String set = "cp:node:{n0}:docs";
+        String set = "cp:node:{" + nameInRedis("n0") + "}:docs";
         try (WsClient member = nodes.get(0).connect("/ws")) {
             join(member, doc);
             assertTrue(!redis.cli("ZSCORE", set, doc).isEmpty(), "in the set from the join on");
         }
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> redis.cli("ZSCORE", set, doc).isEmpty());
+    }
+
+    /** The name a node goes by in Redis now: its id and the suffix of this life of it. */
+    String nameInRedis(String nodeId) {
+        List<String> names = redis.cli("ZRANGE", "cp:nodes", "0", "-1").lines()
+                .filter(name -> name.equals(nodeId) || name.startsWith(nodeId + ".")).toList();
+        assertEquals(1, names.size(), "names of " + nodeId + " in cp:nodes: " + names);
+        return names.get(0);
+    }
+
+    /**
+     * A node frozen while another reaps it (its lease still there, as when the reaper's clock runs
+     * ahead or its heartbeat lands just too late): once it runs again, its member is back, its user
+     * online again, and it stays so when the name it was reaped under is cleaned up; when it then
+     * dies, its member and its user go as any dead node's do.
+     */
+    @Test
+    void aNodeReapedWhileAliveComesBackWholeAndIsReapedAgainWhenItDies() {
+        String doc = doc("frozen");
+        String id = "frozen-" + System.nanoTime();
+        String user = "thawed-" + System.nanoTime();
+        try (ServiceNode frozen = ServiceNode.start(env(id, Duration.ofSeconds(10)));
+                WsClient watcher = nodes.get(0).connect("/ws")) {
+            String watcherId = join(watcher, doc).get("self").asText();
+            watcher.send("{\"type\":\"watch\",\"users\":[\"" + user + "\"]}");
+            assertTrue(!watcher.next("status").get("online").asBoolean());
+            WsClient member = frozen.connect("/ws?user=" + user);
+            assertTrue(watcher.next("status").get("online").asBoolean());
+            String memberId = join(member, doc).get("self").asText();
+            assertEquals(memberId, watcher.untilType("presence").at("/member/id").asText());
+            String name = nameInRedis(id);
+
+            frozen.pause();
+            try {
+                redis.cli("ZADD", "cp:nodes", "0", name);
+                JsonNode leave = watcher.until(m -> "leave".equals(m.path("event").asText()));
+                assertEquals("timeout", leave.get("reason").asText());
+                assertEquals(memberId, leave.at("/member/id").asText());
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> redis.cli("HLEN", "cp:user:{" + user + "}").equals("0"));
+            } finally {
+                frozen.resume();
+            }
+
+            // the member joins again and the user comes online again, in either order
+            boolean joinedAgain = false;
+            boolean onlineAgain = false;
+            while (!joinedAgain || !onlineAgain) {
+                JsonNode m = watcher.until(x -> "join".equals(x.path("event").asText())
+                        || "status".equals(x.path("type").asText()) && x.get("online").asBoolean());
+                if ("status".equals(m.path("type").asText())) {
+                    assertEquals(user, m.get("user").asText());
+                    onlineAgain = true;
+                } else {
+                    assertEquals(memberId, m.at("/member/id").asText());
+                    joinedAgain = true;
+                }
+            }
+
+            // the name it was reaped under is handed to the reapers again, and nothing of the new one goes with it
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !redis.cli("ZRANGE", "cp:nodes", "0", "-1").lines().toList().contains(name));
+            try (WsClient late = nodes.get(1).connect("/ws")) {
+                late.send("{\"type\":\"watch\",\"users\":[\"" + user + "\"]}");
+                assertTrue(late.next("status").get("online").asBoolean(), "still online");
+                assertEquals(Set.of(memberId, watcherId), memberIds(nodes.get(1), doc));
+            }
+
+            frozen.kill();
+            JsonNode gone = watcher.until(m -> "leave".equals(m.path("event").asText()));
+            assertEquals(memberId, gone.at("/member/id").asText());
+            assertTrue(!watcher.until(m -> "status".equals(m.path("type").asText())).get("online").asBoolean());
+            member.close();
+        }
+    }
+
+    /**
+     * A node killed and started again at once under the same configured id (a StatefulSet's pod
+     * name): the users of its first life go offline when that life's lease runs out, although the
+     * id lives on.
+     */
+    @Test
+    void theUsersOfANodeRestartedUnderTheSameIdGoOfflineWithItsFirstLife() {
+        String id = "phoenix-" + System.nanoTime();
+        String user = "ashes-" + System.nanoTime();
+        try (WsClient watcher = nodes.get(0).connect("/ws")) {
+            watcher.send("{\"type\":\"watch\",\"users\":[\"" + user + "\"]}");
+            watcher.next("status");
+            try (ServiceNode first = ServiceNode.start(env(id, TTL))) {
+                WsClient connection = first.connect("/ws?user=" + user);
+                assertTrue(watcher.next("status").get("online").asBoolean());
+                first.kill();
+                connection.close();
+            }
+            try (ServiceNode second = ServiceNode.start(env(id, TTL))) {
+                JsonNode offline = watcher.next("status");
+                assertEquals(user, offline.get("user").asText());
+                assertTrue(!offline.get("online").asBoolean());
+            }
+        }
     }
 
     @Test

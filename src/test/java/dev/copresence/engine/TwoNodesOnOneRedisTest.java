@@ -92,7 +92,7 @@ class TwoNodesOnOneRedisTest {
             // node B subscribes and joins bob: ada sees him, and B's snapshot holds ada
             other.bus().subscribe(doc).await().atMost(WAIT);
             Member bob = new Member("m-bob", new UserRef("bob", "Bob"), State.EMPTY, false,
-                    System.currentTimeMillis(), "n-other");
+                    System.currentTimeMillis());
             Snapshot snapshot = other.registry().join(doc, bob,
                     Codec.durablePrefix(new ServerMessage.Presence(doc, "join", bob, null, null)), 10)
                     .await().atMost(WAIT);

@@ -129,6 +129,30 @@ public final class ServiceNode implements AutoCloseable {
         waitFor();
     }
 
+    /** SIGSTOP: the node freezes, as in a long GC pause or a suspended VM, its sockets left open. */
+    public void pause() {
+        signal("STOP");
+    }
+
+    /** SIGCONT: the frozen node runs on, unaware of the time that passed. */
+    public void resume() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + name + " failed");
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** SIGTERM: the node drains and exits. */
     public void terminate() {
         process.destroy();

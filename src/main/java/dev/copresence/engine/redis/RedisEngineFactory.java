@@ -22,7 +22,7 @@ public final class RedisEngineFactory {
     public static Engine create(String nodeId, CopresenceConfig config, boolean sharded, ReactiveRedisDataSource dataSource,
             Redis client, Context context, Clock clock, MeterRegistry metrics) {
         long ttl = config.presence().ttl().toMillis();
-        RedisSettings settings = new RedisSettings(nodeId,
+        RedisSettings settings = new RedisSettings(new Incarnation(nodeId),
                 sharded ? "SPUBLISH" : "PUBLISH", sharded ? "SSUBSCRIBE" : "SUBSCRIBE", sharded ? "SUNSUBSCRIBE" : "UNSUBSCRIBE",
                 ttl, Long.toString(Math.max(3 * ttl, 60_000)), Integer.toString(config.history().size()),
                 Long.toString(config.history().ttl().toMillis()));

@@ -47,7 +47,7 @@ final class RedisRegistry implements Registry, Log {
     @Override
     public Uni<Snapshot> join(String doc, Member member, String joinPrefix, int maxMembers) {
         return scripts.run(Script.JOIN, docKeys(doc),
-                List.of(settings.publishCommand(), RedisKeys.events(doc), member.id(), Codec.encodeStoredMember(member),
+                List.of(settings.publishCommand(), RedisKeys.events(doc), member.id(), Codec.encodeStoredMember(member, settings.incarnation().current()),
                         Long.toString(expiry()), Integer.toString(maxMembers), settings.historySize(),
                         settings.historyTtlMs(), joinPrefix, settings.presenceKeyTtlMs()))
                 .onFailure(t -> t.getMessage() != null && t.getMessage().contains("DOC_FULL"))
@@ -76,17 +76,18 @@ final class RedisRegistry implements Registry, Log {
 
     private Uni<Void> store(String doc, Member member, DocEvent event) {
         return scripts.run(Script.STORE, List.of(RedisKeys.members(doc)),
-                List.of(settings.publishCommand(), RedisKeys.events(doc), member.id(), Codec.encodeStoredMember(member),
+                List.of(settings.publishCommand(), RedisKeys.events(doc), member.id(), Codec.encodeStoredMember(member, settings.incarnation().current()),
                         event.toWire()))
                 .replaceWithVoid();
     }
 
     @Override
     public Uni<List<String>> renew(String doc, List<String> memberIds) {
-        List<String> args = new ArrayList<>(memberIds.size() + 3);
+        List<String> args = new ArrayList<>(memberIds.size() + 4);
         args.add(Long.toString(expiry()));
         args.add(settings.presenceKeyTtlMs());
         args.add(settings.historyTtlMs());
+        args.add(settings.incarnation().current());
         args.addAll(memberIds);
         return scripts.run(Script.RENEW, List.of(RedisKeys.members(doc), RedisKeys.expiry(doc), RedisKeys.log(doc)), args)
                 .map(RedisRegistry::strings)
@@ -95,12 +96,13 @@ final class RedisRegistry implements Registry, Log {
 
     @Override
     public Uni<Void> reassert(String doc, List<Member> members, List<String> joinPrefixes) {
+        String node = settings.incarnation().current();
         List<String> args = new ArrayList<>(6 + 3 * members.size());
         args.addAll(List.of(settings.publishCommand(), RedisKeys.events(doc), Long.toString(expiry()),
                 settings.historySize(), settings.historyTtlMs(), settings.presenceKeyTtlMs()));
         for (int i = 0; i < members.size(); i++) {
             args.add(members.get(i).id());
-            args.add(Codec.encodeStoredMember(members.get(i)));
+            args.add(Codec.encodeStoredMember(members.get(i), node));
             args.add(joinPrefixes.get(i));
         }
         return scripts.run(Script.REASSERT, List.of(RedisKeys.members(doc), RedisKeys.expiry(doc), RedisKeys.log(doc),

@@ -12,8 +12,9 @@ import dev.copresence.engine.UserStatus;
 import dev.copresence.engine.redis.RedisScripts.Script;
 
 /**
- * Online status on Redis: per user, a hash of node id to open connections. Each node also keeps the
- * set of its users, so that when it dies the others can take its connections off.
+ * Online status on Redis: per user, a hash of node name ({@link Incarnation}) to open connections.
+ * Each node also keeps the set of its users, so that when it dies the others can take its
+ * connections off.
  */
 final class RedisStatus {
     static final long LAST_SEEN_TTL_MS = 30L * 24 * 3600 * 1000;
@@ -29,15 +30,17 @@ final class RedisStatus {
     }
 
     Uni<Void> connected(String user) {
-        return scripts.run(Script.CONNECTED, keys(user), List.of(settings.nodeId(), RedisKeys.STATUS_CHANNEL, user))
-                .chain(() -> scripts.command("SADD", RedisKeys.nodeUsers(settings.nodeId()), user))
+        String node = settings.incarnation().current();
+        return scripts.run(Script.CONNECTED, keys(user), List.of(node, RedisKeys.STATUS_CHANNEL, user))
+                .chain(() -> scripts.command("SADD", RedisKeys.nodeUsers(node), user))
                 .replaceWithVoid();
     }
 
     Uni<Void> disconnected(String user) {
-        return scripts.run(Script.DISCONNECTED, keys(user), List.of(settings.nodeId(), RedisKeys.STATUS_CHANNEL, user,
+        String node = settings.incarnation().current();
+        return scripts.run(Script.DISCONNECTED, keys(user), List.of(node, RedisKeys.STATUS_CHANNEL, user,
                 Long.toString(clock.millis()), Long.toString(LAST_SEEN_TTL_MS)))
-                .chain(left -> left.toInteger() == 0 ? scripts.command("SREM", RedisKeys.nodeUsers(settings.nodeId()), user)
+                .chain(left -> left.toInteger() == 0 ? scripts.command("SREM", RedisKeys.nodeUsers(node), user)
                         : Uni.createFrom().nullItem())
                 .replaceWithVoid();
     }
@@ -56,7 +59,7 @@ final class RedisStatus {
      * the node off the user, as node-gone.lua does for a dead node (offline if it was the last).
      */
     Uni<Void> reassert(Map<String, Integer> connectionsPerUser, boolean restart) {
-        String node = settings.nodeId();
+        String node = settings.incarnation().current();
         return Multi.createFrom().iterable(connectionsPerUser.entrySet())
                 .onItem().transformToUni(e -> e.getValue() > 0
                         ? scripts.run(Script.REASSERT_USER, keys(e.getKey()),
