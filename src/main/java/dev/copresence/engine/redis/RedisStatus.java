@@ -29,10 +29,15 @@ final class RedisStatus {
         this.clock = clock;
     }
 
+    /**
+     * The user joins this node's set before its count goes up: a node that dies between the two
+     * leaves a user in its set with no count, which its reaper passes over, rather than a count no
+     * reaper will find, which would keep the user online for good.
+     */
     Uni<Void> connected(String user) {
         String node = settings.incarnation().current();
-        return scripts.run(Script.CONNECTED, keys(user), List.of(node, RedisKeys.STATUS_CHANNEL, user))
-                .chain(() -> scripts.command("SADD", RedisKeys.nodeUsers(node), user))
+        return scripts.command("SADD", RedisKeys.nodeUsers(node), user)
+                .chain(() -> scripts.run(Script.CONNECTED, keys(user), List.of(node, RedisKeys.STATUS_CHANNEL, user)))
                 .replaceWithVoid();
     }
 
@@ -62,9 +67,9 @@ final class RedisStatus {
         String node = settings.incarnation().current();
         return Multi.createFrom().iterable(connectionsPerUser.entrySet())
                 .onItem().transformToUni(e -> e.getValue() > 0
-                        ? scripts.run(Script.REASSERT_USER, keys(e.getKey()),
-                                List.of(node, RedisKeys.STATUS_CHANNEL, e.getKey(), e.getValue().toString(), restart ? "1" : "0"))
-                                .chain(() -> scripts.command("SADD", RedisKeys.nodeUsers(node), e.getKey()))
+                        ? scripts.command("SADD", RedisKeys.nodeUsers(node), e.getKey())
+                                .chain(() -> scripts.run(Script.REASSERT_USER, keys(e.getKey()),
+                                        List.of(node, RedisKeys.STATUS_CHANNEL, e.getKey(), e.getValue().toString(), restart ? "1" : "0")))
                         : gone(node, e.getKey())
                                 .chain(() -> scripts.command("SREM", RedisKeys.nodeUsers(node), e.getKey())))
                 .concatenate()
