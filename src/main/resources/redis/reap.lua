@@ -4,15 +4,16 @@
 -- KEYS[1] cp:{doc}:members  hash   KEYS[2] cp:{doc}:expiry  zset   KEYS[3] cp:{doc}:log  stream
 -- KEYS[4] cp:{doc}:reaped   zset   reaped member id -> when (a node that comes back re-announces them)
 -- ARGV[1] publish command   ARGV[2] channel cp:{doc}:events   ARGV[3] now (epoch ms)   ARGV[4] doc id
--- ARGV[5] history size   ARGV[6] history TTL (ms)   ARGV[7] dead node id, or - for none
+-- ARGV[5] history size   ARGV[6] history TTL (ms)   ARGV[7] dead node's name, or - for none
 -- ARGV[8] presence key TTL (ms)
 -- Returns the number of members reaped.
 local victims = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
 if ARGV[7] ~= '-' then
-  local needle = '"node":"' .. ARGV[7] .. '"'
+  -- the node's name ends each of its records (a member's state could hold the same text elsewhere)
+  local ending = ',"node":"' .. ARGV[7] .. '"}'
   local all = redis.call('HGETALL', KEYS[1])
   for i = 1, #all, 2 do
-    if string.find(all[i + 1], needle, 1, true) then victims[#victims + 1] = all[i] end
+    if string.sub(all[i + 1], -#ending) == ending then victims[#victims + 1] = all[i] end
   end
 end
 local reaped = 0

@@ -290,7 +290,7 @@ class ClusterIT {
 
     /** The name a node goes by in Redis now: its id and the suffix of this life of it. */
     String nameInRedis(String nodeId) {
-        List<String> names = redis.cli("ZRANGE", "cp:nodes", "0", "-1").lines()
+        List<String> names = redis.cli("ZRANGEBYSCORE", "cp:nodes", "1", "+inf").lines() // not names given up (0)
                 .filter(name -> name.equals(nodeId) || name.startsWith(nodeId + ".")).toList();
         assertEquals(1, names.size(), "names of " + nodeId + " in cp:nodes: " + names);
         return names.get(0);
@@ -344,8 +344,11 @@ class ClusterIT {
                 }
             }
 
-            // the name it was reaped under is handed to the reapers again, and nothing of the new one goes with it
-            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !redis.cli("ZRANGE", "cp:nodes", "0", "-1").lines().toList().contains(name));
+            // the name it was reaped under is handed back to the reapers and reaped again, and nothing
+            // of the new name goes with it: no leave, no offline
+            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> reapingsOf(name, frozen) == 2);
+            assertEquals(List.of(), watcher.drain().stream()
+                    .filter(m -> "leave".equals(m.path("event").asText()) || "status".equals(m.path("type").asText())).toList());
             try (WsClient late = nodes.get(1).connect("/ws")) {
                 late.send("{\"type\":\"watch\",\"users\":[\"" + user + "\"]}");
                 assertTrue(late.next("status").get("online").asBoolean(), "still online");
@@ -358,6 +361,13 @@ class ClusterIT {
             assertTrue(!watcher.until(m -> "status".equals(m.path("type").asText())).get("online").asBoolean());
             member.close();
         }
+    }
+
+    /** How many times a node name was reaped, by any node (each says so in its log). */
+    int reapingsOf(String name, ServiceNode... others) {
+        List<ServiceNode> all = new ArrayList<>(nodes);
+        all.addAll(List.of(others));
+        return all.stream().mapToInt(node -> (int) node.log().lines().filter(l -> l.endsWith("reaped dead node " + name)).count()).sum();
     }
 
     /**

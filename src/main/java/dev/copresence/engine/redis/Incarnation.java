@@ -20,7 +20,8 @@ final class Incarnation {
     private final String node;
     private volatile String current;
     private boolean held; // guarded by this: the current name's lease has been set once
-    private final List<String> retired = new ArrayList<>(); // guarded by this
+    private final List<String> retired = new ArrayList<>(); // guarded by this: given up at this heartbeat
+    private final List<String> due = new ArrayList<>(); // guarded by this: given up before it, to hand back
 
     Incarnation(String node) {
         if (!NODE_ID.matcher(node).matches()) {
@@ -73,18 +74,32 @@ final class Incarnation {
     }
 
     /**
-     * Names given up since the last call. They are reaped like a dead node's, one heartbeat after
-     * they were given up, so that the resync has written everything again under the new name first.
+     * Called as a heartbeat starts: the names to hand to the reapers now, given up at an earlier
+     * heartbeat (so the resync has written everything again under the new name first), and not yet
+     * handed back ({@link #handedBack}: a heartbeat that fails keeps them for the next).
      */
-    synchronized List<String> takeRetired() {
-        List<String> names = List.copyOf(retired);
+    synchronized List<String> dueForReaping() {
+        List<String> names = List.copyOf(due);
+        due.addAll(retired);
         retired.clear();
         return names;
     }
 
-    /** A name given up and not yet handed to {@link #takeRetired()}: this node does not reap it yet. */
+    /** {@code name} is marked dead in Redis: from now on any node may reap it, this one too. */
+    synchronized void handedBack(String name) {
+        due.remove(name);
+    }
+
+    /** Every name this node has given up and not handed back yet, for a clean goodbye. */
+    synchronized List<String> givenUp() {
+        List<String> names = new ArrayList<>(due);
+        names.addAll(retired);
+        return names;
+    }
+
+    /** A name given up and not handed back yet: this node does not reap it. */
     synchronized boolean retiring(String name) {
-        return retired.contains(name);
+        return retired.contains(name) || due.contains(name);
     }
 
     private String fresh() {

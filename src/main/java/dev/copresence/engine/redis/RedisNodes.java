@@ -30,6 +30,8 @@ final class RedisNodes {
      * read just before it starts, and one first served around then may be missing from them.
      */
     private static final long SERVED_MARGIN_MS = 1000;
+    /** Reads of a dead node's document set, each after reaping what the last one found. */
+    private static final int REAP_PASSES = 3;
 
     private final RedisScripts scripts;
     private final RedisSettings settings;
@@ -38,6 +40,7 @@ final class RedisNodes {
     private final Clock clock;
     private final Runnable resync;
     private final Counter reaped;
+    private volatile boolean left;
 
     RedisNodes(RedisScripts scripts, RedisSettings settings, RedisStatus status, Clock clock, Runnable resync,
             Counter reaped) {
@@ -51,10 +54,13 @@ final class RedisNodes {
     }
 
     Uni<Void> heartbeat(Set<String> localDocs) {
-        List<String> retired = incarnation.takeRetired();
+        if (left) {
+            return Uni.createFrom().voidItem(); // a heartbeat after the goodbye would take a new name
+        }
+        List<String> due = incarnation.dueForReaping();
         return lease()
                 .chain(node -> scripts.command("ZADD", RedisKeys.NODES, Long.toString(clock.millis() + settings.presenceTtlMs()), node)
-                        .chain(() -> markDead(retired))
+                        .chain(() -> handBack(due))
                         .chain(() -> nodeDocs(node, localDocs, Long.toString(clock.millis() - SERVED_MARGIN_MS))))
                 .chain(this::reapDeadNodes);
     }
@@ -70,13 +76,18 @@ final class RedisNodes {
         return setLease(node, true).chain(previous -> {
             String next = incarnation.afterLease(node, held, previous != null);
             if (next == null) {
-                return Uni.createFrom().item(node);
+                // the name may have changed meanwhile (an overlapping heartbeat): never renew a name given up
+                return Uni.createFrom().item(incarnation.current());
             }
             LOG.warnf("node %s: lease was missing in Redis (reaped, or Redis lost it); re-asserting local members as %s (was %s)",
                     incarnation.node(), next, node);
-            return setLease(next, false)
+            // the resync first: it must run even if the new lease cannot be set now
+            resync.run();
+            long expiry = clock.millis() + settings.presenceTtlMs();
+            // other nodes leave the old name to this node's resync (XX: one already reaped stays reaped)
+            return scripts.command("ZADD", RedisKeys.NODES, "XX", Long.toString(expiry), node)
+                    .chain(() -> setLease(next, false))
                     .invoke(() -> incarnation.holding(next))
-                    .invoke(resync)
                     .replaceWith(next);
         });
     }
@@ -88,10 +99,14 @@ final class RedisNodes {
                 : scripts.command("SET", RedisKeys.nodeLease(node), now, "PX", ttl);
     }
 
-    /** Names this node gave up are reaped as dead nodes are, by whichever node gets there first. */
-    private Uni<Void> markDead(List<String> names) {
+    /**
+     * Names this node gave up are marked dead (score 0), to be reaped as dead nodes are, by whichever
+     * node gets there first. One not marked (Redis failed) is tried again at the next heartbeat.
+     */
+    private Uni<Void> handBack(List<String> names) {
         return Multi.createFrom().iterable(names)
-                .onItem().transformToUni(name -> scripts.command("ZADD", RedisKeys.NODES, "0", name))
+                .onItem().transformToUni(name -> scripts.command("ZADD", RedisKeys.NODES, "0", name)
+                        .invoke(() -> incarnation.handedBack(name)))
                 .concatenate().collect().last().replaceWithVoid();
     }
 
@@ -127,19 +142,17 @@ final class RedisNodes {
 
     /**
      * Reaps one dead node. A short lock spares the others the same work; if this reaper dies midway,
-     * the lock expires and another finishes (every step is idempotent).
+     * the lock expires and another finishes (every step is idempotent). Its lease goes first: a node
+     * reaped while alive finds it gone and takes a new name. Each document and user leaves the node's
+     * sets once reaped, not before (a reaper that dies leaves the rest to the next), and the sets are
+     * read again until empty, so that what the node added meanwhile is reaped too.
      */
     private Uni<Void> reapNode(String dead) {
         return scripts.command("SET", RedisKeys.nodeReaper(dead), incarnation.current(), "NX", "PX", "10000")
                 .chain(locked -> locked == null ? Uni.createFrom().voidItem()
-                        // first the lease: a node reaped while alive finds it gone and takes a new name
                         : scripts.command("DEL", RedisKeys.nodeLease(dead))
-                                .chain(() -> documentsOf(dead))
-                                .onItem().transformToMulti(docs -> Multi.createFrom().iterable(docs))
-                                .onItem().transformToUni(doc -> reap(doc.toString(), dead))
-                                .concatenate().collect().asList()
+                                .chain(() -> reapDocuments(dead, REAP_PASSES))
                                 .chain(() -> status.forgetNode(dead))
-                                .chain(() -> scripts.command("DEL", RedisKeys.nodeDocs(dead), RedisKeys.nodeUsers(dead)))
                                 .chain(() -> scripts.command("ZREM", RedisKeys.NODES, dead))
                                 // a name its node hands back to the reapers later is then reaped at once
                                 .chain(() -> scripts.command("DEL", RedisKeys.nodeReaper(dead)))
@@ -147,11 +160,25 @@ final class RedisNodes {
                                 .replaceWithVoid());
     }
 
-    /** A dead node's documents: a sorted set, or a plain set if an older version wrote it. */
-    private Uni<Response> documentsOf(String dead) {
+    private Uni<Void> reapDocuments(String dead, int passes) {
         String key = RedisKeys.nodeDocs(dead);
-        return scripts.command("TYPE", key).chain(type -> "set".equals(type.toString())
-                ? scripts.command("SMEMBERS", key) : scripts.command("ZRANGE", key, "0", "-1"));
+        return scripts.command("TYPE", key).chain(type -> {
+            if ("set".equals(type.toString())) { // written by an older version: reaped whole, then dropped
+                return scripts.command("SMEMBERS", key)
+                        .chain(docs -> reapEach(docs, dead, doc -> Uni.createFrom().voidItem()))
+                        .chain(() -> scripts.command("DEL", key)).replaceWithVoid();
+            }
+            return scripts.command("ZRANGE", key, "0", "-1").chain(docs -> docs.size() == 0 || passes == 0
+                    ? Uni.createFrom().voidItem()
+                    : reapEach(docs, dead, doc -> scripts.command("ZREM", key, doc).replaceWithVoid())
+                            .chain(() -> reapDocuments(dead, passes - 1)));
+        });
+    }
+
+    private Uni<Void> reapEach(Response docs, String dead, java.util.function.Function<String, Uni<Void>> then) {
+        return Multi.createFrom().iterable(docs).map(Response::toString)
+                .onItem().transformToUni(doc -> reap(doc, dead).chain(() -> then.apply(doc)))
+                .concatenate().collect().last().replaceWithVoid();
     }
 
     /** Removes a document's expired members (and all of {@code deadNode}'s), announcing each leave once. */
@@ -166,12 +193,14 @@ final class RedisNodes {
     }
 
     /**
-     * A clean goodbye: this node's lease and sets go at once, so nobody waits for it to expire, and
-     * names it gave up are left for the others to reap.
+     * A clean goodbye: this node's lease and sets go at once, so nobody waits for it to expire (its
+     * members have left, and its connections close next), names it gave up are marked dead for the
+     * others to reap, and no heartbeat runs after it (one would take a new name).
      */
     Uni<Void> leave() {
+        left = true;
         String node = incarnation.current();
-        return markDead(incarnation.takeRetired())
+        return handBack(incarnation.givenUp())
                 .chain(() -> scripts.command("ZREM", RedisKeys.NODES, node))
                 .chain(() -> scripts.command("DEL", RedisKeys.nodeLease(node), RedisKeys.nodeDocs(node),
                         RedisKeys.nodeUsers(node)))

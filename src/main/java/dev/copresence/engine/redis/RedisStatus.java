@@ -76,13 +76,23 @@ final class RedisStatus {
                 .collect().last().replaceWithVoid();
     }
 
-    /** Takes a dead node's connections off each of its users; the last one out goes offline. */
+    /**
+     * Takes a dead node's connections off each of its users; the last one out goes offline. A user
+     * leaves the node's set once done, not before (a reaper that dies leaves the rest to the next),
+     * and the set is read again until empty: a node reaped while alive may add users meanwhile.
+     */
     Uni<Void> forgetNode(String deadNode) {
-        return scripts.command("SMEMBERS", RedisKeys.nodeUsers(deadNode))
-                .onItem().transformToMulti(users -> Multi.createFrom().iterable(users))
-                .onItem().transformToUni(user -> gone(deadNode, user.toString()))
-                .concatenate()
-                .collect().last().replaceWithVoid();
+        return forgetUsers(deadNode, 3);
+    }
+
+    private Uni<Void> forgetUsers(String deadNode, int passes) {
+        String key = RedisKeys.nodeUsers(deadNode);
+        return scripts.command("SMEMBERS", key).chain(users -> users.size() == 0 || passes == 0
+                ? Uni.createFrom().voidItem()
+                : Multi.createFrom().iterable(users).map(Response::toString)
+                        .onItem().transformToUni(user -> gone(deadNode, user).chain(() -> scripts.command("SREM", key, user)))
+                        .concatenate().collect().last()
+                        .chain(() -> forgetUsers(deadNode, passes - 1)));
     }
 
     /** Takes a node's connections off a user; offline if they were the user's last (node-gone.lua). */

@@ -29,7 +29,8 @@ class IncarnationTest {
         assertTrue(incarnation.held(name));
         assertNull(incarnation.afterLease(name, true, true));
         assertEquals(name, incarnation.current());
-        assertEquals(List.of(), incarnation.takeRetired());
+        assertEquals(List.of(), incarnation.dueForReaping());
+        assertEquals(List.of(), incarnation.givenUp());
     }
 
     @Test
@@ -43,9 +44,14 @@ class IncarnationTest {
         assertNotEquals(old, next);
         assertEquals(next, incarnation.current());
         assertTrue(incarnation.retiring(old), "not reaped by this node before its resync has run");
-        assertEquals(List.of(old), incarnation.takeRetired());
+        assertEquals(List.of(), incarnation.dueForReaping(), "not at the heartbeat that gave it up");
+        assertEquals(List.of(old), incarnation.dueForReaping(), "at the next one");
+        assertEquals(List.of(old), incarnation.dueForReaping(), "and the next, until it is handed back");
+        assertTrue(incarnation.retiring(old));
+        incarnation.handedBack(old);
         assertFalse(incarnation.retiring(old));
-        assertEquals(List.of(), incarnation.takeRetired());
+        assertEquals(List.of(), incarnation.dueForReaping());
+        assertEquals(List.of(), incarnation.givenUp());
     }
 
     @Test
