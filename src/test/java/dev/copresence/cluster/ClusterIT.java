@@ -297,13 +297,12 @@ class ClusterIT {
     }
 
     /**
-     * A node frozen while another reaps it (its lease still there, as when the reaper's clock runs
-     * ahead or its heartbeat lands just too late): once it runs again, its member is back, its user
-     * online again, and it stays so when the name it was reaped under is cleaned up; when it then
-     * dies, its member and its user go as any dead node's do.
+     * A node frozen past its lease (a long GC pause, a suspended VM) and reaped meanwhile: once it runs
+     * again, its member is back, its user online again, and it stays so when the name it was reaped
+     * under is reaped again; when it then dies, its member and its user go as any dead node's do.
      */
     @Test
-    void aNodeReapedWhileAliveComesBackWholeAndIsReapedAgainWhenItDies() {
+    void aNodeReapedWhileFrozenComesBackWholeAndIsReapedAgainWhenItDies() {
         String doc = doc("frozen");
         String id = "frozen-" + System.nanoTime();
         String user = "thawed-" + System.nanoTime();
@@ -320,6 +319,8 @@ class ClusterIT {
 
             frozen.pause();
             try {
+                // its lease runs out (without waiting for the TTL)
+                redis.cli("DEL", "cp:node:{" + name + "}");
                 redis.cli("ZADD", "cp:nodes", "0", name);
                 JsonNode leave = watcher.until(m -> "leave".equals(m.path("event").asText()));
                 assertEquals("timeout", leave.get("reason").asText());
@@ -359,6 +360,41 @@ class ClusterIT {
             JsonNode gone = watcher.until(m -> "leave".equals(m.path("event").asText()));
             assertEquals(memberId, gone.at("/member/id").asText());
             assertTrue(!watcher.until(m -> "status".equals(m.path("type").asText())).get("online").asBoolean());
+            member.close();
+        }
+    }
+
+    /**
+     * A node whose expiry in {@code cp:nodes} looks past to the others (as when its clock runs behind
+     * theirs) while its lease is still in Redis: nobody reaps it, and its member and user stay.
+     */
+    @Test
+    void aNodeWhoseLeaseLivesIsNotReapedWhateverTheClocksSay() {
+        String doc = doc("skewed");
+        String id = "skewed-" + System.nanoTime();
+        String user = "steady-" + System.nanoTime();
+        try (ServiceNode skewed = ServiceNode.start(env(id, Duration.ofSeconds(10)));
+                WsClient watcher = nodes.get(0).connect("/ws")) {
+            join(watcher, doc);
+            watcher.send("{\"type\":\"watch\",\"users\":[\"" + user + "\"]}");
+            assertTrue(!watcher.next("status").get("online").asBoolean());
+            WsClient member = skewed.connect("/ws?user=" + user);
+            assertTrue(watcher.next("status").get("online").asBoolean());
+            String memberId = join(member, doc).get("self").asText();
+            assertEquals(memberId, watcher.untilType("presence").at("/member/id").asText());
+            String name = nameInRedis(id);
+
+            skewed.pause(); // so that its own heartbeat does not put its expiry right first
+            try {
+                redis.cli("ZADD", "cp:nodes", "0", name);
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> nodes.stream()
+                        .anyMatch(node -> node.log().contains("not reaping node " + name + ":")));
+                assertEquals(List.of(), watcher.drain().stream()
+                        .filter(m -> "leave".equals(m.path("event").asText()) || "status".equals(m.path("type").asText())).toList());
+            } finally {
+                skewed.resume();
+            }
+            assertEquals(Set.of(memberId, selfOf(watcher, doc)), memberIds(nodes.get(1), doc));
             member.close();
         }
     }

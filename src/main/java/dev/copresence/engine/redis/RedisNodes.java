@@ -41,6 +41,8 @@ final class RedisNodes {
     private final Runnable resync;
     private final Counter reaped;
     private volatile boolean left;
+    /** The last node spared, so that the warning is not repeated at every heartbeat. */
+    private volatile String lastSpared;
 
     RedisNodes(RedisScripts scripts, RedisSettings settings, RedisStatus status, Clock clock, Runnable resync,
             Counter reaped) {
@@ -100,12 +102,14 @@ final class RedisNodes {
     }
 
     /**
-     * Names this node gave up are marked dead (score 0), to be reaped as dead nodes are, by whichever
-     * node gets there first. One not marked (Redis failed) is tried again at the next heartbeat.
+     * Names this node gave up are marked dead (score 0, and no lease: the heartbeat that found it
+     * missing set it again), to be reaped as dead nodes are, by whichever node gets there first. One
+     * not marked (Redis failed) is tried again at the next heartbeat.
      */
     private Uni<Void> handBack(List<String> names) {
         return Multi.createFrom().iterable(names)
-                .onItem().transformToUni(name -> scripts.command("ZADD", RedisKeys.NODES, "0", name)
+                .onItem().transformToUni(name -> scripts.command("DEL", RedisKeys.nodeLease(name))
+                        .chain(() -> scripts.command("ZADD", RedisKeys.NODES, "0", name))
                         .invoke(() -> incarnation.handedBack(name)))
                 .concatenate().collect().last().replaceWithVoid();
     }
@@ -142,22 +146,37 @@ final class RedisNodes {
 
     /**
      * Reaps one dead node. A short lock spares the others the same work; if this reaper dies midway,
-     * the lock expires and another finishes (every step is idempotent). Its lease goes first: a node
-     * reaped while alive finds it gone and takes a new name. Each document and user leaves the node's
-     * sets once reaped, not before (a reaper that dies leaves the rest to the next), and the sets are
-     * read again until empty, so that what the node added meanwhile is reaped too.
+     * the lock expires and another finishes (every step is idempotent). A node whose lease is still
+     * in Redis is alive, whatever its expiry in {@code cp:nodes} says by this node's clock: the
+     * lease's TTL runs on Redis's one clock. Each document and user leaves the node's sets once
+     * reaped, not before (a reaper that dies leaves the rest to the next), and the sets are read
+     * again until empty, so that what a node reaped while alive added meanwhile is reaped too.
      */
     private Uni<Void> reapNode(String dead) {
         return scripts.command("SET", RedisKeys.nodeReaper(dead), incarnation.current(), "NX", "PX", "10000")
                 .chain(locked -> locked == null ? Uni.createFrom().voidItem()
-                        : scripts.command("DEL", RedisKeys.nodeLease(dead))
-                                .chain(() -> reapDocuments(dead, REAP_PASSES))
+                        : scripts.command("PTTL", RedisKeys.nodeLease(dead)).chain(left -> left.toLong() > 0
+                                ? spared(dead, left.toLong())
+                                : reapDocuments(dead, REAP_PASSES)
                                 .chain(() -> status.forgetNode(dead))
                                 .chain(() -> scripts.command("ZREM", RedisKeys.NODES, dead))
                                 // a name its node hands back to the reapers later is then reaped at once
                                 .chain(() -> scripts.command("DEL", RedisKeys.nodeReaper(dead)))
                                 .invoke(() -> LOG.infof("node %s: reaped dead node %s", incarnation.current(), dead))
-                                .replaceWithVoid());
+                                .replaceWithVoid()));
+    }
+
+    /**
+     * A node past its expiry by this node's clock, whose lease lives: they expire together, give or
+     * take the moment between the two writes; by more than a second, the clocks disagree.
+     */
+    private Uni<Void> spared(String node, long leaseLeftMs) {
+        if (leaseLeftMs > 1000 && !node.equals(lastSpared)) {
+            lastSpared = node;
+            LOG.warnf("node %s: not reaping node %s: its expiry has passed by this node's clock but its lease is still "
+                    + "in Redis (are the nodes' clocks apart?)", incarnation.current(), node);
+        }
+        return scripts.command("DEL", RedisKeys.nodeReaper(node)).replaceWithVoid();
     }
 
     private Uni<Void> reapDocuments(String dead, int passes) {
