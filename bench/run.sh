@@ -130,20 +130,24 @@ build() {
     log "building Copresence (./mvnw package -DskipTests)"
     mvnw "$ROOT" package -DskipTests
   fi
+  NODE_OK=0
+  local npm_pid=""
+  if command -v node >/dev/null && command -v npm >/dev/null; then
+    if [[ ! -d "$BENCH/peers/node_modules/socket.io" || ! -d "$BENCH/peers/node_modules/ws" ]]; then
+      # beside the Maven builds below: it mostly waits on the network, they on the CPU
+      log "installing the Node peers (npm ci, pinned by bench/peers/package-lock.json)"
+      (cd "$BENCH/peers" && npm ci --no-audit --no-fund >/dev/null 2>&1 || log "npm ci failed: Node peers skipped") &
+      npm_pid=$!
+    fi
+  fi
   for m in driver vertx-peer; do
     if [[ ! -f "$BENCH/$m/target/bench-$m.jar" || -n "$(find "$BENCH/$m/src" "$BENCH/$m/pom.xml" -newer "$BENCH/$m/target/bench-$m.jar" 2>/dev/null)" ]]; then
       log "building bench/$m"
       mvnw "$BENCH/$m" package
     fi
   done
-  NODE_OK=0
-  if command -v node >/dev/null && command -v npm >/dev/null; then
-    if [[ ! -d "$BENCH/peers/node_modules/socket.io" || ! -d "$BENCH/peers/node_modules/ws" ]]; then
-      log "installing the Node peers (npm ci, pinned by bench/peers/package-lock.json)"
-      (cd "$BENCH/peers" && npm ci --no-audit --no-fund >/dev/null 2>&1) || log "npm ci failed: Node peers skipped"
-    fi
-    [[ -d "$BENCH/peers/node_modules/socket.io" && -d "$BENCH/peers/node_modules/ws" ]] && NODE_OK=1
-  fi
+  [[ -n "$npm_pid" ]] && wait "$npm_pid"
+  [[ -d "$BENCH/peers/node_modules/socket.io" && -d "$BENCH/peers/node_modules/ws" ]] && NODE_OK=1
 }
 # one build at a time: runs started together would otherwise build the same jars, or install the
 # same node_modules, over each other
