@@ -136,7 +136,8 @@ build() {
     if [[ ! -d "$BENCH/peers/node_modules/socket.io" || ! -d "$BENCH/peers/node_modules/ws" ]]; then
       # beside the Maven builds below: it mostly waits on the network, they on the CPU
       log "installing the Node peers (npm ci, pinned by bench/peers/package-lock.json)"
-      (cd "$BENCH/peers" && npm ci --no-audit --no-fund >/dev/null 2>&1 || log "npm ci failed: Node peers skipped") &
+      # (without the build lock's descriptor: a failed Maven build must not leave npm holding it)
+      (exec 9>&-; cd "$BENCH/peers" && npm ci --no-audit --no-fund >/dev/null 2>&1 || log "npm ci failed: Node peers skipped") &
       npm_pid=$!
     fi
   fi
@@ -146,8 +147,8 @@ build() {
       mvnw "$BENCH/$m" package
     fi
   done
-  [[ -n "$npm_pid" ]] && wait "$npm_pid"
-  [[ -d "$BENCH/peers/node_modules/socket.io" && -d "$BENCH/peers/node_modules/ws" ]] && NODE_OK=1
+  if [[ -n "$npm_pid" ]]; then wait "$npm_pid"; fi
+  if [[ -d "$BENCH/peers/node_modules/socket.io" && -d "$BENCH/peers/node_modules/ws" ]]; then NODE_OK=1; fi
 }
 # one build at a time: runs started together would otherwise build the same jars, or install the
 # same node_modules, over each other

@@ -104,12 +104,13 @@ class BenchSmokeIT {
     }
 
     /**
-     * The exit code of a started command, or -1 if it had not ended 240 s after this call; a command
-     * left, or waited for by an interrupted thread, is stopped with everything it started.
+     * The exit code of a started command, or -1 if it had not ended 420 s after this call (a run may
+     * first wait for another's build of the bench jars); a command left, or waited for by an
+     * interrupted thread, is stopped with everything it started.
      */
     static int exitOf(Process p) throws InterruptedException {
         try {
-            if (p.waitFor(240, TimeUnit.SECONDS)) {
+            if (p.waitFor(420, TimeUnit.SECONDS)) {
                 return p.exitValue();
             }
             stop(p);
@@ -150,7 +151,7 @@ class BenchSmokeIT {
 
     /**
      * Runs one smoke run to its end: its output directory emptied first (a stale result must not pass
-     * for this run's), its log in it. Its exit code, -1 past 240 s.
+     * for this run's), its log in it. Its exit code, -1 past 420 s.
      */
     static int runToEnd(Path root, Run run, int slot) throws IOException, InterruptedException {
         Path out = run.out(root);
