@@ -1,7 +1,7 @@
 -- disconnected.lua: counts one connection of a user fewer on a node; when it was the user's last one
 -- anywhere, records lastSeen and announces the user offline.
 -- KEYS[1] cp:user:{user}  hash   KEYS[2] cp:user:{user}:seen  string
--- ARGV[1] node id   ARGV[2] status channel   ARGV[3] user id   ARGV[4] now (epoch ms)   ARGV[5] lastSeen TTL (ms)
+-- ARGV[1] node name   ARGV[2] status channel   ARGV[3] user id   ARGV[4] now (epoch ms)   ARGV[5] lastSeen TTL (ms)
 -- Returns the user's connections left on this node.
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
   return 0 -- already forgotten (reaped as a dead node's): nothing to announce again

@@ -2,7 +2,7 @@
 -- counts none there after a failed write); when they were the user's last ones anywhere, records
 -- lastSeen and announces the user offline. Gated on HDEL, so concurrent reapers announce it once.
 -- KEYS[1] cp:user:{user}  hash   KEYS[2] cp:user:{user}:seen  string
--- ARGV[1] node id   ARGV[2] status channel   ARGV[3] user id   ARGV[4] now (epoch ms)   ARGV[5] lastSeen TTL (ms)
+-- ARGV[1] node name   ARGV[2] status channel   ARGV[3] user id   ARGV[4] now (epoch ms)   ARGV[5] lastSeen TTL (ms)
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 and redis.call('HLEN', KEYS[1]) == 0 then
   -- lastSeen only moves forward (as in disconnected.lua)
   local now = string.format('%.0f', math.max(tonumber(ARGV[4]), (tonumber(redis.call('GET', KEYS[2])) or 0) + 1))

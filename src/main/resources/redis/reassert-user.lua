@@ -2,7 +2,7 @@
 -- knows it: after Redis may have lost it (a resync), or after a write of the node's failed (so the
 -- count may be off either way). A count of 0 is node-gone.lua's work (the node's entry goes).
 -- KEYS[1] cp:user:{user}  hash   KEYS[2] cp:user:{user}:seen  string
--- ARGV[1] node id   ARGV[2] status channel   ARGV[3] user id   ARGV[4] open connections on the node
+-- ARGV[1] node name   ARGV[2] status channel   ARGV[3] user id   ARGV[4] open connections on the node
 -- ARGV[5] '1' when Redis may have lost everything: a user it has offline is announced online only if
 --         it had seen the user (so not after a restart that lost all); '0' after a failed write: always
 local was_online = redis.call('HLEN', KEYS[1]) > 0

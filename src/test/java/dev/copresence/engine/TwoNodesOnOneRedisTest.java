@@ -162,6 +162,41 @@ class TwoNodesOnOneRedisTest {
         }
     }
 
+    /**
+     * A node whose clock runs minutes behind another's: the other judges its members' expiries, and
+     * its own lease's, by Redis's clock, not by its own, and reaps neither while they are renewed.
+     */
+    @Test
+    void aNodeWhoseClockRunsBehindKeepsItsMembersBesideOneWhoseClockRunsAhead() {
+        Engine behind = node("n-behind", Duration.ofMinutes(-5));
+        Engine ahead = node("n-ahead", Duration.ofMinutes(5));
+        String doc = "skew-" + System.nanoTime();
+        Member member = new Member("m-behind-" + System.nanoTime(), new UserRef("slow", null), State.EMPTY, false,
+                System.currentTimeMillis());
+        try {
+            behind.registry().heartbeat(java.util.Set.of(doc)).await().atMost(WAIT);
+            behind.registry().join(doc, member,
+                    Codec.durablePrefix(new ServerMessage.Presence(doc, "join", member, null, null)), 10).await().atMost(WAIT);
+            behind.registry().renew(doc, List.of(member.id())).await().atMost(WAIT);
+
+            ahead.registry().heartbeat(java.util.Set.of()).await().atMost(WAIT); // reaps the nodes it finds dead
+            ahead.registry().renew(doc, List.of()).await().atMost(WAIT); // reaps the document's expired members
+
+            assertEquals(List.of(member.id()),
+                    ahead.registry().snapshot(doc).await().atMost(WAIT).members().stream().map(Member::id).toList());
+        } finally {
+            behind.registry().goodbye().await().atMost(WAIT);
+            ahead.registry().goodbye().await().atMost(WAIT);
+            behind.bus().close();
+            ahead.bus().close();
+        }
+    }
+
+    private Engine node(String id, Duration clockOffset) {
+        return RedisEngineFactory.create(id, config, false, dataSource.get(), redis.get(), vertx.getDelegate().getOrCreateContext(),
+                Clock.offset(Clock.systemUTC(), clockOffset), new SimpleMeterRegistry());
+    }
+
     @Test
     void aDeadNodesLastConnectionOfAUserMovesLastSeenForwardToo() throws Exception {
         String script;

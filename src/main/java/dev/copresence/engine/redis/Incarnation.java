@@ -9,9 +9,9 @@ import java.util.regex.Pattern;
  * The name this node goes by in Redis: its node id and a random suffix, new at each start and each
  * time the node finds its lease gone. Its lease, its sets, its fields in the users' hashes and the
  * {@code node} of its member records all carry that name, and a reaper removes only what carries the
- * name it reaps. So a node reaped while it was alive (paused past its lease, or judged by a reaper
- * whose clock runs ahead), or a node restarted under the same configured id, keeps what it writes
- * under its new name, and what its old name left behind is reaped whole.
+ * name it reaps. So a node reaped while it was alive (frozen past its lease), or a node restarted
+ * under the same configured id, keeps what it writes under its new name, and what its old name left
+ * behind is reaped whole.
  */
 final class Incarnation {
     /** Safe inside key hash tags, Lua patterns' plain finds and JSON strings without escaping. */
@@ -75,14 +75,14 @@ final class Incarnation {
 
     /**
      * Called as a heartbeat starts: the names to hand to the reapers now, given up at an earlier
-     * heartbeat (so the resync has written everything again under the new name first), and not yet
-     * handed back ({@link #handedBack}: a heartbeat that fails keeps them for the next).
+     * heartbeat (so the resync has had a renew interval to write everything again under the new
+     * name), and not yet handed back ({@link #handedBack}: a heartbeat that fails keeps them for the
+     * next).
      */
     synchronized List<String> dueForReaping() {
-        List<String> names = List.copyOf(due);
         due.addAll(retired);
         retired.clear();
-        return names;
+        return List.copyOf(due);
     }
 
     /** {@code name} is marked dead in Redis: from now on any node may reap it, this one too. */

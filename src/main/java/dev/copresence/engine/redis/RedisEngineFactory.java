@@ -31,7 +31,7 @@ public final class RedisEngineFactory {
         RedisStatus status = new RedisStatus(scripts, settings, clock);
         RedisNodes nodes = new RedisNodes(scripts, settings, status, clock, bus::resync,
                 metrics.counter("copresence.reaped.members"));
-        RedisRegistry registry = new RedisRegistry(scripts, settings, status, nodes, clock);
+        RedisRegistry registry = new RedisRegistry(scripts, settings, status, nodes);
         return new Engine(nodeId, registry, registry, bus);
     }
 }

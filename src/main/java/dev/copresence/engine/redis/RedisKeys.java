@@ -35,7 +35,7 @@ final class RedisKeys {
         return channel.substring("cp:{".length(), channel.length() - "}:events".length());
     }
 
-    /** Sorted set: node id -> lease expiry (epoch ms); any node reaps the ones past it. */
+    /** Sorted set: node name ({@link Incarnation}) -> lease expiry (epoch ms); any node reaps the ones past it. */
     static final String NODES = "cp:nodes";
 
     static String nodeLease(String node) {

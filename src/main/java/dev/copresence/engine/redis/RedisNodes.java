@@ -17,11 +17,11 @@ import dev.copresence.engine.redis.RedisScripts.Script;
 
 /**
  * Node leases. Each node renews one lease per renewal interval (and its score in {@code cp:nodes})
- * under its current name ({@link Incarnation}); when a lease passes its expiry, any surviving node
- * reaps that name: its lease goes first, then its members leave with reason {@code timeout} (exactly
- * once, since reap.lua is gated on HDEL) and its users' connections are taken off. A node that finds
- * its own lease gone (reaped while it was alive, or lost by Redis) takes a new name, writes
- * everything again under it (a resync), and at its next heartbeat hands the old name to the reapers.
+ * under its current name ({@link Incarnation}); once a lease has run out, any surviving node reaps
+ * that name: its members leave with reason {@code timeout} (exactly once, since reap.lua is gated on
+ * HDEL) and its users' connections are taken off. A node that finds its own lease gone (it ran out
+ * while the node was frozen, or Redis lost it) takes a new name, writes everything again under it (a
+ * resync), and at its next heartbeat hands the old name to the reapers.
  */
 final class RedisNodes {
     private static final Logger LOG = Logger.getLogger(RedisNodes.class);
@@ -41,8 +41,8 @@ final class RedisNodes {
     private final Runnable resync;
     private final Counter reaped;
     private volatile boolean left;
-    /** The last node spared, so that the warning is not repeated at every heartbeat. */
-    private volatile String lastSpared;
+    /** Nodes spared lately, so that the warning is not repeated at every heartbeat. */
+    private final Set<String> spared = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     RedisNodes(RedisScripts scripts, RedisSettings settings, RedisStatus status, Clock clock, Runnable resync,
             Counter reaped) {
@@ -60,19 +60,29 @@ final class RedisNodes {
             return Uni.createFrom().voidItem(); // a heartbeat after the goodbye would take a new name
         }
         List<String> due = incarnation.dueForReaping();
-        return lease()
-                .chain(node -> scripts.command("ZADD", RedisKeys.NODES, Long.toString(clock.millis() + settings.presenceTtlMs()), node)
-                        .chain(() -> handBack(due))
-                        .chain(() -> nodeDocs(node, localDocs, Long.toString(clock.millis() - SERVED_MARGIN_MS))))
-                .chain(this::reapDeadNodes);
+        return redisNow().chain(now -> lease(now)
+                .chain(node -> left ? Uni.createFrom().voidItem()
+                        : scripts.command("ZADD", RedisKeys.NODES, Long.toString(now + settings.presenceTtlMs()), node)
+                                .chain(() -> handBack(due))
+                                .chain(() -> nodeDocs(node, localDocs, Long.toString(clock.millis() - SERVED_MARGIN_MS)))
+                                .chain(() -> reapDeadNodes(now))));
+    }
+
+    /**
+     * Redis's clock, by which every expiry in {@code cp:nodes} is written and judged (as the
+     * members' are, in the scripts): the nodes' clocks may disagree, Redis has one.
+     */
+    private Uni<Long> redisNow() {
+        return scripts.command("TIME").map(time -> time.get(0).toLong() * 1000 + time.get(1).toLong() / 1000);
     }
 
     /**
      * Sets this node's lease again, and answers the name it holds. A lease that was set before and is
-     * gone now was reaped (the reaper deletes it first) or lost by Redis: whatever this node wrote
-     * under that name may be gone or going, so it takes a new name and writes everything again.
+     * gone now ran out (the node was frozen, or too busy to renew it) or was lost by Redis: whatever
+     * this node wrote under that name may be reaped or gone, so it takes a new name and writes
+     * everything again.
      */
-    private Uni<String> lease() {
+    private Uni<String> lease(long now) {
         String node = incarnation.current();
         boolean held = incarnation.held(node);
         return setLease(node, true).chain(previous -> {
@@ -85,9 +95,11 @@ final class RedisNodes {
                     incarnation.node(), next, node);
             // the resync first: it must run even if the new lease cannot be set now
             resync.run();
-            long expiry = clock.millis() + settings.presenceTtlMs();
-            // other nodes leave the old name to this node's resync (XX: one already reaped stays reaped)
-            return scripts.command("ZADD", RedisKeys.NODES, "XX", Long.toString(expiry), node)
+            long expiry = now + settings.presenceTtlMs();
+            // in cp:nodes, to be reaped once handed back (it may have been reaped already, or lost with
+            // Redis, and written to since), and left to this node's resync until then: its lease, just
+            // set again by the SET above, keeps the reapers off it
+            return scripts.command("ZADD", RedisKeys.NODES, Long.toString(expiry), node)
                     .chain(() -> setLease(next, false))
                     .invoke(() -> incarnation.holding(next))
                     .replaceWith(next);
@@ -132,8 +144,8 @@ final class RedisNodes {
         return scripts.run(Script.NODE_DOCS, List.of(RedisKeys.nodeDocs(node)), args);
     }
 
-    private Uni<Void> reapDeadNodes() {
-        return scripts.command("ZRANGEBYSCORE", RedisKeys.NODES, "-inf", Long.toString(clock.millis()), "LIMIT", "0", "16")
+    private Uni<Void> reapDeadNodes(long now) {
+        return scripts.command("ZRANGEBYSCORE", RedisKeys.NODES, "-inf", Long.toString(now), "LIMIT", "0", "16")
                 .onItem().transformToMulti(dead -> Multi.createFrom().iterable(dead))
                 .map(Response::toString)
                 .filter(node -> !node.equals(incarnation.current()) && !incarnation.retiring(node))
@@ -147,8 +159,8 @@ final class RedisNodes {
     /**
      * Reaps one dead node. A short lock spares the others the same work; if this reaper dies midway,
      * the lock expires and another finishes (every step is idempotent). A node whose lease is still
-     * in Redis is alive, whatever its expiry in {@code cp:nodes} says by this node's clock: the
-     * lease's TTL runs on Redis's one clock. Each document and user leaves the node's sets once
+     * in Redis is alive, whatever its expiry in {@code cp:nodes} says (a node of an older version
+     * wrote it by its own clock). Each document and user leaves the node's sets once
      * reaped, not before (a reaper that dies leaves the rest to the next), and the sets are read
      * again until empty, so that what a node reaped while alive added meanwhile is reaped too.
      */
@@ -167,14 +179,16 @@ final class RedisNodes {
     }
 
     /**
-     * A node past its expiry by this node's clock, whose lease lives: they expire together, give or
-     * take the moment between the two writes; by more than a second, the clocks disagree.
+     * A node past its expiry whose lease lives: they expire together, give or take the moment
+     * between the two writes; by more than a second, something wrote the expiry by another clock.
      */
     private Uni<Void> spared(String node, long leaseLeftMs) {
-        if (leaseLeftMs > 1000 && !node.equals(lastSpared)) {
-            lastSpared = node;
-            LOG.warnf("node %s: not reaping node %s: its expiry has passed by this node's clock but its lease is still "
-                    + "in Redis (are the nodes' clocks apart?)", incarnation.current(), node);
+        if (leaseLeftMs > 1000 && spared.add(node)) {
+            if (spared.size() > 64) {
+                spared.clear(); // bounded: at worst a warning repeated
+            }
+            LOG.warnf("node %s: not reaping node %s: its expiry in cp:nodes has passed but its lease is still in Redis "
+                    + "(an expiry written by a clock apart from Redis's?)", incarnation.current(), node);
         }
         return scripts.command("DEL", RedisKeys.nodeReaper(node)).replaceWithVoid();
     }
@@ -204,22 +218,23 @@ final class RedisNodes {
     Uni<Integer> reap(String doc, String deadNode) {
         return scripts.run(Script.REAP,
                 List.of(RedisKeys.members(doc), RedisKeys.expiry(doc), RedisKeys.log(doc), RedisKeys.reaped(doc)),
-                List.of(settings.publishCommand(), RedisKeys.events(doc), Long.toString(clock.millis()), doc,
-                        settings.historySize(), settings.historyTtlMs(), deadNode == null ? "-" : deadNode,
-                        settings.presenceKeyTtlMs()))
+                List.of(settings.publishCommand(), RedisKeys.events(doc), doc, settings.historySize(),
+                        settings.historyTtlMs(), deadNode == null ? "-" : deadNode, settings.presenceKeyTtlMs()))
                 .map(Response::toInteger)
                 .invoke(n -> reaped.increment(n));
     }
 
     /**
      * A clean goodbye: this node's lease and sets go at once, so nobody waits for it to expire (its
-     * members have left, and its connections close next), names it gave up are marked dead for the
-     * others to reap, and no heartbeat runs after it (one would take a new name).
+     * members have left, and its connections close next), its users' counts are taken off (one whose
+     * last write failed would otherwise stay, with nobody left to reap it), names it gave up are
+     * marked dead for the others to reap, and no heartbeat runs after it (one would take a new name).
      */
     Uni<Void> leave() {
         left = true;
         String node = incarnation.current();
         return handBack(incarnation.givenUp())
+                .chain(() -> status.forgetNode(node))
                 .chain(() -> scripts.command("ZREM", RedisKeys.NODES, node))
                 .chain(() -> scripts.command("DEL", RedisKeys.nodeLease(node), RedisKeys.nodeDocs(node),
                         RedisKeys.nodeUsers(node)))

@@ -30,14 +30,12 @@ final class RedisRegistry implements Registry, Log {
     private final RedisSettings settings;
     private final RedisStatus status;
     private final RedisNodes nodes;
-    private final java.time.Clock clock;
 
-    RedisRegistry(RedisScripts scripts, RedisSettings settings, RedisStatus status, RedisNodes nodes, java.time.Clock clock) {
+    RedisRegistry(RedisScripts scripts, RedisSettings settings, RedisStatus status, RedisNodes nodes) {
         this.scripts = scripts;
         this.settings = settings;
         this.status = status;
         this.nodes = nodes;
-        this.clock = clock;
     }
 
     private static List<String> docKeys(String doc) {
@@ -48,7 +46,7 @@ final class RedisRegistry implements Registry, Log {
     public Uni<Snapshot> join(String doc, Member member, String joinPrefix, int maxMembers) {
         return scripts.run(Script.JOIN, docKeys(doc),
                 List.of(settings.publishCommand(), RedisKeys.events(doc), member.id(), Codec.encodeStoredMember(member, settings.incarnation().current()),
-                        Long.toString(expiry()), Integer.toString(maxMembers), settings.historySize(),
+                        presenceTtl(), Integer.toString(maxMembers), settings.historySize(),
                         settings.historyTtlMs(), joinPrefix, settings.presenceKeyTtlMs()))
                 .onFailure(t -> t.getMessage() != null && t.getMessage().contains("DOC_FULL"))
                 .transform(t -> new ProtocolException(ErrorCode.DOC_FULL,
@@ -84,7 +82,7 @@ final class RedisRegistry implements Registry, Log {
     @Override
     public Uni<List<String>> renew(String doc, List<String> memberIds) {
         List<String> args = new ArrayList<>(memberIds.size() + 4);
-        args.add(Long.toString(expiry()));
+        args.add(presenceTtl());
         args.add(settings.presenceKeyTtlMs());
         args.add(settings.historyTtlMs());
         args.add(settings.incarnation().current());
@@ -98,7 +96,7 @@ final class RedisRegistry implements Registry, Log {
     public Uni<Void> reassert(String doc, List<Member> members, List<String> joinPrefixes) {
         String node = settings.incarnation().current();
         List<String> args = new ArrayList<>(6 + 3 * members.size());
-        args.addAll(List.of(settings.publishCommand(), RedisKeys.events(doc), Long.toString(expiry()),
+        args.addAll(List.of(settings.publishCommand(), RedisKeys.events(doc), presenceTtl(),
                 settings.historySize(), settings.historyTtlMs(), settings.presenceKeyTtlMs()));
         for (int i = 0; i < members.size(); i++) {
             args.add(members.get(i).id());
@@ -215,8 +213,9 @@ final class RedisRegistry implements Registry, Log {
         }
     }
 
-    private long expiry() {
-        return clock.millis() + settings.presenceTtlMs();
+    /** Scripts add it to Redis's clock for a member's expiry: the nodes' clocks may disagree. */
+    private String presenceTtl() {
+        return Long.toString(settings.presenceTtlMs());
     }
 
     private static List<String> strings(Response array) {

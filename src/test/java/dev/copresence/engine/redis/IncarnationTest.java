@@ -39,13 +39,14 @@ class IncarnationTest {
         String old = incarnation.current();
         incarnation.afterLease(old, false, false);
 
+        assertEquals(List.of(), incarnation.dueForReaping(), "the heartbeat that gives it up starts");
         String next = incarnation.afterLease(old, true, false);
 
         assertNotEquals(old, next);
         assertEquals(next, incarnation.current());
         assertTrue(incarnation.retiring(old), "not reaped by this node before its resync has run");
-        assertEquals(List.of(), incarnation.dueForReaping(), "not at the heartbeat that gave it up");
-        assertEquals(List.of(old), incarnation.dueForReaping(), "at the next one");
+        assertEquals(List.of(old), incarnation.givenUp());
+        assertEquals(List.of(old), incarnation.dueForReaping(), "at the next heartbeat");
         assertEquals(List.of(old), incarnation.dueForReaping(), "and the next, until it is handed back");
         assertTrue(incarnation.retiring(old));
         incarnation.handedBack(old);
