@@ -32,6 +32,8 @@ final class RedisNodes {
     private static final long SERVED_MARGIN_MS = 1000;
     /** Reads of a dead node's document set, each after reaping what the last one found. */
     private static final int REAP_PASSES = 3;
+    /** Dead names one heartbeat takes on; the rest wait for the next. */
+    private static final int REAPED_PER_HEARTBEAT = 16;
 
     private final RedisScripts scripts;
     private final RedisSettings settings;
@@ -60,20 +62,25 @@ final class RedisNodes {
             return Uni.createFrom().voidItem(); // a heartbeat after the goodbye would take a new name
         }
         List<String> due = incarnation.dueForReaping();
-        return redisNow().chain(now -> lease(now)
+        return lease()
                 .chain(node -> left ? Uni.createFrom().voidItem()
-                        : scripts.command("ZADD", RedisKeys.NODES, Long.toString(now + settings.presenceTtlMs()), node)
-                                .chain(() -> handBack(due))
-                                .chain(() -> nodeDocs(node, localDocs, Long.toString(clock.millis() - SERVED_MARGIN_MS)))
-                                .chain(() -> reapDeadNodes(now))));
+                        : handBack(due)
+                                .chain(() -> expire(List.of(node)))
+                                .chain(dead -> nodeDocs(node, localDocs, Long.toString(clock.millis() - SERVED_MARGIN_MS))
+                                        .chain(() -> reapDeadNodes(dead))));
     }
 
     /**
-     * Redis's clock, by which every expiry in {@code cp:nodes} is written and judged (as the
-     * members' are, in the scripts): the nodes' clocks may disagree, Redis has one.
+     * Gives these names an expiry a presence TTL ahead, and answers the names whose expiry has
+     * passed: both by Redis's clock (nodes.lua), which every expiry is written and judged by, as the
+     * members' are in their scripts. The nodes' clocks may disagree; Redis has one.
      */
-    private Uni<Long> redisNow() {
-        return scripts.command("TIME").map(time -> time.get(0).toLong() * 1000 + time.get(1).toLong() / 1000);
+    private Uni<Response> expire(List<String> names) {
+        List<String> args = new ArrayList<>(names.size() + 2);
+        args.add(Long.toString(settings.presenceTtlMs()));
+        args.add(Integer.toString(REAPED_PER_HEARTBEAT));
+        args.addAll(names);
+        return scripts.run(Script.NODES, List.of(RedisKeys.NODES), args);
     }
 
     /**
@@ -82,10 +89,13 @@ final class RedisNodes {
      * this node wrote under that name may be reaped or gone, so it takes a new name and writes
      * everything again.
      */
-    private Uni<String> lease(long now) {
+    private Uni<String> lease() {
         String node = incarnation.current();
         boolean held = incarnation.held(node);
         return setLease(node, true).chain(previous -> {
+            if (left) {
+                return Uni.createFrom().item(node); // the goodbye deleted it: nothing to take over
+            }
             String next = incarnation.afterLease(node, held, previous != null);
             if (next == null) {
                 // the name may have changed meanwhile (an overlapping heartbeat): never renew a name given up
@@ -95,11 +105,10 @@ final class RedisNodes {
                     incarnation.node(), next, node);
             // the resync first: it must run even if the new lease cannot be set now
             resync.run();
-            long expiry = now + settings.presenceTtlMs();
             // in cp:nodes, to be reaped once handed back (it may have been reaped already, or lost with
             // Redis, and written to since), and left to this node's resync until then: its lease, just
             // set again by the SET above, keeps the reapers off it
-            return scripts.command("ZADD", RedisKeys.NODES, Long.toString(expiry), node)
+            return expire(List.of(node))
                     .chain(() -> setLease(next, false))
                     .invoke(() -> incarnation.holding(next))
                     .replaceWith(next);
@@ -144,9 +153,8 @@ final class RedisNodes {
         return scripts.run(Script.NODE_DOCS, List.of(RedisKeys.nodeDocs(node)), args);
     }
 
-    private Uni<Void> reapDeadNodes(long now) {
-        return scripts.command("ZRANGEBYSCORE", RedisKeys.NODES, "-inf", Long.toString(now), "LIMIT", "0", "16")
-                .onItem().transformToMulti(dead -> Multi.createFrom().iterable(dead))
+    private Uni<Void> reapDeadNodes(Response names) {
+        return Multi.createFrom().iterable(names)
                 .map(Response::toString)
                 .filter(node -> !node.equals(incarnation.current()) && !incarnation.retiring(node))
                 .onItem().transformToUni(dead -> reapNode(dead)
