@@ -309,12 +309,9 @@ class ClusterIT {
         try (ServiceNode frozen = ServiceNode.start(env(id, Duration.ofSeconds(10)));
                 WsClient watcher = nodes.get(0).connect("/ws")) {
             String watcherId = join(watcher, doc).get("self").asText();
-            watcher.send("{\"type\":\"watch\",\"users\":[\"" + user + "\"]}");
-            assertTrue(!watcher.next("status").get("online").asBoolean());
-            WsClient member = frozen.connect("/ws?user=" + user);
-            assertTrue(watcher.next("status").get("online").asBoolean());
-            String memberId = join(member, doc).get("self").asText();
-            assertEquals(memberId, watcher.untilType("presence").at("/member/id").asText());
+            Followed followed = follow(watcher, user, frozen, doc);
+            WsClient member = followed.member();
+            String memberId = followed.id();
             String name = nameInRedis(id);
 
             frozen.pause();
@@ -376,12 +373,9 @@ class ClusterIT {
         try (ServiceNode skewed = ServiceNode.start(env(id, Duration.ofSeconds(10)));
                 WsClient watcher = nodes.get(0).connect("/ws")) {
             join(watcher, doc);
-            watcher.send("{\"type\":\"watch\",\"users\":[\"" + user + "\"]}");
-            assertTrue(!watcher.next("status").get("online").asBoolean());
-            WsClient member = skewed.connect("/ws?user=" + user);
-            assertTrue(watcher.next("status").get("online").asBoolean());
-            String memberId = join(member, doc).get("self").asText();
-            assertEquals(memberId, watcher.untilType("presence").at("/member/id").asText());
+            Followed followed = follow(watcher, user, skewed, doc);
+            WsClient member = followed.member();
+            String memberId = followed.id();
             String name = nameInRedis(id);
 
             skewed.pause(); // so that its own heartbeat does not put its expiry right first
@@ -397,6 +391,24 @@ class ClusterIT {
             assertEquals(Set.of(memberId, selfOf(watcher, doc)), memberIds(nodes.get(1), doc));
             member.close();
         }
+    }
+
+    /** A user's connection on a node and its member in a document. */
+    record Followed(WsClient member, String id) {
+    }
+
+    /**
+     * The watcher, a member of the document, follows the user, who then connects on {@code node}
+     * and joins it: the watcher sees the user come online and the member join.
+     */
+    static Followed follow(WsClient watcher, String user, ServiceNode node, String doc) {
+        watcher.send("{\"type\":\"watch\",\"users\":[\"" + user + "\"]}");
+        assertTrue(!watcher.next("status").get("online").asBoolean());
+        WsClient member = node.connect("/ws?user=" + user);
+        assertTrue(watcher.next("status").get("online").asBoolean());
+        String memberId = join(member, doc).get("self").asText();
+        assertEquals(memberId, watcher.untilType("presence").at("/member/id").asText());
+        return new Followed(member, memberId);
     }
 
     /** How many times a node name was reaped, by any node (each says so in its log). */
