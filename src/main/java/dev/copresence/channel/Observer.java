@@ -1,7 +1,11 @@
 package dev.copresence.channel;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 import dev.copresence.engine.DocEvent;
@@ -14,8 +18,20 @@ import dev.copresence.flow.Frame;
  * moment it is attached (the document is subscribed) until its reader has read the snapshot or log up
  * to an offset ({@link #activate}); events that arrive meanwhile are held, and only those newer than
  * that offset are passed on, so nothing published after the subscription is missed or repeated.
+ *
+ * <p>A reader that opened with a member list ({@link #activate(String, Collection)}) also gets no
+ * {@code update} or {@code typing} from a member outside it until the list is sure to be current: an
+ * update published just before its member left, which the list already counts gone, may arrive on
+ * the bus after the list was read, and its leave, older than the list, is dropped; a reader adding
+ * members on update would keep a ghost. Redis publishes in the order it runs commands, so once a
+ * durable event newer than the list arrives, everything published before the list was read has; a
+ * member who joined since has its join, newer than the list, come first. Without durable traffic the
+ * filter ends after {@link #SETTLE_NANOS}.
  */
 public final class Observer {
+    /** How long, at most, updates from members outside the opening list are held back. */
+    static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
     final String doc;
     private final BiConsumer<DocEvent, Frame> sink;
     private final Runnable overflow;
@@ -23,6 +39,9 @@ public final class Observer {
     private String seen;
     private List<DocEvent> pending = new ArrayList<>();
     private boolean closed;
+    /** The opening list's member ids, while updates from others are dropped; null otherwise. */
+    private Set<String> settling;
+    private long settledNanos;
 
     /**
      * @param sink receives the events in order, each with its frame (shared by every reader of the
@@ -63,8 +82,20 @@ public final class Observer {
                 return;
             }
             seen = event.offset();
+            settling = null; // newer than the opening list: whatever came before the list has arrived
+        } else if (settling != null && ghost(event)) {
+            return;
         }
         sink.accept(event, frame);
+    }
+
+    /** An update or typing from a member the opening list already counts gone (or never had). */
+    private boolean ghost(DocEvent event) {
+        if (System.nanoTime() - settledNanos >= 0) {
+            settling = null;
+            return false;
+        }
+        return !settling.contains(event.origin());
     }
 
     /**
@@ -72,8 +103,21 @@ public final class Observer {
      * the events held meanwhile that are newer go to the sink now, then every later one as it comes.
      */
     public synchronized void activate(String offset) {
+        activate(offset, null);
+    }
+
+    /**
+     * As {@link #activate(String)}, for a reader that opened with the document's member list (ids
+     * {@code members}, read at {@code offset}): updates from members outside it are dropped until the
+     * list is sure to be current (see the class comment).
+     */
+    public synchronized void activate(String offset, Collection<String> members) {
         if (closed || pending == null) {
             return;
+        }
+        if (members != null) {
+            settling = new HashSet<>(members);
+            settledNanos = System.nanoTime() + SETTLE_NANOS;
         }
         seen = offset;
         List<DocEvent> held = pending;

@@ -19,6 +19,7 @@ import dev.copresence.flow.Frame;
 import dev.copresence.protocol.Codec;
 import dev.copresence.protocol.ErrorCode;
 import dev.copresence.protocol.Ids;
+import dev.copresence.protocol.Member;
 import dev.copresence.protocol.ProtocolException;
 import dev.copresence.protocol.ServerMessage;
 import dev.copresence.security.HttpGuard;
@@ -79,11 +80,12 @@ public final class SseDocuments {
                     if (opening.frames().isEmpty()) { // resumed, with nothing newer: the head goes out all the same
                         stream.start();
                     }
-                    observer.activate(opening.offset());
+                    observer.activate(opening.offset(), opening.members());
                 }, failure -> stream.fail(new HttpGuard.Refusal(503, ErrorCode.INTERNAL, "the registry is unavailable")));
     }
 
-    private record Opening(List<Frame> frames, String offset) {
+    /** {@code members}: the ids of the member list it opens with, or null when it resumes instead. */
+    private record Opening(List<Frame> frames, String offset, List<String> members) {
     }
 
     /**
@@ -100,13 +102,14 @@ public final class SseDocuments {
             }
             List<Frame> frames = replay.frames().stream()
                     .map(frame -> SseStream.event(Codec.type(frame), Codec.offsetOf(frame), frame)).toList();
-            return Uni.createFrom().item(new Opening(frames, replay.offset()));
+            return Uni.createFrom().item(new Opening(frames, replay.offset(), null));
         });
     }
 
     private static Opening members(String doc, Snapshot snapshot) {
         String frame = Codec.encode(new ServerMessage.Members(doc, snapshot.members(), snapshot.offset()));
-        return new Opening(List.of(SseStream.event("members", snapshot.offset(), frame)), snapshot.offset());
+        return new Opening(List.of(SseStream.event("members", snapshot.offset(), frame)), snapshot.offset(),
+                snapshot.members().stream().map(Member::id).toList());
     }
 
     private static Frame event(DocEvent event, Frame frame) {
