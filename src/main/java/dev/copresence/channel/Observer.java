@@ -26,7 +26,11 @@ import dev.copresence.flow.Frame;
  * members on update would keep a ghost. Redis publishes in the order it runs commands, so once a
  * durable event newer than the list arrives, everything published before the list was read has; a
  * member who joined since has its join, newer than the list, come first. Without durable traffic the
- * filter ends after {@link #SETTLE_NANOS}.
+ * filter ends after {@link #SETTLE_NANOS}. Two cases it does not cover, both bounded: while a hub
+ * holds durable events for a catch-up after a bus gap, a new member's updates can come before its
+ * join and are dropped (for at most that time), and a durable event of the catch-up's log read,
+ * which does not come over the bus, can end the filter before a ghost update still on the bus
+ * arrives. {@link LocalMember} has the same two.
  */
 public final class Observer {
     /** How long, at most, updates from members outside the opening list are held back. */
@@ -129,5 +133,6 @@ public final class Observer {
     public synchronized void close() {
         closed = true;
         pending = null;
+        settling = null;
     }
 }
