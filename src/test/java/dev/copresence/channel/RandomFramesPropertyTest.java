@@ -69,7 +69,7 @@ class RandomFramesPropertyTest {
                 .withDefaultValue("copresence.typing.ttl", "1h").build();
         CopresenceConfig copresence = config.getConfigMapping(CopresenceConfig.class);
         vertx = Vertx.vertx();
-        engine = new MemoryEngine(100, Duration.ofHours(1), Clock.systemUTC()).asEngine("n-prop");
+        engine = new MemoryEngine(100, Duration.ofHours(1), Clock.systemUTC()).asEngine();
         StatusWatchers statusWatchers = new StatusWatchers();
         Hubs hubs = new Hubs(engine, statusWatchers, new NoEvents<>(), new SimpleMeterRegistry());
         hubs.listen();

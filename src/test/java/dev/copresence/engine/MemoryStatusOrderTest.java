@@ -20,7 +20,7 @@ class MemoryStatusOrderTest {
     @Test
     void eachOfflineIsStampedLaterThanTheOneBeforeAndEachChangeIsNewerThanTheLast() {
         Engine engine = new MemoryEngine(10, Duration.ofMinutes(1), Clock.fixed(Instant.ofEpochMilli(1_000), ZoneOffset.UTC))
-                .asEngine("n1");
+                .asEngine();
         List<UserStatus> changes = new CopyOnWriteArrayList<>();
         engine.bus().listen(new EngineListener() {
             @Override

@@ -65,8 +65,8 @@ public final class MemoryEngine implements Registry, Log, Bus {
         return userLocks[user.hashCode() & (userLocks.length - 1)];
     }
 
-    public Engine asEngine(String nodeId) {
-        return new Engine(nodeId, this, this, this);
+    public Engine asEngine() {
+        return new Engine(this, this, this);
     }
 
     /** Offsets come from one counter for all documents, so none is ever issued twice in a run. */

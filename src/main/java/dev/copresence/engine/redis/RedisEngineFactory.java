@@ -32,6 +32,6 @@ public final class RedisEngineFactory {
         RedisNodes nodes = new RedisNodes(scripts, settings, status, clock, bus::resync,
                 metrics.counter("copresence.reaped.members"));
         RedisRegistry registry = new RedisRegistry(scripts, settings, status, nodes);
-        return new Engine(nodeId, registry, registry, bus);
+        return new Engine(registry, registry, bus);
     }
 }

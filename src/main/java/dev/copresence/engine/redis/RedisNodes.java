@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 import org.jboss.logging.Logger;
 
@@ -30,8 +32,8 @@ final class RedisNodes {
      * read just before it starts, and one first served around then may be missing from them.
      */
     private static final long SERVED_MARGIN_MS = 1000;
-    /** Reads of a dead node's document set, each after reaping what the last one found. */
-    private static final int REAP_PASSES = 3;
+    /** Reads of a dead node's document and user sets, each after reaping what the last one found. */
+    static final int REAP_PASSES = 3;
     /** Dead names one heartbeat takes on; the rest wait for the next. */
     private static final int REAPED_PER_HEARTBEAT = 16;
 
@@ -44,7 +46,7 @@ final class RedisNodes {
     private final Counter reaped;
     private volatile boolean left;
     /** Nodes spared lately, so that the warning is not repeated at every heartbeat. */
-    private final Set<String> spared = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<String> spared = ConcurrentHashMap.newKeySet();
 
     RedisNodes(RedisScripts scripts, RedisSettings settings, RedisStatus status, Clock clock, Runnable resync,
             Counter reaped) {
@@ -216,7 +218,7 @@ final class RedisNodes {
         });
     }
 
-    private Uni<Void> reapEach(Response docs, String dead, java.util.function.Function<String, Uni<Void>> then) {
+    private Uni<Void> reapEach(Response docs, String dead, Function<String, Uni<Void>> then) {
         return Multi.createFrom().iterable(docs).map(Response::toString)
                 .onItem().transformToUni(doc -> reap(doc, dead).chain(() -> then.apply(doc)))
                 .concatenate().collect().last().replaceWithVoid();

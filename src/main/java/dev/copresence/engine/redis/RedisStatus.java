@@ -70,8 +70,7 @@ final class RedisStatus {
                         ? scripts.command("SADD", RedisKeys.nodeUsers(node), e.getKey())
                                 .chain(() -> scripts.run(Script.REASSERT_USER, keys(e.getKey()),
                                         List.of(node, RedisKeys.STATUS_CHANNEL, e.getKey(), e.getValue().toString(), restart ? "1" : "0")))
-                        : gone(node, e.getKey())
-                                .chain(() -> scripts.command("SREM", RedisKeys.nodeUsers(node), e.getKey())))
+                        : forget(node, e.getKey()))
                 .concatenate()
                 .collect().last().replaceWithVoid();
     }
@@ -82,7 +81,7 @@ final class RedisStatus {
      * and the set is read again until empty: a node reaped while alive may add users meanwhile.
      */
     Uni<Void> forgetNode(String deadNode) {
-        return forgetUsers(deadNode, 3);
+        return forgetUsers(deadNode, RedisNodes.REAP_PASSES);
     }
 
     private Uni<Void> forgetUsers(String deadNode, int passes) {
@@ -90,15 +89,19 @@ final class RedisStatus {
         return scripts.command("SMEMBERS", key).chain(users -> users.size() == 0 || passes == 0
                 ? Uni.createFrom().voidItem()
                 : Multi.createFrom().iterable(users).map(Response::toString)
-                        .onItem().transformToUni(user -> gone(deadNode, user).chain(() -> scripts.command("SREM", key, user)))
+                        .onItem().transformToUni(user -> forget(deadNode, user))
                         .merge(16).collect().last() // a drain waits on it (at most 5 s): not one user at a time
                         .chain(() -> forgetUsers(deadNode, passes - 1)));
     }
 
-    /** Takes a node's connections off a user; offline if they were the user's last (node-gone.lua). */
-    private Uni<Response> gone(String node, String user) {
+    /**
+     * Takes a node's connections off a user, offline if they were the user's last (node-gone.lua),
+     * then the user off the node's set: in that order, so a failure between leaves it for the next try.
+     */
+    private Uni<Response> forget(String node, String user) {
         return scripts.run(Script.NODE_GONE, keys(user),
-                List.of(node, RedisKeys.STATUS_CHANNEL, user, Long.toString(clock.millis()), Long.toString(LAST_SEEN_TTL_MS)));
+                List.of(node, RedisKeys.STATUS_CHANNEL, user, Long.toString(clock.millis()), Long.toString(LAST_SEEN_TTL_MS)))
+                .chain(() -> scripts.command("SREM", RedisKeys.nodeUsers(node), user));
     }
 
     private static List<String> keys(String user) {
