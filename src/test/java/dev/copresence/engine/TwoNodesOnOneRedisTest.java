@@ -192,6 +192,60 @@ class TwoNodesOnOneRedisTest {
         }
     }
 
+    /**
+     * A node hands an old name back to the reapers (score 0 in {@code cp:nodes}) while one is still
+     * reaping it, having written a member under it after the reaper's last read of its documents. The
+     * name stays to be reaped again, and that member leaves; a reaper whose last step took the name
+     * off {@code cp:nodes} left it there for good. The old name's many users make the reaping last
+     * long enough to be caught in its middle.
+     */
+    @Test
+    void aMemberWrittenUnderANameHandedBackWhileItWasBeingReapedIsReapedToo() {
+        Engine reaper = node("n-reaper", Duration.ZERO);
+        Redis client = redis.get();
+        String dead = "n-gone." + Long.toHexString(System.nanoTime());
+        String users = "cp:node:{" + dead + "}:users";
+        String doc = "handed-back-" + System.nanoTime();
+        Member late = new Member("m-late-" + System.nanoTime(), new UserRef("late", null), State.EMPTY, false,
+                System.currentTimeMillis());
+        int userCount = 20_000;
+        try {
+            for (int i = 0; i < userCount; i += 1_000) {
+                Request add = Request.cmd(Command.SADD).arg(users);
+                for (int j = i; j < i + 1_000; j++) {
+                    add.arg("gone-user-" + j);
+                }
+                client.send(add).await().atMost(WAIT);
+            }
+            client.send(Request.cmd(Command.ZADD).arg("cp:nodes").arg(1).arg(dead)).await().atMost(WAIT); // long past
+            reaper.registry().heartbeat(java.util.Set.of()).subscribe().with(done -> { }, failed -> { });
+            Awaitility.await().atMost(WAIT).pollInterval(Duration.ofMillis(1))
+                    .until(() -> client.send(Request.cmd(Command.SCARD).arg(users)).await().atMost(WAIT).toInteger() < userCount);
+
+            // the node, meanwhile: a member under the old name, then the hand-back
+            client.send(Request.cmd(Command.HSET).arg("cp:{" + doc + "}:members").arg(late.id())
+                    .arg(Codec.encodeStoredMember(late, dead))).await().atMost(WAIT);
+            client.send(Request.cmd(Command.ZADD).arg("cp:{" + doc + "}:expiry").arg(Long.MAX_VALUE / 2).arg(late.id()))
+                    .await().atMost(WAIT);
+            client.send(Request.cmd(Command.ZADD).arg("cp:node:{" + dead + "}:docs").arg(System.currentTimeMillis()).arg(doc))
+                    .await().atMost(WAIT);
+            client.send(Request.cmd(Command.ZADD).arg("cp:nodes").arg(0).arg(dead)).await().atMost(WAIT);
+            assertTrue(client.send(Request.cmd(Command.SCARD).arg(users)).await().atMost(WAIT).toInteger() > 0,
+                    "the hand-back came after the reaping ended: this test caught nothing");
+
+            Awaitility.await().atMost(WAIT).untilAsserted(() -> {
+                reaper.registry().heartbeat(java.util.Set.of()).await().atMost(WAIT);
+                assertEquals(List.of(), reaper.registry().snapshot(doc).await().atMost(WAIT).members());
+            });
+        } finally {
+            reaper.registry().goodbye().await().atMost(WAIT);
+            reaper.bus().close();
+            client.send(Request.cmd(Command.DEL).arg(users).arg("cp:node:{" + dead + "}:docs").arg("cp:{" + doc + "}:members")
+                    .arg("cp:{" + doc + "}:expiry")).await().atMost(WAIT);
+            client.send(Request.cmd(Command.ZREM).arg("cp:nodes").arg(dead)).await().atMost(WAIT);
+        }
+    }
+
     private Engine node(String id, Duration clockOffset) {
         return RedisEngineFactory.create(id, config, false, dataSource.get(), redis.get(), vertx.getDelegate().getOrCreateContext(),
                 Clock.offset(Clock.systemUTC(), clockOffset), new SimpleMeterRegistry());

@@ -168,24 +168,38 @@ final class RedisNodes {
 
     /**
      * Reaps one dead node. A short lock spares the others the same work; if this reaper dies midway,
-     * the lock expires and another finishes (every step is idempotent). A node whose lease is still
-     * in Redis is alive, whatever its expiry in {@code cp:nodes} says (a node of an older version
-     * wrote it by its own clock). Each document and user leaves the node's sets once
-     * reaped, not before (a reaper that dies leaves the rest to the next), and the sets are read
-     * again until empty, so that what a node reaped while alive added meanwhile is reaped too.
+     * the lock expires and another finishes (every step is idempotent). A name no longer in
+     * {@code cp:nodes} was reaped whole since the list was read. A node whose lease is still in Redis
+     * is alive, whatever its expiry in {@code cp:nodes} says (a node of an older version wrote it by
+     * its own clock).
      */
     private Uni<Void> reapNode(String dead) {
         return scripts.command("SET", RedisKeys.nodeReaper(dead), incarnation.current(), "NX", "PX", "10000")
                 .chain(locked -> locked == null ? Uni.createFrom().voidItem()
-                        : scripts.command("PTTL", RedisKeys.nodeLease(dead)).chain(left -> left.toLong() > 0
-                                ? spared(dead, left.toLong())
-                                : reapDocuments(dead, REAP_PASSES)
-                                .chain(() -> status.forgetNode(dead))
-                                .chain(() -> scripts.command("ZREM", RedisKeys.NODES, dead))
-                                // a name its node hands back to the reapers later is then reaped at once
-                                .chain(() -> scripts.command("DEL", RedisKeys.nodeReaper(dead)))
-                                .invoke(() -> LOG.infof("node %s: reaped dead node %s", incarnation.current(), dead))
-                                .replaceWithVoid()));
+                        : scripts.command("ZSCORE", RedisKeys.NODES, dead).chain(score -> score == null ? unlock(dead)
+                                : scripts.command("PTTL", RedisKeys.nodeLease(dead)).chain(left -> left.toLong() > 0
+                                        ? spared(dead, left.toLong())
+                                        : reapName(dead, score.toString()))));
+    }
+
+    /**
+     * Each document and user leaves the name's sets once reaped, not before (a reaper that dies leaves
+     * the rest to the next), and the sets are read again until empty, so that what a node reaped while
+     * alive added meanwhile is reaped too. The name leaves {@code cp:nodes} only if its score is still
+     * the one read before (node-reaped.lua): a hand-back landing meanwhile keeps it there, to be reaped
+     * again with whatever its node wrote after this reaper's last read.
+     */
+    private Uni<Void> reapName(String dead, String score) {
+        return reapDocuments(dead, REAP_PASSES)
+                .chain(() -> status.forgetNode(dead))
+                .chain(() -> scripts.run(Script.NODE_REAPED, List.of(RedisKeys.NODES), List.of(dead, score)))
+                // a name its node hands back to the reapers later is then reaped at once
+                .chain(() -> unlock(dead))
+                .invoke(() -> LOG.infof("node %s: reaped dead node %s", incarnation.current(), dead));
+    }
+
+    private Uni<Void> unlock(String node) {
+        return scripts.command("DEL", RedisKeys.nodeReaper(node)).replaceWithVoid();
     }
 
     /**
@@ -200,7 +214,7 @@ final class RedisNodes {
             LOG.warnf("node %s: not reaping node %s: its expiry in cp:nodes has passed but its lease is still in Redis "
                     + "(an expiry written by a clock apart from Redis's?)", incarnation.current(), node);
         }
-        return scripts.command("DEL", RedisKeys.nodeReaper(node)).replaceWithVoid();
+        return unlock(node);
     }
 
     private Uni<Void> reapDocuments(String dead, int passes) {

@@ -27,7 +27,8 @@ final class RedisScripts {
         JOIN("join"), LEAVE("leave"), STORE("store"), BROADCAST("broadcast"), REPLAY("replay"),
         SNAPSHOT("snapshot"), RENEW("renew"), REAP("reap"), REASSERT("reassert"), SIGNAL("signal"),
         CONNECTED("connected"), DISCONNECTED("disconnected"), STATUS("status"), NODE_GONE("node-gone"),
-        REASSERT_USER("reassert-user"), NODE_DOCS("node-docs"), NODES("nodes");
+        REASSERT_USER("reassert-user"), NODE_DOCS("node-docs"), NODES("nodes"),
+        NODE_REAPED("node-reaped");
 
         final String source;
         final String sha;
