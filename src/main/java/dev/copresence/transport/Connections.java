@@ -118,11 +118,7 @@ public final class Connections {
         return 1011;
     }
 
-    /**
-     * A text frame. Netty does not check that text frames are UTF-8: Vert.x decodes them with
-     * U+FFFD in place of bad bytes. A raw U+FFFD is therefore taken as invalid UTF-8 (RFC 6455: close
-     * 1007); a client that means the replacement character sends it escaped ({@code \\ufffd}).
-     */
+    /** A text message, checked for UTF-8 on its bytes by {@link Utf8Frames} before Vert.x decoded it. */
     void text(WebSocketConnection connection, String text) {
         Session session = session(connection);
         if (session == null) {
@@ -137,7 +133,7 @@ public final class Connections {
     }
 
     private Uni<Void> process(Session session, String text) {
-        if (text.indexOf('\uFFFD') >= 0) {
+        if (Utf8Frames.markedInvalid(text)) {
             session.close(1007, "text frame is not valid UTF-8");
             return Uni.createFrom().voidItem();
         }

@@ -14,6 +14,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.quarkus.websockets.next.WebSocketConnection;
@@ -82,6 +83,10 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
         // without one (not seen on Vert.x 4.5) the frame's bytes pass every handler: an encoder lets bytes through
         this.writer = new ChannelWriter(encoder != null ? encoder : tcp.channelHandlerContext());
         this.metrics = metrics;
+        ChannelHandlerContext decoder = channel.pipeline().context(WebSocketFrameDecoder.class);
+        if (decoder != null) { // there is one under every WebSocket; without one no frame would arrive to check
+            channel.pipeline().addAfter(decoder.name(), Utf8Frames.NAME, new Utf8Frames());
+        }
         channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(socketBuffer / 2, socketBuffer));
     }
 

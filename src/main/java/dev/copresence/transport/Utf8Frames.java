@@ -1,0 +1,133 @@
+package dev.copresence.transport;
+
+import java.nio.charset.StandardCharsets;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.ByteProcessor;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * Checks that each text message of one WebSocket is UTF-8 (RFC 6455 §8.1), on its bytes, in the
+ * channel's pipeline above the frame decoder. Vert.x decodes text with U+FFFD in place of bad bytes,
+ * and nothing below it checks them: after that, a message with bad bytes and one with a real U+FFFD
+ * (which browsers send for a lone surrogate) look the same.
+ *
+ * <p>A message found bad is handed on with {@link #INVALID} in place of what is left of it (its
+ * later fragments empty), so that its text ends with it: the connection closes with 1007 when its
+ * turn comes, after the messages before it, as the others are processed. No valid JSON text ends
+ * with it (raw NUL is not JSON whitespace). A character may be split across fragments: the
+ * decoder's state is carried from one to the next. The check starts when the socket is opened: a
+ * client may send nothing before the handshake's answer, and one that did anyway gets its bad bytes
+ * read as U+FFFD.
+ */
+final class Utf8Frames extends ChannelInboundHandlerAdapter implements ByteProcessor {
+    /** What a message with bad bytes ends with once handed on. */
+    static final String INVALID = "\u0000not UTF-8\u0000";
+    private static final byte[] INVALID_BYTES = INVALID.getBytes(StandardCharsets.UTF_8);
+    /** The name of this handler in a pipeline. */
+    static final String NAME = "copresence-utf8";
+
+    /** Decoding: 0 between characters, else the continuation bytes left in bits 16+, and the bounds of the next byte. */
+    private int state;
+    /** In a text message whose last fragment has not come. */
+    private boolean inText;
+    /** The current text message was found bad: the rest of its fragments are emptied. */
+    private boolean bad;
+
+    static boolean markedInvalid(String text) {
+        return text.endsWith(INVALID);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof TextWebSocketFrame text) {
+            state = 0;
+            bad = false;
+            inText = !text.isFinalFragment();
+            ctx.fireChannelRead(check(text, true));
+        } else if (msg instanceof ContinuationWebSocketFrame more && inText) {
+            inText = !more.isFinalFragment();
+            ctx.fireChannelRead(check(more, false));
+        } else {
+            ctx.fireChannelRead(msg); // binary and control frames, and a binary message's continuations
+        }
+    }
+
+    private WebSocketFrame check(WebSocketFrame frame, boolean first) {
+        if (!bad) {
+            ByteBuf content = frame.content();
+            bad = content.forEachByte(this) >= 0 || frame.isFinalFragment() && state != 0;
+            if (bad) {
+                return replaced(frame, first, Unpooled.wrappedBuffer(INVALID_BYTES));
+            }
+            return frame;
+        }
+        return replaced(frame, first, Unpooled.EMPTY_BUFFER);
+    }
+
+    private static WebSocketFrame replaced(WebSocketFrame frame, boolean first, ByteBuf content) {
+        boolean fin = frame.isFinalFragment();
+        int rsv = frame.rsv();
+        ReferenceCountUtil.release(frame);
+        return first ? new TextWebSocketFrame(fin, rsv, content) : new ContinuationWebSocketFrame(fin, rsv, content);
+    }
+
+    /**
+     * One byte of UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past U+10FFFF. Answers
+     * false, which stops the scan, at a byte that cannot come where it does.
+     */
+    @Override
+    public boolean process(byte value) {
+        int b = value & 0xFF;
+        if (state == 0) {
+            if (b < 0x80) {
+                return true;
+            }
+            state = lead(b);
+            return state != 0;
+        }
+        if (b < ((state >> 8) & 0xFF) || b > (state & 0xFF)) {
+            state = 0;
+            return false;
+        }
+        int left = (state >>> 16) - 1;
+        state = left == 0 ? 0 : expect(left, 0x80, 0xBF);
+        return true;
+    }
+
+    /** The state after a lead byte, or 0 for a byte that cannot lead. */
+    private static int lead(int b) {
+        if (b >= 0xC2 && b <= 0xDF) {
+            return expect(1, 0x80, 0xBF);
+        }
+        if (b == 0xE0) {
+            return expect(2, 0xA0, 0xBF); // not overlong
+        }
+        if (b == 0xED) {
+            return expect(2, 0x80, 0x9F); // not a surrogate
+        }
+        if (b >= 0xE1 && b <= 0xEF) {
+            return expect(2, 0x80, 0xBF);
+        }
+        if (b == 0xF0) {
+            return expect(3, 0x90, 0xBF); // not overlong
+        }
+        if (b >= 0xF1 && b <= 0xF3) {
+            return expect(3, 0x80, 0xBF);
+        }
+        if (b == 0xF4) {
+            return expect(3, 0x80, 0x8F); // not past U+10FFFF
+        }
+        return 0;
+    }
+
+    private static int expect(int left, int lowest, int highest) {
+        return left << 16 | lowest << 8 | highest;
+    }
+}
