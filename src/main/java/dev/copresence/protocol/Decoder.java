@@ -177,8 +177,8 @@ final class Decoder {
 
     private static List<String> users(JsonNode n) {
         JsonNode v = n.get("users");
-        if (v == null || !v.isArray() || v.isEmpty()) {
-            throw ProtocolException.badRequest("users is required and must be a non-empty array of user ids");
+        if (v == null || !v.isArray()) { // an empty one is a list like another: nothing to watch
+            throw ProtocolException.badRequest("users is required and must be an array of user ids");
         }
         if (v.size() > MAX_WATCH) {
             throw ProtocolException.badRequest("users may name at most " + MAX_WATCH + " users");

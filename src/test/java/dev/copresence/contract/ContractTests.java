@@ -448,6 +448,18 @@ public abstract class ContractTests {
         assertTrue(watcher.drain().isEmpty());
     }
 
+    /** A client watching whoever is in a list (contacts, a team) sends the list as it is, empty too. */
+    @Test
+    void watchingAnEmptyListIsAcknowledgedAndAnswersNothing() {
+        WsClient watcher = connect();
+        watcher.send("{\"type\":\"watch\",\"id\":1,\"users\":[]}");
+        assertEquals(1, watcher.next("ack").get("id").asInt());
+        watcher.send("{\"type\":\"unwatch\",\"id\":2,\"users\":[]}");
+        assertEquals(2, watcher.next("ack").get("id").asInt());
+        watcher.send("{\"type\":\"ping\",\"id\":3}");
+        assertEquals(3, watcher.next().get("id").asInt(), "nothing came between the acks and the pong");
+    }
+
     // ---- ping ------------------------------------------------------------------------------------
 
     @Test

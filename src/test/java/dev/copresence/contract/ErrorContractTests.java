@@ -57,7 +57,7 @@ public abstract class ErrorContractTests extends ContractTests {
                 "{\"type\":\"join\",\"doc\":\"" + doc + "\",\"user\":{\"id\":\"bad id\"}}",
                 "{\"type\":\"join\",\"doc\":\"" + doc + "\",\"since\":5}",
                 "{\"type\":\"join\"}", "{\"type\":\"typing\",\"doc\":\"" + doc + "\",\"typing\":\"yes\"}",
-                "{\"type\":\"watch\",\"users\":[]}", "{\"type\":\"watch\",\"users\":\"u1\"}",
+                "{\"type\":\"watch\",\"users\":null}", "{\"type\":\"watch\",\"users\":\"u1\"}",
                 "{\"type\":\"ping\",\"id\":{\"x\":1}}", "{\"type\":\"signal\",\"doc\":\"" + doc + "\",\"data\":1}" }) {
             JsonNode error = error(client, frame);
             assertEquals("bad_request", error.get("code").asText(), frame);

@@ -142,6 +142,8 @@ class CodecTest {
                 "a user named twice is watched once (one status each), in the order first named");
         assertEquals(new ClientMessage.Unwatch(TextNode.valueOf("w"), List.of("u1")),
                 Codec.decode("{\"type\":\"unwatch\",\"id\":\"w\",\"users\":[\"u1\"]}"));
+        assertEquals(new ClientMessage.Watch(null, List.of()), Codec.decode("{\"type\":\"watch\",\"users\":[]}"),
+                "an empty list is a list: a client watching whoever is in a list that is empty now");
     }
 
     @Test
@@ -240,7 +242,7 @@ class CodecTest {
                 Arguments.of("{\"type\":\"signal\",\"id\":1," + d + ",\"to\":\"m 1\",\"data\":1}", 1),
                 Arguments.of("{\"type\":\"signal\",\"id\":1," + d + ",\"to\":\"m-1\"}", 1),
                 // watch / unwatch
-                Arguments.of("{\"type\":\"watch\",\"id\":1}", 1), Arguments.of("{\"type\":\"watch\",\"id\":1,\"users\":[]}", 1),
+                Arguments.of("{\"type\":\"watch\",\"id\":1}", 1), Arguments.of("{\"type\":\"watch\",\"id\":1,\"users\":{}}", 1),
                 Arguments.of("{\"type\":\"watch\",\"id\":1,\"users\":\"u1\"}", 1),
                 Arguments.of("{\"type\":\"watch\",\"id\":1,\"users\":[1]}", 1),
                 Arguments.of("{\"type\":\"watch\",\"id\":1,\"users\":[\"u1\",null]}", 1),
