@@ -10,6 +10,7 @@ import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
+import io.netty.channel.WriteBufferWaterMark;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.smallrye.mutiny.Uni;
@@ -44,12 +45,15 @@ public final class Connections {
     private final Membership membership;
     private final CopresenceConfig config;
     private final SocketMetrics metrics;
+    private final WriteBufferWaterMark waterMarks;
 
     public Connections(CommandHandler handler, Membership membership, CopresenceConfig config, SocketMetrics metrics) {
         this.handler = handler;
         this.membership = membership;
         this.config = config;
         this.metrics = metrics;
+        int socketBuffer = config.outbound().socketBuffer();
+        this.waterMarks = new WriteBufferWaterMark(socketBuffer / 2, socketBuffer);
         // before any socket: they are all opened here
         SocketSink.closeDeadline(IdleTimeouts.checkCloseDeadline(config.outbound().closeDeadline()), this::endAfterReset);
     }
@@ -67,8 +71,7 @@ public final class Connections {
             close(connection, 1011, "internal error");
             return Uni.createFrom().voidItem();
         }
-        SocketSink socket = new SocketSink(connection, tcp, metrics, config.outbound().socketBuffer(),
-                config.pingInterval().toNanos());
+        SocketSink socket = new SocketSink(connection, tcp, metrics, waterMarks, config.pingInterval().toNanos());
         // one replay or snapshot per document, as many as it may have documents, wait uncounted: a
         // client that asks for more without reading them fills its send buffer with them
         OutboundQueue out = new OutboundQueue(socket, metrics, config.limits().sendBuffer(), config.outbound().maxFrames(),

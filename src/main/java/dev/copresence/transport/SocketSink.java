@@ -73,7 +73,11 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
      */
     private long lastPingNanos;
 
-    SocketSink(WebSocketConnection connection, ConnectionBase tcp, SocketMetrics metrics, int socketBuffer,
+    /**
+     * @param waterMarks the socket buffer's bounds, one object for every socket of the node (it is
+     *        immutable): one each was 24 bytes more per idle connection
+     */
+    SocketSink(WebSocketConnection connection, ConnectionBase tcp, SocketMetrics metrics, WriteBufferWaterMark waterMarks,
             long pingPeriodNanos) {
         this.lastPingNanos = firstPingBase(System.nanoTime(), pingPeriodNanos, ThreadLocalRandom.current());
         this.connection = connection;
@@ -87,7 +91,7 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
         if (decoder != null) { // there is one under every WebSocket; without one no frame would arrive to check
             channel.pipeline().addAfter(decoder.name(), Utf8Frames.NAME, new Utf8Frames());
         }
-        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(socketBuffer / 2, socketBuffer));
+        channel.config().setWriteBufferWaterMark(waterMarks);
     }
 
     static void closeDeadline(Duration deadline, Consumer<WebSocketConnection> sessionEnd) {
