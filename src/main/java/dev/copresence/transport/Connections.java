@@ -10,7 +10,9 @@ import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.smallrye.mutiny.Uni;
@@ -66,12 +68,14 @@ public final class Connections {
         if (upgradeHeaders != null) {
             upgradeHeaders.clear(); // Vert.x's WebSocket keeps them; websockets-next has its own copy
         }
-        if (tcp == null) { // every HTTP/1.1 upgrade has one: this is a Vert.x change the tests would catch
-            LOG.errorf("connection %s: no TCP connection found below the WebSocket; closing it", connection.id());
+        // the frame decoder: text is checked as UTF-8 above it (Utf8Frames), or not at all
+        ChannelHandlerContext decoder = tcp == null ? null : tcp.channelHandlerContext().pipeline().context(WebSocketFrameDecoder.class);
+        if (decoder == null) { // every HTTP/1.1 upgrade has both: this is a Vert.x change the tests would catch
+            LOG.errorf("connection %s: no TCP connection or frame decoder found below the WebSocket; closing it", connection.id());
             close(connection, 1011, "internal error");
             return Uni.createFrom().voidItem();
         }
-        SocketSink socket = new SocketSink(connection, tcp, metrics, waterMarks, config.pingInterval().toNanos());
+        SocketSink socket = new SocketSink(connection, tcp, decoder, metrics, waterMarks, config.pingInterval().toNanos());
         // one replay or snapshot per document, as many as it may have documents, wait uncounted: a
         // client that asks for more without reading them fills its send buffer with them
         OutboundQueue out = new OutboundQueue(socket, metrics, config.limits().sendBuffer(), config.outbound().maxFrames(),

@@ -14,7 +14,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.quarkus.websockets.next.WebSocketConnection;
@@ -74,11 +73,12 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
     private long lastPingNanos;
 
     /**
+     * @param decoder the channel's WebSocket frame decoder, above which text is checked as UTF-8
      * @param waterMarks the socket buffer's bounds, one object for every socket of the node (it is
      *        immutable): one each was 24 bytes more per idle connection
      */
-    SocketSink(WebSocketConnection connection, ConnectionBase tcp, SocketMetrics metrics, WriteBufferWaterMark waterMarks,
-            long pingPeriodNanos) {
+    SocketSink(WebSocketConnection connection, ConnectionBase tcp, ChannelHandlerContext decoder, SocketMetrics metrics,
+            WriteBufferWaterMark waterMarks, long pingPeriodNanos) {
         this.lastPingNanos = firstPingBase(System.nanoTime(), pingPeriodNanos, ThreadLocalRandom.current());
         this.connection = connection;
         this.tcp = tcp;
@@ -87,10 +87,9 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
         // without one (not seen on Vert.x 4.5) the frame's bytes pass every handler: an encoder lets bytes through
         this.writer = new ChannelWriter(encoder != null ? encoder : tcp.channelHandlerContext());
         this.metrics = metrics;
-        ChannelHandlerContext decoder = channel.pipeline().context(WebSocketFrameDecoder.class);
-        if (decoder != null) { // there is one under every WebSocket; without one no frame would arrive to check
-            channel.pipeline().addAfter(decoder.name(), Utf8Frames.NAME, new Utf8Frames());
-        }
+        // right above the frame decoder. Compression is never negotiated (NoWebSocketCompression): an
+        // inflater would sit above this, which would then check compressed bytes
+        channel.pipeline().addAfter(decoder.name(), Utf8Frames.NAME, new Utf8Frames());
         channel.config().setWriteBufferWaterMark(waterMarks);
     }
 

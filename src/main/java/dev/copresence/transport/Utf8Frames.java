@@ -2,7 +2,6 @@ package dev.copresence.transport;
 
 import java.nio.charset.StandardCharsets;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -10,7 +9,6 @@ import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ByteProcessor;
-import io.netty.util.ReferenceCountUtil;
 
 /**
  * Checks that each text message of one WebSocket is UTF-8 (RFC 6455 §8.1), on its bytes, in the
@@ -18,16 +16,18 @@ import io.netty.util.ReferenceCountUtil;
  * and nothing below it checks them: after that, a message with bad bytes and one with a real U+FFFD
  * (which browsers send for a lone surrogate) look the same.
  *
- * <p>A message found bad is handed on with {@link #INVALID} in place of what is left of it (its
- * later fragments empty), so that its text ends with it: the connection closes with 1007 when its
- * turn comes, after the messages before it, as the others are processed. No valid JSON text ends
- * with it (raw NUL is not JSON whitespace). A character may be split across fragments: the
- * decoder's state is carried from one to the next. The check starts when the socket is opened: a
- * client may send nothing before the handshake's answer, and one that did anyway gets its bad bytes
- * read as U+FFFD.
+ * <p>The fragment in which a message is found bad is handed on with {@link #INVALID} after its
+ * bytes, and the rest of the message as it comes, so that its text holds the mark and its size
+ * counts against the message limit as before: the connection closes with 1007 when the message's
+ * turn comes, after the messages before it, as the others are processed. No valid JSON text holds
+ * the mark (raw NUL is not allowed in it). A character may be split across fragments: the decoder's
+ * state is carried from one to the next. The check is added when the socket opens; a frame decoded
+ * before that (RFC 6455 lets a client send none before the handshake's answer) is not checked, and
+ * its bad bytes are read as U+FFFD. The mark itself counts against the message limit: a bad message
+ * within its length of the limit closes with 1009 instead of 1007.
  */
 final class Utf8Frames extends ChannelInboundHandlerAdapter implements ByteProcessor {
-    /** What a message with bad bytes ends with once handed on. */
+    /** What the text of a message with bad bytes holds once handed on. */
     static final String INVALID = "\u0000not UTF-8\u0000";
     private static final byte[] INVALID_BYTES = INVALID.getBytes(StandardCharsets.UTF_8);
     /** The name of this handler in a pipeline. */
@@ -35,47 +35,36 @@ final class Utf8Frames extends ChannelInboundHandlerAdapter implements ByteProce
 
     /** Decoding: 0 between characters, else the continuation bytes left in bits 16+, and the bounds of the next byte. */
     private int state;
-    /** In a text message whose last fragment has not come. */
-    private boolean inText;
-    /** The current text message was found bad: the rest of its fragments are emptied. */
-    private boolean bad;
+    /** In a text message whose last fragment has not come, and not yet found bad. */
+    private boolean checking;
 
     static boolean markedInvalid(String text) {
-        return text.endsWith(INVALID);
+        return text.contains(INVALID);
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof TextWebSocketFrame text) {
             state = 0;
-            bad = false;
-            inText = !text.isFinalFragment();
-            ctx.fireChannelRead(check(text, true));
-        } else if (msg instanceof ContinuationWebSocketFrame more && inText) {
-            inText = !more.isFinalFragment();
-            ctx.fireChannelRead(check(more, false));
+            checking = true;
+            ctx.fireChannelRead(check(text));
+        } else if (msg instanceof ContinuationWebSocketFrame more && checking) {
+            ctx.fireChannelRead(check(more));
         } else {
-            ctx.fireChannelRead(msg); // binary and control frames, and a binary message's continuations
+            // binary and control frames, a binary message's continuations, the rest of a bad message
+            ctx.fireChannelRead(msg);
         }
     }
 
-    private WebSocketFrame check(WebSocketFrame frame, boolean first) {
+    private WebSocketFrame check(WebSocketFrame frame) {
+        boolean last = frame.isFinalFragment();
+        boolean bad = frame.content().forEachByte(this) >= 0 || last && state != 0;
+        checking = !last && !bad;
         if (!bad) {
-            ByteBuf content = frame.content();
-            bad = content.forEachByte(this) >= 0 || frame.isFinalFragment() && state != 0;
-            if (bad) {
-                return replaced(frame, first, Unpooled.wrappedBuffer(INVALID_BYTES));
-            }
             return frame;
         }
-        return replaced(frame, first, Unpooled.EMPTY_BUFFER);
-    }
-
-    private static WebSocketFrame replaced(WebSocketFrame frame, boolean first, ByteBuf content) {
-        boolean fin = frame.isFinalFragment();
-        int rsv = frame.rsv();
-        ReferenceCountUtil.release(frame);
-        return first ? new TextWebSocketFrame(fin, rsv, content) : new ContinuationWebSocketFrame(fin, rsv, content);
+        // the frame's content becomes a part of the new one, which releases it in turn
+        return frame.replace(Unpooled.wrappedBuffer(frame.content(), Unpooled.wrappedBuffer(INVALID_BYTES)));
     }
 
     /**

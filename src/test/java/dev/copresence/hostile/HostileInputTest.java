@@ -603,6 +603,22 @@ class HostileInputTest {
     }
 
     /**
+     * A message found bad in its first fragment still counts every byte that follows against the
+     * size limit: a client cannot stream fragments for ever once it has sent one bad byte.
+     */
+    @Test
+    void aBadMessageStreamedPastTheSizeLimitClosesWith1009() {
+        RawWebSocket ws = raw("/ws");
+        ws.frame(false, RawWebSocket.TEXT, new byte[] { '"', (byte) 0xFF });
+        byte[] chunk = "x".repeat(16 * 1024).getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < 4; i++) { // 2 + 4 x 16 KiB: just past the 64 KiB limit
+            ws.frame(false, RawWebSocket.CONTINUATION, chunk);
+        }
+        assertEquals(null, ws.nextText());
+        assertEquals(1009, ws.awaitClose());
+    }
+
+    /**
      * U+FFFD sent as itself (its three UTF-8 bytes) is a character like any other: a browser sends it
      * for a lone surrogate in a string, and text pasted from a badly decoded file holds it.
      */

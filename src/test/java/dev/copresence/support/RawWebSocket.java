@@ -296,11 +296,16 @@ public final class RawWebSocket implements AutoCloseable {
 
     /**
      * The next complete text message (fragments joined), answering and skipping pings and pongs.
-     * Null when the server closed instead (the close frame is kept for {@link #awaitClose}).
+     * Null when the server closed instead (the close frame is kept for {@link #awaitClose}). Fails
+     * when neither came within {@link WsClient#TIMEOUT}, also while the server keeps pinging.
      */
     public String nextText() {
+        long deadline = System.nanoTime() + WsClient.TIMEOUT.toNanos();
         ByteArrayOutputStream message = new ByteArrayOutputStream();
         while (true) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no text message and no close within " + WsClient.TIMEOUT.toSeconds() + " s");
+            }
             Frame frame = readFrame();
             if (frame == null) {
                 closeCode = NO_CLOSE_FRAME;
