@@ -9,7 +9,6 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
@@ -18,6 +17,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerRequest;
 
 import dev.copresence.engine.Engine;
 import dev.copresence.engine.UserStatus;
@@ -82,14 +82,22 @@ public class RestApi {
 
     @GET
     @Path("/status")
-    public Uni<Response> status(@QueryParam("users") String users) {
-        return guard(() -> engine.registry().status(parseUsers(users)).map(RestApi::statusJson));
+    public Uni<Response> status(HttpServerRequest request) {
+        // read from Vert.x: the @QueryParam of an empty value is null, as if it were left out
+        return guard(() -> engine.registry().status(parseUsers(request.getParam("users"))).map(RestApi::statusJson));
     }
 
-    /** {@code u1,u2,…}: each a valid user id, at least one, at most {@link #MAX_USERS}; one answer per user asked. */
+    /**
+     * {@code u1,u2,…}: each a valid user id, at most {@link #MAX_USERS}; one answer per user asked.
+     * Empty ({@code ?users=}) is a list of none, as {@code users: []} in a watch: a client asking
+     * about whoever is in a list sends it as it is. Left out, it is a mistake.
+     */
     static List<String> parseUsers(String users) {
-        if (users == null || users.isBlank()) {
+        if (users == null) {
             throw ProtocolException.badRequest("users is required: ?users=u1,u2");
+        }
+        if (users.isEmpty()) {
+            return List.of();
         }
         String[] asked = users.split(",", -1);
         if (asked.length > MAX_USERS) {

@@ -636,6 +636,11 @@ public abstract class ContractTests {
     }
 
     @Test
+    void restStatusOfAnEmptyListIsAnEmptyArray() {
+        given().get("/api/status?users=").then().statusCode(200).body("size()", equalTo(0));
+    }
+
+    @Test
     void restStatusRefusesABadUserList() {
         given().get("/api/status").then().statusCode(400).body("code", equalTo("bad_request"));
         given().get("/api/status?users=a,b%20c").then().statusCode(400).body("code", equalTo("bad_request"));

@@ -368,6 +368,15 @@ public abstract class WebTransportTests {
                 .until(() -> gauge("copresence_status_observers") == before && gauge("copresence_sse_streams") == streamsBefore);
     }
 
+    /** As a watch of [], for a client following whoever is in a list that is empty now. */
+    @Test
+    void aStatusStreamOfAnEmptyListStaysOpenWithoutAStatus() {
+        SseClient stream = sse("/sse/status?users=");
+        assertEquals(200, stream.status());
+        assertEquals("heartbeat", stream.nextComment(Duration.ofSeconds(5)));
+        assertEquals(null, stream.poll(Duration.ZERO), "no status event came before the heartbeat");
+    }
+
     @Test
     void statusStreamWithoutValidUsersGets400() {
         assertEquals(400, get("/sse/status").statusCode());
