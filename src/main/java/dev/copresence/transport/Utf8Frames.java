@@ -16,18 +16,18 @@ import io.netty.util.ByteProcessor;
  * and nothing below it checks them: after that, a message with bad bytes and one with a real U+FFFD
  * (which browsers send for a lone surrogate) look the same.
  *
- * <p>The fragment in which a message is found bad is handed on with {@link #INVALID} after its
- * bytes, and the rest of the message as it comes, so that its text holds the mark and its size
- * counts against the message limit as before: the connection closes with 1007 when the message's
- * turn comes, after the messages before it, as the others are processed. No valid JSON text holds
- * the mark (raw NUL is not allowed in it). A character may be split across fragments: the decoder's
- * state is carried from one to the next. The check is added when the socket opens; a frame decoded
- * before that (RFC 6455 lets a client send none before the handshake's answer) is not checked, and
- * its bad bytes are read as U+FFFD. The mark itself counts against the message limit: a bad message
- * within its length of the limit closes with 1009 instead of 1007.
+ * <p>A bad message is handed on whole, with {@link #INVALID} after its last fragment's bytes, so
+ * that its text ends with it and its size counts against the message limit as before: the
+ * connection closes with 1007 when the message's turn comes, after the messages before it, as the
+ * others are processed. No valid JSON text ends with the mark (raw NUL is not JSON whitespace). A
+ * character may be split across fragments: the decoder's state is carried from one to the next.
+ * The check is added when the socket opens; a frame decoded before that (RFC 6455 lets a client
+ * send none before the handshake's answer) is not checked, and its bad bytes are read as U+FFFD.
+ * The mark itself counts against the message limit: a bad message within its length of the limit
+ * closes with 1009 instead of 1007.
  */
 final class Utf8Frames extends ChannelInboundHandlerAdapter implements ByteProcessor {
-    /** What the text of a message with bad bytes holds once handed on. */
+    /** What the text of a message with bad bytes ends with once handed on. */
     static final String INVALID = "\u0000not UTF-8\u0000";
     private static final byte[] INVALID_BYTES = INVALID.getBytes(StandardCharsets.UTF_8);
     /** The name of this handler in a pipeline. */
@@ -35,31 +35,38 @@ final class Utf8Frames extends ChannelInboundHandlerAdapter implements ByteProce
 
     /** Decoding: 0 between characters, else the continuation bytes left in bits 16+, and the bounds of the next byte. */
     private int state;
-    /** In a text message whose last fragment has not come, and not yet found bad. */
-    private boolean checking;
+    /** In a text message whose last fragment has not come. */
+    private boolean inText;
+    /** The current text message was found bad: its later bytes are not checked, and its last fragment is marked. */
+    private boolean bad;
 
     static boolean markedInvalid(String text) {
-        return text.contains(INVALID);
+        return text.endsWith(INVALID);
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof TextWebSocketFrame text) {
             state = 0;
-            checking = true;
+            bad = false;
+            inText = true;
             ctx.fireChannelRead(check(text));
-        } else if (msg instanceof ContinuationWebSocketFrame more && checking) {
+        } else if (msg instanceof ContinuationWebSocketFrame more && inText) {
             ctx.fireChannelRead(check(more));
         } else {
-            // binary and control frames, a binary message's continuations, the rest of a bad message
-            ctx.fireChannelRead(msg);
+            ctx.fireChannelRead(msg); // binary and control frames, and a binary message's continuations
         }
     }
 
     private WebSocketFrame check(WebSocketFrame frame) {
         boolean last = frame.isFinalFragment();
-        boolean bad = frame.content().forEachByte(this) >= 0 || last && state != 0;
-        checking = !last && !bad;
+        if (!bad) {
+            bad = frame.content().forEachByte(this) >= 0 || last && state != 0;
+        }
+        if (!last) {
+            return frame;
+        }
+        inText = false;
         if (!bad) {
             return frame;
         }
