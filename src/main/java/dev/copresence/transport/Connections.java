@@ -48,6 +48,7 @@ public final class Connections {
     private final CopresenceConfig config;
     private final SocketMetrics metrics;
     private final WriteBufferWaterMark waterMarks;
+    private final RateLimiter.Limit messageLimit;
 
     public Connections(CommandHandler handler, Membership membership, CopresenceConfig config, SocketMetrics metrics) {
         this.handler = handler;
@@ -56,6 +57,7 @@ public final class Connections {
         this.metrics = metrics;
         int socketBuffer = config.outbound().socketBuffer();
         this.waterMarks = new WriteBufferWaterMark(socketBuffer / 2, socketBuffer);
+        this.messageLimit = new RateLimiter.Limit(config.limits().rate(), config.limits().burst());
         // before any socket: they are all opened here
         SocketSink.closeDeadline(IdleTimeouts.checkCloseDeadline(config.outbound().closeDeadline()), this::endAfterReset);
     }
@@ -82,7 +84,7 @@ public final class Connections {
                 config.outbound().ephemeralWriteDelay().toMillis(), config.limits().docsPerConnection());
         // a close goes through the queue: what was queued before it (the error that explains it) is sent first
         Session session = new Session(connection.id(), boundDoc, out, out::close,
-                new RateLimiter(config.limits().rate(), config.limits().burst()),
+                new RateLimiter(messageLimit),
                 new InboundQueue(socket, config.limits().inboundPending(), config.limits().burst()));
         socket.attach(session);
         open.put(connection.id(), socket);
