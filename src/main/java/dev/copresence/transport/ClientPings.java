@@ -17,8 +17,9 @@ final class ClientPings {
     private final RateLimiter rate;
     private int whileFull;
 
-    ClientPings(int rate, int burst) {
-        this.rate = new RateLimiter(rate, burst);
+    /** @param limit the node's, shared: a client's pings are counted in a bucket of their own */
+    ClientPings(RateLimiter.Limit limit) {
+        this.rate = new RateLimiter(limit);
     }
 
     /** Takes a token for a ping; false when the client pings over its rate. */

@@ -48,7 +48,8 @@ public final class Connections {
     private final CopresenceConfig config;
     private final SocketMetrics metrics;
     private final WriteBufferWaterMark waterMarks;
-    private final RateLimiter.Limit messageLimit;
+    /** {@code limits.rate} and {@code limits.burst}: each connection's messages, and its pings apart. */
+    private final RateLimiter.Limit rateLimit;
 
     public Connections(CommandHandler handler, Membership membership, CopresenceConfig config, SocketMetrics metrics) {
         this.handler = handler;
@@ -57,7 +58,7 @@ public final class Connections {
         this.metrics = metrics;
         int socketBuffer = config.outbound().socketBuffer();
         this.waterMarks = new WriteBufferWaterMark(socketBuffer / 2, socketBuffer);
-        this.messageLimit = new RateLimiter.Limit(config.limits().rate(), config.limits().burst());
+        this.rateLimit = new RateLimiter.Limit(config.limits().rate(), config.limits().burst());
         // before any socket: they are all opened here
         SocketSink.closeDeadline(IdleTimeouts.checkCloseDeadline(config.outbound().closeDeadline()), this::endAfterReset);
     }
@@ -84,7 +85,7 @@ public final class Connections {
                 config.outbound().ephemeralWriteDelay().toMillis(), config.limits().docsPerConnection());
         // a close goes through the queue: what was queued before it (the error that explains it) is sent first
         Session session = new Session(connection.id(), boundDoc, out, out::close,
-                new RateLimiter(messageLimit),
+                new RateLimiter(rateLimit),
                 new InboundQueue(socket, config.limits().inboundPending(), config.limits().burst()));
         socket.attach(session);
         open.put(connection.id(), socket);
@@ -197,7 +198,7 @@ public final class Connections {
         }
         Session session = socket.session();
         session.touch();
-        ClientPings pings = socket.clientPings(() -> new ClientPings(config.limits().rate(), config.limits().burst()));
+        ClientPings pings = socket.clientPings(() -> new ClientPings(rateLimit));
         if (!pings.withinRate()) {
             metrics.rejected("ping_rate_limited");
             if (pings.flooding()) {

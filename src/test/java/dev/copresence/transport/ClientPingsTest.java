@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
+import dev.copresence.flow.RateLimiter;
+
 class ClientPingsTest {
     @Test
     void aSlowReadersOccasionalPingBehindAFullSocketDoesNotStopItBeingRead() {
-        ClientPings pings = new ClientPings(100, 200);
+        ClientPings pings = new ClientPings(new RateLimiter.Limit(100, 200));
         for (int i = 0; i < 100; i++) {
             assertFalse(pings.pileUp(false), "one ping behind a full socket");
             assertFalse(pings.pileUp(true), "a ping that finds the socket writable starts the count again");
@@ -18,7 +20,7 @@ class ClientPingsTest {
 
     @Test
     void pingsThatKeepArrivingBehindAFullSocketStopItBeingReadEveryEighth() {
-        ClientPings pings = new ClientPings(100, 200);
+        ClientPings pings = new ClientPings(new RateLimiter.Limit(100, 200));
         int holds = 0;
         for (int i = 1; i <= 3 * ClientPings.PILE_UP; i++) {
             if (pings.pileUp(false)) {
@@ -31,7 +33,7 @@ class ClientPingsTest {
 
     @Test
     void pingsHaveABucketOfTheirOwnAndAFloodIsTold() {
-        ClientPings pings = new ClientPings(100, 200);
+        ClientPings pings = new ClientPings(new RateLimiter.Limit(100, 200));
         for (int i = 0; i < 200; i++) {
             assertTrue(pings.withinRate(), "the burst");
         }
