@@ -28,6 +28,12 @@ final class DocumentHub {
      * again. Below the default history size (1,000), so that those dropped are still in the log.
      */
     static final int MAX_HELD = 512;
+    /**
+     * How a member's connection is closed when the node missed events of the document for good: 1013,
+     * try again later, as for a slow consumer, whose client also resumes from its last offset.
+     */
+    static final int MISSED_EVENTS_CLOSE = 1013;
+    static final String MISSED_EVENTS_REASON = "events missed: resume from your last offset";
 
     final String doc;
     final Map<String, LocalMember> members = new ConcurrentHashMap<>();
@@ -134,12 +140,32 @@ final class DocumentHub {
         return true;
     }
 
-    /** The catch-up could not read the log: what is held goes out, and what was missed stays missed. */
-    synchronized void abandon(BooleanSupplier noGapSince) {
-        if (noGapSince.getAsBoolean()) {
-            heldOverflowed = false;
-            endHold();
+    /**
+     * The catch-up could not read the log: what was missed cannot be known, so the readers resume (see
+     * {@link #lost}); what is held goes out, to readers who come after. False when a newer gap began
+     * meanwhile: its own catch-up reads the log again.
+     */
+    synchronized boolean abandon(BooleanSupplier noGapSince) {
+        if (!noGapSince.getAsBoolean()) {
+            return false;
         }
+        heldOverflowed = false;
+        lost();
+        endHold();
+        return true;
+    }
+
+    /**
+     * Events of the document were missed for good (the log was trimmed past them before a catch-up
+     * could read them): a reader that went on would never learn it, so each is ended, and resumes as
+     * after any close, from the last offset it got. Its resume says whether that is still possible;
+     * when it is not, {@code resumed: false} tells it to rebuild from the members.
+     */
+    synchronized void lost() {
+        for (LocalMember member : members.values()) {
+            member.session.close(MISSED_EVENTS_CLOSE, MISSED_EVENTS_REASON);
+        }
+        observers.forEach(Observer::lost);
     }
 
     private void endHold() {

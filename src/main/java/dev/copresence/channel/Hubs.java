@@ -16,6 +16,7 @@ import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.Startup;
@@ -54,6 +55,7 @@ public final class Hubs implements EngineListener {
     private final Event<Resync> resync;
 
     private final Timer fanout;
+    private final Counter lostEvents;
 
     public Hubs(Engine engine, StatusWatchers statusWatchers, Event<Resync> resync, MeterRegistry registry) {
         this.bus = engine.bus();
@@ -62,6 +64,9 @@ public final class Hubs implements EngineListener {
         this.resync = resync;
         this.fanout = Timer.builder("copresence.fanout").description("Time to hand one event to every local member's queue")
                 .publishPercentiles(0.5, 0.99).register(registry);
+        this.lostEvents = Counter.builder("copresence.catchup.incomplete")
+                .description("Catch-ups after a bus gap that could not read every missed event: the document's readers resumed")
+                .register(registry);
     }
 
     @PostConstruct
@@ -97,10 +102,20 @@ public final class Hubs implements EngineListener {
         hub.hold();
         return Uni.createFrom().deferred(() -> log.eventsAfter(hub.doc, hub.lastOffset()))
                 .ifNoItem().after(CATCH_UP_TIMEOUT).fail()
-                .chain(events -> hub.release(events, noGapSince) ? Uni.createFrom().voidItem() : catchUp(hub, log, noGapSince))
+                .chain(missed -> {
+                    if (!missed.whole()) {
+                        LOG.warnf("catching up on %s: the log no longer holds every event after %s; its readers resume",
+                                hub.doc, hub.lastOffset());
+                        lostEvents.increment();
+                        hub.lost();
+                    }
+                    return hub.release(missed.events(), noGapSince) ? Uni.createFrom().voidItem() : catchUp(hub, log, noGapSince);
+                })
                 .onFailure().invoke(t -> {
-                    LOG.warnf("catching up on %s failed (%s): events missed during the gap stay missed", hub.doc, t.getMessage());
-                    hub.abandon(noGapSince);
+                    if (hub.abandon(noGapSince)) {
+                        LOG.warnf("catching up on %s failed (%s): its readers resume", hub.doc, t.getMessage());
+                        lostEvents.increment();
+                    }
                 })
                 .onFailure().recoverWithNull();
     }

@@ -51,7 +51,8 @@ public final class Observer {
      * @param sink receives the events in order, each with its frame (shared by every reader of the
      *        event: encoded once), on the engine's thread; must not block
      * @param overflow called (once) when more than {@link LocalMember#MAX_PENDING} events arrive before
-     *        {@link #activate}: the reader cannot follow and should end
+     *        {@link #activate}, or when the node missed events for good ({@link DocumentHub#lost}): the
+     *        reader cannot follow and should end
      */
     public Observer(String doc, BiConsumer<DocEvent, Frame> sink, Runnable overflow) {
         this.doc = doc;
@@ -127,6 +128,14 @@ public final class Observer {
         List<DocEvent> held = pending;
         pending = null;
         held.forEach(event -> pass(event, new Frame(event.frame())));
+    }
+
+    /** The node missed events of the document for good: the reader ends as one that cannot follow, and resumes. */
+    synchronized void lost() {
+        if (!closed) {
+            close();
+            overflow.run();
+        }
     }
 
     /** No more events reach the sink (the reader went away). */

@@ -18,6 +18,18 @@ public interface Log {
     /** The frames after {@code since} and before {@code until} (null: up to the end), both exclusive. */
     Uni<Replay> readAfter(String doc, String since, String until);
 
-    /** The durable events after {@code offset} with their routing, for a node catching up after a gap. */
-    Uni<List<DocEvent>> eventsAfter(String doc, String offset);
+    /**
+     * The durable events after {@code offset} with their routing, for a node catching up after a gap;
+     * null {@code offset}: every event the log holds.
+     */
+    Uni<Missed> eventsAfter(String doc, String offset);
+
+    /**
+     * What a node missed after an offset.
+     *
+     * @param whole false when the log no longer holds every event after the offset (the history was
+     *        trimmed past it): some are missed for good
+     */
+    record Missed(List<DocEvent> events, boolean whole) {
+    }
 }

@@ -87,14 +87,41 @@ class DocumentHubCatchUpTest {
     }
 
     @Test
-    void aCatchUpThatCannotReadTheLogStillEndsTheHoldingAfterAnOverflow() {
+    void aCatchUpThatCannotReadTheLogEndsItsReadersAndStillEndsTheHoldingAfterAnOverflow() {
         hub.hold();
         for (int n = 1; n <= DocumentHub.MAX_HELD + 1; n++) {
             hub.deliver(event(n));
         }
-        hub.abandon(NO_GAP_SINCE);
+        assertTrue(hub.abandon(NO_GAP_SINCE));
         hub.deliver(event(DocumentHub.MAX_HELD + 2));
-        assertEquals(List.of(event(DocumentHub.MAX_HELD + 2).frame()), received, "live again; the dropped ones stay missed");
+        assertEquals(List.of("overflow"), received, "what it missed cannot be known: told to resume, and sent nothing more");
+
+        List<String> later = new ArrayList<>();
+        Observer newcomer = new Observer("doc", (event, frame) -> later.add(event.frame()), () -> later.add("overflow"));
+        hub.observers.add(newcomer);
+        newcomer.activate(event(DocumentHub.MAX_HELD + 2).offset());
+        hub.deliver(event(DocumentHub.MAX_HELD + 3));
+        assertEquals(List.of(event(DocumentHub.MAX_HELD + 3).frame()), later, "live again for a reader who came after");
+    }
+
+    @Test
+    void aFailedCatchUpLeavesItsReadersToTheCatchUpOfANewerGap() {
+        hub.deliver(event(1));
+        hub.hold();
+        assertFalse(hub.abandon(() -> false));
+        assertTrue(hub.release(events(2, 3), NO_GAP_SINCE));
+        assertEquals(frames(1, 3), received, "the newer gap's catch-up read everything: nothing lost");
+    }
+
+    @Test
+    void eventsTrimmedFromTheLogBeforeTheCatchUpEndItsReadersBeforeAnythingAfterThem() {
+        hub.deliver(event(1));
+        hub.hold();
+        hub.deliver(event(9)); // live again: 2..8 were published during the gap, and 2..5 are no longer in the log
+        hub.lost();
+        assertTrue(hub.release(events(6, 8), NO_GAP_SINCE));
+        hub.deliver(event(10));
+        assertEquals(List.of(event(1).frame(), "overflow"), received, "told to resume, and no event after the hole");
     }
 
     @Test

@@ -133,6 +133,56 @@ class PubSubGapIT {
     }
 
     /**
+     * The node is deaf while the log is trimmed past the last event it delivered (a gap longer than
+     * the history): what it missed is gone for good. Its member's connection is closed with 1013
+     * instead of going on with a hole, and its resume says it must rebuild; its event stream ends, and
+     * opens again with the members.
+     */
+    @Test
+    void readersOfANodeThatMissedEventsTrimmedFromTheHistoryAreToldToResume() throws Exception {
+        String doc = "trimmed-" + System.nanoTime();
+        try (SseClient reader = SseClient.open(listener.http("/sse/documents/" + doc));
+                WsClient ada = speaker.connect("/ws?user=ada"); WsClient bob = listener.connect("/ws?user=bob")) {
+            ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+            bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+            ada.next("presence");
+            ada.send("{\"type\":\"broadcast\",\"id\":0,\"doc\":\"" + doc + "\",\"data\":\"before\"}").next("ack");
+            String bobSaw = bob.next("broadcast").get("offset").asText();
+            SseClient.Event seen;
+            do {
+                seen = reader.next();
+            } while (!"broadcast".equals(seen.event()));
+
+            double incompleteBefore = incompleteCatchUps();
+            cutOffListener();
+            for (int n = 1; n <= 5; n++) {
+                ada.send("{\"type\":\"broadcast\",\"id\":" + n + ",\"doc\":\"" + doc + "\",\"data\":" + n + "}").next("ack");
+            }
+            admin("XTRIM", "cp:{" + doc + "}:log", "MAXLEN", "2"); // 4 and 5 are left
+            admin("ACL", "SETUSER", "deaf", "on");
+
+            assertEquals(1013, bob.awaitClose(), "closed rather than going on after a hole");
+            assertEquals(List.of(), bob.received().stream().filter(m -> "broadcast".equals(m.path("type").asText())).toList(),
+                    "nothing after the hole");
+            assertEquals(incompleteBefore + 1, incompleteCatchUps(), "counted for operators");
+            try (WsClient again = listener.connect("/ws?user=bob")) {
+                JsonNode joined = again.send("{\"type\":\"join\",\"doc\":\"" + doc + "\",\"since\":\"" + bobSaw + "\"}")
+                        .next("joined");
+                assertEquals(false, joined.get("resumed").asBoolean(), joined.toString());
+                assertEquals(List.of("ada", "bob"), joined.get("members").findValuesAsText("id").stream()
+                        .filter(id -> !id.startsWith("m-")).distinct().sorted().toList(), "rebuilt from the members: " + joined);
+            }
+
+            Awaitility.await().atMost(WsClient.TIMEOUT).until(reader::ended);
+            try (SseClient reopened = SseClient.open(listener.http("/sse/documents/" + doc), Map.of("Last-Event-ID", seen.id()))) {
+                assertEquals("members", reopened.next().event(), "opens with the members: it cannot resume");
+            }
+        } finally {
+            admin("ACL", "SETUSER", "deaf", "on");
+        }
+    }
+
+    /**
      * Redis cuts a subscriber whose channels its user may no longer read, and refuses its new
      * subscriptions without an answer the client library reports: the node must not count itself
      * subscribed (and ready) until Redis confirms, and must hear again once allowed.
@@ -242,6 +292,12 @@ class PubSubGapIT {
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> failedStatusWrites() > failedBefore);
         admin("ACL", "SETUSER", "deaf", "+@scripting");
         return changed;
+    }
+
+    /** The listener's count of catch-ups that could not read every missed event. */
+    private double incompleteCatchUps() {
+        return listener.get("/q/metrics").lines().filter(l -> l.startsWith("copresence_catchup_incomplete_total "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).sum();
     }
 
     /** The listener's warnings that a user's count was not written. */

@@ -32,7 +32,7 @@ class DashboardTest {
             "copresence_messages_in_total", "copresence_messages_out_total", "copresence_outbound_conflated_total",
             "copresence_outbound_slow_consumer_closes_total", "copresence_outbound_queue_depth",
             "copresence_inbound_rejected_total", "copresence_fanout_seconds", "copresence_redis_commands_seconds",
-            "copresence_redis_errors_total", "copresence_reaped_members_total");
+            "copresence_redis_errors_total", "copresence_reaped_members_total", "copresence_catchup_incomplete_total");
     static final Set<String> SUFFIXES = Set.of("", "_count", "_sum", "_max", "_bucket");
     /** Other series the panels read, and from where. */
     static final Set<String> PREFIXES = Set.of("jvm_", "process_", "http_server_", "kube_pod_", "up");

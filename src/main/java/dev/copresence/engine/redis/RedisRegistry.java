@@ -173,9 +173,10 @@ final class RedisRegistry implements Registry, Log {
     }
 
     @Override
-    public Uni<List<DocEvent>> eventsAfter(String doc, String offset) {
-        String from = offset == null || !isStreamId(offset) ? "-" : "(" + offset;
-        return scripts.command("XRANGE", RedisKeys.log(doc), from, "+").map(entries -> {
+    public Uni<Missed> eventsAfter(String doc, String offset) {
+        String after = offset == null || !isStreamId(offset) ? "-" : offset;
+        return scripts.run(Script.CATCH_UP, List.of(RedisKeys.log(doc)), List.of(after)).map(r -> {
+            Response entries = r.get(1);
             List<DocEvent> events = new ArrayList<>(entries.size());
             for (Response entry : entries) {
                 String id = entry.get(0).toString();
@@ -185,7 +186,7 @@ final class RedisRegistry implements Registry, Log {
                 String origin = field(fields, "o");
                 events.add(DocEvent.logged(kind, id, origin, Codec.withOffset(prefix, id)));
             }
-            return events;
+            return new Missed(events, r.get(0).toInteger() == 1);
         });
     }
 
