@@ -118,9 +118,8 @@ public final class Membership {
         if (!session.addMembership(doc, local)) {
             return Uni.createFrom().voidItem(); // closed meanwhile: nobody to answer, nothing to undo
         }
-        String prefix = Codec.durablePrefix(new ServerMessage.Presence(doc, "join", member, null, null));
         return hubs.attach(local)
-                .chain(() -> engine.registry().join(doc, member, prefix, config.limits().membersPerDoc()))
+                .chain(() -> engine.registry().join(doc, member, config.limits().membersPerDoc()))
                 .onFailure().invoke(t -> {
                     session.removeMembership(doc, local);
                     hubs.detach(local);

@@ -16,9 +16,7 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 import dev.copresence.engine.Engine;
-import dev.copresence.protocol.Codec;
 import dev.copresence.protocol.Member;
-import dev.copresence.protocol.ServerMessage;
 
 /**
  * The node's periodic work: renewing its members (one engine call per document, whatever the number
@@ -85,9 +83,7 @@ public final class Upkeep {
             return Uni.createFrom().voidItem();
         }
         LOG.infof("re-asserting %d member(s) of %s that the registry lost", members.size(), doc);
-        List<String> prefixes = members.stream()
-                .map(m -> Codec.durablePrefix(new ServerMessage.Presence(doc, "join", m, null, null))).toList();
-        return engine.registry().reassert(doc, members, prefixes);
+        return engine.registry().reassert(doc, members);
     }
 
     /**

@@ -16,12 +16,10 @@ import dev.copresence.protocol.Member;
 public interface Registry {
 
     /**
-     * Adds the member and appends its {@code presence}/{@code join}. Fails with a
-     * {@code ProtocolException(DOC_FULL)} when the document already has {@code maxMembers}.
-     *
-     * @param joinPrefix {@code Codec.durablePrefix} of the join event
+     * Adds the member and appends its {@code presence}/{@code join} ({@code Codec.joinPrefix}). Fails
+     * with a {@code ProtocolException(DOC_FULL)} when the document already has {@code maxMembers}.
      */
-    Uni<Snapshot> join(String doc, Member member, String joinPrefix, int maxMembers);
+    Uni<Snapshot> join(String doc, Member member, int maxMembers);
 
     /** Removes the member and appends its leave; the item is the leave's offset, null if it was gone. */
     Uni<String> leave(String doc, String memberId, String leavePrefix);
@@ -43,10 +41,8 @@ public interface Registry {
     /**
      * Puts back members this node holds and the registry lost, without telling anyone, unless their
      * leave was announced meanwhile (then their join is announced again).
-     *
-     * @param joinPrefixes {@code Codec.durablePrefix} of each member's join, in the same order
      */
-    Uni<Void> reassert(String doc, List<Member> members, List<String> joinPrefixes);
+    Uni<Void> reassert(String doc, List<Member> members);
 
     /**
      * Sets this node's count of open connections per user: after the registry may have lost them, or

@@ -109,6 +109,11 @@ public final class Codec {
         return offset.indexOf('"') < 0 ? offset : null;
     }
 
+    /** The {@link #durablePrefix} of a member's {@code presence}/{@code join}: what the engines append to the log. */
+    public static String joinPrefix(String doc, Member member) {
+        return durablePrefix(new ServerMessage.Presence(doc, "join", member, null, null));
+    }
+
     /** Completes a {@link #durablePrefix} with the offset the log assigned. Offsets need no escaping. */
     public static String withOffset(String prefix, String offset) {
         return prefix + offset + "\"}";

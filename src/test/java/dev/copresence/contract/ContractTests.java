@@ -533,6 +533,27 @@ public abstract class ContractTests {
     }
 
     @Test
+    void aResumeReplaysAJoinAsItWasSentThoughTheMemberChangedItsStateSince() {
+        String doc = doc();
+        WsClient carol = connect();
+        String lastSeen = join(carol, doc).get("offset").asText();
+        WsClient ada = connect();
+        ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\",\"state\":{\"cursor\":1,\"color\":\"#e0f\"}}").next("joined");
+        JsonNode live = carol.next("presence");
+        assertEquals("join", live.get("event").asText());
+        ada.send("{\"type\":\"update\",\"id\":2,\"doc\":\"" + doc + "\",\"state\":{\"cursor\":2}}").next("ack");
+        assertEquals("update", carol.next("presence").get("event").asText());
+
+        WsClient back = connect();
+        back.send("{\"type\":\"join\",\"id\":\"r\",\"doc\":\"" + doc + "\",\"since\":\"" + lastSeen + "\"}");
+        assertEquals(live, back.next("presence"), "the join as it was sent, with the state the member had then");
+        JsonNode joined = back.next("joined");
+        assertTrue(joined.get("resumed").asBoolean());
+        assertEquals(List.of(2), joined.at("/members").findValues("cursor").stream().map(JsonNode::asInt).toList(),
+                "the members as they are now");
+    }
+
+    @Test
     void historyOutlivesTheLastMemberSoAResumeIntoTheEmptyDocumentReplaysIt() {
         String doc = doc();
         WsClient ada = connect();

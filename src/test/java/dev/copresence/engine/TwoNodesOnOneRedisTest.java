@@ -93,9 +93,7 @@ class TwoNodesOnOneRedisTest {
             other.bus().subscribe(doc).await().atMost(WAIT);
             Member bob = new Member("m-bob", new UserRef("bob", "Bob"), State.EMPTY, false,
                     System.currentTimeMillis());
-            Snapshot snapshot = other.registry().join(doc, bob,
-                    Codec.durablePrefix(new ServerMessage.Presence(doc, "join", bob, null, null)), 10)
-                    .await().atMost(WAIT);
+            Snapshot snapshot = other.registry().join(doc, bob, 10).await().atMost(WAIT);
             assertEquals(2, snapshot.members().size());
             assertTrue(snapshot.members().stream().anyMatch(m -> m.id().equals(adaId) && m.user().id().equals("ada")));
             JsonNode join = ada.next("presence");
@@ -175,8 +173,7 @@ class TwoNodesOnOneRedisTest {
                 System.currentTimeMillis());
         try {
             behind.registry().heartbeat(java.util.Set.of(doc)).await().atMost(WAIT);
-            behind.registry().join(doc, member,
-                    Codec.durablePrefix(new ServerMessage.Presence(doc, "join", member, null, null)), 10).await().atMost(WAIT);
+            behind.registry().join(doc, member, 10).await().atMost(WAIT);
             behind.registry().renew(doc, List.of(member.id())).await().atMost(WAIT);
 
             ahead.registry().heartbeat(java.util.Set.of()).await().atMost(WAIT); // reaps the nodes it finds dead

@@ -43,11 +43,11 @@ final class RedisRegistry implements Registry, Log {
     }
 
     @Override
-    public Uni<Snapshot> join(String doc, Member member, String joinPrefix, int maxMembers) {
+    public Uni<Snapshot> join(String doc, Member member, int maxMembers) {
         return scripts.run(Script.JOIN, docKeys(doc),
                 List.of(settings.publishCommand(), RedisKeys.events(doc), member.id(), Codec.encodeStoredMember(member, settings.incarnation().current()),
                         presenceTtl(), Integer.toString(maxMembers), settings.historySize(),
-                        settings.historyTtlMs(), joinPrefix, settings.presenceKeyTtlMs()))
+                        settings.historyTtlMs(), Codec.joinPrefix(doc, member), settings.presenceKeyTtlMs()))
                 .onFailure(t -> t.getMessage() != null && t.getMessage().contains("DOC_FULL"))
                 .transform(t -> new ProtocolException(ErrorCode.DOC_FULL,
                         "document " + doc + " has " + maxMembers + " members, the most allowed"))
@@ -93,7 +93,7 @@ final class RedisRegistry implements Registry, Log {
     }
 
     @Override
-    public Uni<Void> reassert(String doc, List<Member> members, List<String> joinPrefixes) {
+    public Uni<Void> reassert(String doc, List<Member> members) {
         String node = settings.incarnation().current();
         List<String> args = new ArrayList<>(6 + 3 * members.size());
         args.addAll(List.of(settings.publishCommand(), RedisKeys.events(doc), presenceTtl(),
@@ -101,7 +101,7 @@ final class RedisRegistry implements Registry, Log {
         for (int i = 0; i < members.size(); i++) {
             args.add(members.get(i).id());
             args.add(Codec.encodeStoredMember(members.get(i), node));
-            args.add(joinPrefixes.get(i));
+            args.add(Codec.joinPrefix(doc, members.get(i)));
         }
         return scripts.run(Script.REASSERT, List.of(RedisKeys.members(doc), RedisKeys.expiry(doc), RedisKeys.log(doc),
                 RedisKeys.reaped(doc)), args).replaceWithVoid();
