@@ -145,13 +145,17 @@ final class DocumentHub {
      * {@link #lost}); what is held goes out, to readers who come after. False when a newer gap began
      * meanwhile: its own catch-up reads the log again.
      */
-    synchronized boolean abandon(BooleanSupplier noGapSince) {
+    boolean abandon(BooleanSupplier noGapSince) {
         if (!noGapSince.getAsBoolean()) {
             return false;
         }
-        heldOverflowed = false;
-        lost();
-        endHold();
+        lost(); // before the held events go: they come after the hole
+        synchronized (this) {
+            if (noGapSince.getAsBoolean()) { // else a newer gap began meanwhile: its catch-up ends the holding
+                heldOverflowed = false;
+                endHold();
+            }
+        }
         return true;
     }
 
@@ -159,9 +163,10 @@ final class DocumentHub {
      * Events of the document were missed for good (the log was trimmed past them before a catch-up
      * could read them): a reader that went on would never learn it, so each is ended, and resumes as
      * after any close, from the last offset it got. Its resume says whether that is still possible;
-     * when it is not, {@code resumed: false} tells it to rebuild from the members.
+     * when it is not, {@code resumed: false} tells it to rebuild from the members. Outside the hub's
+     * lock: a close may complete a long poll's answer, and durable events wait while the hub holds.
      */
-    synchronized void lost() {
+    void lost() {
         for (LocalMember member : members.values()) {
             member.session.close(MISSED_EVENTS_CLOSE, MISSED_EVENTS_REASON);
         }
@@ -183,6 +188,30 @@ final class DocumentHub {
 
     synchronized String lastOffset() {
         return lastOffset;
+    }
+
+    /**
+     * Where a catch-up reads from, and checks the log still holds: the last durable event passed on,
+     * or, before the hub passed any on (a quiet document, a member whose own join came during the
+     * gap), the oldest position one of its readers opened at. Null when no reader has one yet: each
+     * pending reader reads its own opening from the registry.
+     */
+    synchronized String catchUpFrom() {
+        if (lastOffset != null) {
+            return lastOffset;
+        }
+        String oldest = null;
+        for (LocalMember member : members.values()) {
+            oldest = older(oldest, member.joinOffset());
+        }
+        for (Observer observer : observers) {
+            oldest = older(oldest, observer.seen());
+        }
+        return oldest;
+    }
+
+    private static String older(String a, String b) {
+        return a == null ? b : b == null || Offsets.compare(a, b) <= 0 ? a : b;
     }
 
     /** Ephemeral events of one member and kind replace each other in a slow reader's queue. */

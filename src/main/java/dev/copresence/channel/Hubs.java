@@ -42,8 +42,12 @@ import dev.copresence.protocol.Member;
 @Startup
 public final class Hubs implements EngineListener {
     private static final Logger LOG = Logger.getLogger(Hubs.class);
-    /** A catch-up read that takes longer ends holding, so that live events flow again. */
+    /** A catch-up read that takes longer fails (and is tried again), so that live events do not wait for good. */
     private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(10);
+    /** Tries after the first of a catch-up read that failed or timed out, before its readers are ended. */
+    private static final int CATCH_UP_RETRIES = 2;
+    private static final Duration RETRY_FIRST_BACKOFF = Duration.ofMillis(500);
+    private static final Duration RETRY_MAX_BACKOFF = Duration.ofSeconds(2);
 
     private final Bus bus;
     private final Registry registry;
@@ -100,12 +104,15 @@ public final class Hubs implements EngineListener {
 
     private Uni<Void> catchUp(DocumentHub hub, Log log, BooleanSupplier noGapSince) {
         hub.hold();
-        return Uni.createFrom().deferred(() -> log.eventsAfter(hub.doc, hub.lastOffset()))
+        String from = hub.catchUpFrom();
+        return Uni.createFrom().deferred(() -> log.eventsAfter(hub.doc, from))
                 .ifNoItem().after(CATCH_UP_TIMEOUT).fail()
+                // a failover or a pool still reconnecting is not a loss: readers are ended after the last try only
+                .onFailure().retry().withBackOff(RETRY_FIRST_BACKOFF, RETRY_MAX_BACKOFF).atMost(CATCH_UP_RETRIES)
                 .chain(missed -> {
                     if (!missed.whole()) {
                         LOG.warnf("catching up on %s: the log no longer holds every event after %s; its readers resume",
-                                hub.doc, hub.lastOffset());
+                                hub.doc, from);
                         lostEvents.increment();
                         hub.lost();
                     }
@@ -113,7 +120,8 @@ public final class Hubs implements EngineListener {
                 })
                 .onFailure().invoke(t -> {
                     if (hub.abandon(noGapSince)) {
-                        LOG.warnf("catching up on %s failed (%s): its readers resume", hub.doc, t.getMessage());
+                        LOG.warnf("catching up on %s failed %d times (%s): its readers resume", hub.doc, CATCH_UP_RETRIES + 1,
+                                t.getMessage());
                         lostEvents.increment();
                     }
                 })

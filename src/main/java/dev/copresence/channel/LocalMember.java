@@ -65,6 +65,11 @@ final class LocalMember {
         return memberId != null && memberId.hashCode() == idHash && id.equals(memberId);
     }
 
+    /** The offset of the member's join, once {@code joined} was sent: it has every durable event up to it. Else null. */
+    synchronized String joinOffset() {
+        return active() && joinedAt != null ? joinedAt.offset() : null;
+    }
+
     /** True once {@code joined} was sent (the registry has the member). */
     boolean active() {
         return !(pending instanceof List);

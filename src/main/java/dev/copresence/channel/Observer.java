@@ -130,6 +130,11 @@ public final class Observer {
         held.forEach(event -> pass(event, new Frame(event.frame())));
     }
 
+    /** The last durable event the reader has, once active: it opened there or was sent it. Else null. */
+    synchronized String seen() {
+        return pending == null && !closed ? seen : null;
+    }
+
     /** The node missed events of the document for good: the reader ends as one that cannot follow, and resumes. */
     synchronized void lost() {
         if (!closed) {

@@ -31,6 +31,11 @@ public final class Offsets {
             return new Position(number(offset, 0, dash), number(offset, dash + 1, offset.length()));
         }
 
+        /** The offset this position was read from. */
+        public String offset() {
+            return first + "-" + second;
+        }
+
         /** True when {@code offset} comes after this position. */
         public boolean before(String offset) {
             return compare(offset, first, second) > 0;

@@ -125,6 +125,30 @@ class DocumentHubCatchUpTest {
     }
 
     @Test
+    void aCatchUpReadsFromTheLastEventPassedOnOrBeforeAnyFromWhereTheOldestReaderOpened() {
+        DocumentHub quiet = new DocumentHub("quiet");
+        assertEquals(null, quiet.catchUpFrom(), "no reader has a position yet");
+        Observer later = new Observer("quiet", (event, frame) -> {
+        }, () -> {
+        });
+        Observer earlier = new Observer("quiet", (event, frame) -> {
+        }, () -> {
+        });
+        Observer pending = new Observer("quiet", (event, frame) -> {
+        }, () -> {
+        });
+        quiet.observers.add(later);
+        quiet.observers.add(earlier);
+        quiet.observers.add(pending);
+        later.activate("1-7");
+        earlier.activate("1-3");
+        assertEquals("1-3", quiet.catchUpFrom(), "the oldest position a reader opened at");
+
+        quiet.deliver(event(9));
+        assertEquals("1-9", quiet.catchUpFrom(), "the last event passed on");
+    }
+
+    @Test
     void ephemeralEventsAreNotHeld() {
         hub.hold();
         hub.deliver(new DocEvent(DocEvent.Kind.UPDATE, null, "m1", null, "cursor"));

@@ -2,6 +2,9 @@ package dev.copresence.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -183,6 +186,52 @@ class PubSubGapIT {
     }
 
     /**
+     * The same on a document the node's readers only watch (an event stream and a long poll), quiet
+     * until the node goes deaf: the node has passed none of its events on, so the hole is judged
+     * from where its readers opened.
+     */
+    @Test
+    void readersOfAQuietDocumentWhoseGapWasTrimmedAreToldToResume() throws Exception {
+        String doc = "quiet-" + System.nanoTime();
+        try (SseClient reader = SseClient.open(listener.http("/sse/documents/" + doc));
+                WsClient ada = speaker.connect("/ws?user=ada")) {
+            SseClient.Event opening = reader.next();
+            assertEquals("members", opening.event());
+            double observersBefore = metric("copresence_observers");
+            CompletableFuture<HttpResponse<String>> poll = HttpClient.newHttpClient().sendAsync(
+                    HttpRequest.newBuilder(listener.http("/poll/documents/" + doc + "?since=" + opening.id() + "&timeout=30")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            Awaitility.await().atMost(WsClient.TIMEOUT).until(() -> metric("copresence_observers") > observersBefore);
+
+            cutOffListener();
+            ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+            for (int n = 1; n <= 3; n++) {
+                ada.send("{\"type\":\"broadcast\",\"id\":" + n + ",\"doc\":\"" + doc + "\",\"data\":" + n + "}").next("ack");
+            }
+            admin("XTRIM", "cp:{" + doc + "}:log", "MAXLEN", "1"); // the last broadcast is left
+            admin("ACL", "SETUSER", "deaf", "on");
+
+            JsonNode answer = JSON.readTree(poll.get(WsClient.TIMEOUT.toSeconds(), TimeUnit.SECONDS).body());
+            assertEquals(0, answer.get("events").size(), "no event after the hole: " + answer);
+            assertEquals(opening.id(), answer.get("offset").asText(), "polled again from where it was: " + answer);
+            JsonNode again = JSON.readTree(listener.get("/poll/documents/" + doc + "?since=" + opening.id()));
+            assertEquals(false, again.get("resumed").asBoolean(), "and told to rebuild: " + again);
+
+            Awaitility.await().atMost(WsClient.TIMEOUT).until(reader::ended);
+            List<String> sent = new ArrayList<>();
+            for (SseClient.Event e; (e = reader.poll(Duration.ZERO)) != null;) {
+                sent.add(e.event());
+            }
+            assertEquals(List.of(), sent, "no event after the hole");
+            try (SseClient reopened = SseClient.open(listener.http("/sse/documents/" + doc), Map.of("Last-Event-ID", opening.id()))) {
+                assertEquals("members", reopened.next().event(), "opens with the members: it cannot resume");
+            }
+        } finally {
+            admin("ACL", "SETUSER", "deaf", "on");
+        }
+    }
+
+    /**
      * Redis cuts a subscriber whose channels its user may no longer read, and refuses its new
      * subscriptions without an answer the client library reports: the node must not count itself
      * subscribed (and ready) until Redis confirms, and must hear again once allowed.
@@ -296,7 +345,12 @@ class PubSubGapIT {
 
     /** The listener's count of catch-ups that could not read every missed event. */
     private double incompleteCatchUps() {
-        return listener.get("/q/metrics").lines().filter(l -> l.startsWith("copresence_catchup_incomplete_total "))
+        return metric("copresence_catchup_incomplete_total");
+    }
+
+    /** One of the listener's metrics without tags, as Prometheus reads it. */
+    private double metric(String name) {
+        return listener.get("/q/metrics").lines().filter(l -> l.startsWith(name + " "))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).sum();
     }
 

@@ -107,9 +107,9 @@ public final class MemoryEngine implements Registry, Log, Bus {
 
     /**
      * A member's join, kept as the member record it announced rather than as its frame, and encoded
-     * again for a resume: the record is the one the document's member list holds until the member
-     * first updates its state (records are immutable), so an idle member's join costs this entry
-     * instead of a second copy of the member as JSON text (about 0.27 KiB).
+     * again for a resume: the record is the one the document's member list holds until the member's
+     * first update or typing change (records are immutable), so an idle member's join costs this
+     * entry instead of a second copy of the member as JSON text (about 0.27 KiB).
      */
     private record Joined(long seq, Member member) implements Entry {
         @Override
@@ -157,6 +157,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
     @Override
     public Uni<Snapshot> join(String doc, Member member, int maxMembers) {
         return Uni.createFrom().item(() -> {
+            String prefix = Codec.joinPrefix(doc, member); // encoded outside the document's lock
             DocState state = doc(doc);
             synchronized (state) {
                 if (state.members.size() >= maxMembers) {
@@ -164,7 +165,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
                             + " members, the most allowed");
                 }
                 state.members.put(member.id(), member);
-                String offset = append(doc, state, member.id(), false, Codec.joinPrefix(doc, member), member);
+                String offset = append(doc, state, member.id(), false, prefix, member);
                 return new Snapshot(List.copyOf(state.members.values()), offset);
             }
         });
@@ -335,21 +336,27 @@ public final class MemoryEngine implements Registry, Log, Bus {
                 return from >= forgotten && from <= now ? new Replay(true, List.of(), offset(now))
                         : Replay.notResumable(offset(now));
             }
+            String last;
+            List<Entry> entries = new ArrayList<>();
             synchronized (state) {
-                String last = offset(state.seq);
+                last = offset(state.seq);
                 long from = seqOf(since);
                 if (from < state.base || from > state.seq) {
                     return Replay.notResumable(last);
                 }
                 long to = until == null ? Long.MAX_VALUE : seqOf(until);
-                List<String> frames = new ArrayList<>();
                 for (Entry e : state.log) {
                     if (e.seq() > from && e.seq() < to) {
-                        frames.add(e.frame(doc, offset(e.seq())));
+                        entries.add(e);
                     }
                 }
-                return new Replay(true, frames, last);
             }
+            // joins are encoded again here, outside the lock: the document's events need not wait for a resume
+            List<String> frames = new ArrayList<>(entries.size());
+            for (Entry e : entries) {
+                frames.add(e.frame(doc, offset(e.seq())));
+            }
+            return new Replay(true, frames, last);
         });
     }
 

@@ -175,7 +175,7 @@ final class RedisRegistry implements Registry, Log {
     @Override
     public Uni<Missed> eventsAfter(String doc, String offset) {
         String after = offset == null || !isStreamId(offset) ? "-" : offset;
-        return scripts.run(Script.CATCH_UP, List.of(RedisKeys.log(doc)), List.of(after)).map(r -> {
+        return scripts.run(Script.CATCH_UP, List.of(RedisKeys.log(doc)), List.of(after, settings.historySize())).map(r -> {
             Response entries = r.get(1);
             List<DocEvent> events = new ArrayList<>(entries.size());
             for (Response entry : entries) {
