@@ -232,6 +232,45 @@ class PubSubGapIT {
     }
 
     /**
+     * The node hears again but cannot read the log (its scripts are refused) in three tries: what it
+     * missed cannot be known, so its member is closed with 1013 too. Nothing was trimmed, so once the
+     * node can read again the member's resume brings every event it missed.
+     */
+    @Test
+    void aMemberOfANodeThatCannotReadTheLogAfterAGapResumesWithoutLoss() {
+        String doc = "unread-" + System.nanoTime();
+        try (WsClient ada = speaker.connect("/ws?user=ada"); WsClient bob = listener.connect("/ws?user=bob")) {
+            ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+            String bobSaw = bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined").get("offset").asText();
+            ada.next("presence");
+
+            cutOffListener();
+            for (int n = 1; n <= 3; n++) {
+                ada.send("{\"type\":\"broadcast\",\"id\":" + n + ",\"doc\":\"" + doc + "\",\"data\":" + n + "}").next("ack");
+            }
+            admin("ACL", "SETUSER", "deaf", "-@scripting", "on");
+            assertEquals(1013, bob.awaitClose(), "closed rather than going on without knowing what it missed");
+            assertEquals(List.of(), bob.received().stream().filter(m -> "broadcast".equals(m.path("type").asText())).toList());
+            admin("ACL", "SETUSER", "deaf", "+@scripting");
+
+            try (WsClient again = listener.connect("/ws?user=bob")) {
+                again.send("{\"type\":\"join\",\"id\":\"r\",\"doc\":\"" + doc + "\",\"since\":\"" + bobSaw + "\"}");
+                List<Integer> replayed = new ArrayList<>();
+                JsonNode m;
+                while (!"joined".equals((m = again.next()).path("type").asText())) {
+                    if ("broadcast".equals(m.path("type").asText())) {
+                        replayed.add(m.get("data").asInt());
+                    }
+                }
+                assertEquals(true, m.get("resumed").asBoolean(), m.toString());
+                assertEquals(List.of(1, 2, 3), replayed, "every event it missed, from the log");
+            }
+        } finally {
+            admin("ACL", "SETUSER", "deaf", "+@scripting", "on");
+        }
+    }
+
+    /**
      * Redis cuts a subscriber whose channels its user may no longer read, and refuses its new
      * subscriptions without an answer the client library reports: the node must not count itself
      * subscribed (and ready) until Redis confirms, and must hear again once allowed.
