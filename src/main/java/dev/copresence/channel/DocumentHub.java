@@ -186,28 +186,36 @@ final class DocumentHub {
         return members.isEmpty() && observers.isEmpty();
     }
 
-    synchronized String lastOffset() {
-        return lastOffset;
+    /**
+     * What a catch-up checks the log still holds, and where it reads from.
+     *
+     * @param offset what every active reader has: the last durable event passed on, or, before the hub
+     *        passed any on (a quiet document, a member whose own join came during the gap), the oldest
+     *        position an active reader opened at; null when none is known
+     * @param all read the whole log all the same: a reader still opening may have opened before
+     *        {@code offset} (it drops what its opening holds)
+     */
+    record CatchUpFrom(String offset, boolean all) {
     }
 
-    /**
-     * Where a catch-up reads from, and checks the log still holds: the last durable event passed on,
-     * or, before the hub passed any on (a quiet document, a member whose own join came during the
-     * gap), the oldest position one of its readers opened at. Null when no reader has one yet: each
-     * pending reader reads its own opening from the registry.
-     */
-    synchronized String catchUpFrom() {
+    synchronized CatchUpFrom catchUpFrom() {
         if (lastOffset != null) {
-            return lastOffset;
+            // every reader attached before it was passed on has it; one opening since drops what it holds
+            return new CatchUpFrom(lastOffset, false);
         }
         String oldest = null;
+        boolean opening = false;
         for (LocalMember member : members.values()) {
-            oldest = older(oldest, member.joinOffset());
+            String at = member.joinOffset();
+            opening |= at == null;
+            oldest = older(oldest, at);
         }
         for (Observer observer : observers) {
-            oldest = older(oldest, observer.seen());
+            String at = observer.seen();
+            opening |= at == null;
+            oldest = older(oldest, at);
         }
-        return oldest;
+        return new CatchUpFrom(oldest, opening);
     }
 
     private static String older(String a, String b) {

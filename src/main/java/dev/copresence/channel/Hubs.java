@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -97,33 +98,38 @@ public final class Hubs implements EngineListener {
      */
     Uni<Void> catchUp(Log log, long gap) {
         BooleanSupplier noGapSince = () -> gaps.get() == gap;
+        // once one document's reads have failed every try, the others of this catch-up try once: a
+        // Redis that hangs would otherwise hold each batch of documents' live events three times as long
+        AtomicBoolean failing = new AtomicBoolean();
         return Multi.createFrom().iterable(List.copyOf(hubs.values()))
-                .onItem().transformToUni(hub -> catchUp(hub, log, noGapSince)).merge(8)
+                .onItem().transformToUni(hub -> catchUp(hub, log, noGapSince, failing)).merge(8)
                 .collect().last().replaceWithVoid();
     }
 
-    private Uni<Void> catchUp(DocumentHub hub, Log log, BooleanSupplier noGapSince) {
+    private Uni<Void> catchUp(DocumentHub hub, Log log, BooleanSupplier noGapSince, AtomicBoolean failing) {
         hub.hold();
-        String from = hub.catchUpFrom();
-        return Uni.createFrom().deferred(() -> log.eventsAfter(hub.doc, from))
+        DocumentHub.CatchUpFrom from = hub.catchUpFrom();
+        return Uni.createFrom().deferred(() -> log.eventsAfter(hub.doc, from.offset(), from.all()))
                 .ifNoItem().after(CATCH_UP_TIMEOUT).fail()
                 // a failover or a pool still reconnecting is not a loss: readers are ended after the last try only
-                .onFailure().retry().withBackOff(RETRY_FIRST_BACKOFF, RETRY_MAX_BACKOFF).atMost(CATCH_UP_RETRIES)
+                .onFailure(t -> !failing.get()).retry().withBackOff(RETRY_FIRST_BACKOFF, RETRY_MAX_BACKOFF).atMost(CATCH_UP_RETRIES)
                 .chain(missed -> {
                     if (!missed.whole()) {
                         LOG.warnf("catching up on %s: the log no longer holds every event after %s; its readers resume",
-                                hub.doc, from);
+                                hub.doc, from.offset());
                         lostEvents.increment();
                         hub.lost();
                     }
-                    return hub.release(missed.events(), noGapSince) ? Uni.createFrom().voidItem() : catchUp(hub, log, noGapSince);
+                    return hub.release(missed.events(), noGapSince) ? Uni.createFrom().voidItem()
+                            : catchUp(hub, log, noGapSince, failing);
                 })
                 .onFailure().invoke(t -> {
-                    if (hub.abandon(noGapSince)) {
-                        LOG.warnf("catching up on %s failed %d times (%s): its readers resume", hub.doc, CATCH_UP_RETRIES + 1,
-                                t.getMessage());
+                    failing.set(true);
+                    if (noGapSince.getAsBoolean()) { // else a newer gap's catch-up reads again
+                        LOG.warnf("catching up on %s failed (%s): its readers resume", hub.doc, t.getMessage());
                         lostEvents.increment();
                     }
+                    hub.abandon(noGapSince);
                 })
                 .onFailure().recoverWithNull();
     }

@@ -19,10 +19,14 @@ public interface Log {
     Uni<Replay> readAfter(String doc, String since, String until);
 
     /**
-     * The durable events after {@code offset} with their routing, for a node catching up after a gap;
-     * null {@code offset}: every event the log holds.
+     * The durable events after {@code offset} with their routing, for a node catching up after a gap.
+     *
+     * @param offset what the node's readers are known to have, or null when nothing is known: every
+     *        event the log holds
+     * @param all every event the log holds, though {@code offset} is known (readers still opening
+     *        may need older ones)
      */
-    Uni<Missed> eventsAfter(String doc, String offset);
+    Uni<Missed> eventsAfter(String doc, String offset, boolean all);
 
     /**
      * What a node missed after an offset.

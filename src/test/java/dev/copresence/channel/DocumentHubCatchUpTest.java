@@ -125,27 +125,31 @@ class DocumentHubCatchUpTest {
     }
 
     @Test
-    void aCatchUpReadsFromTheLastEventPassedOnOrBeforeAnyFromWhereTheOldestReaderOpened() {
+    void aCatchUpChecksTheLastEventPassedOnOrBeforeAnyWhereTheOldestReaderOpenedAndReadsAllForOneStillOpening() {
         DocumentHub quiet = new DocumentHub("quiet");
-        assertEquals(null, quiet.catchUpFrom(), "no reader has a position yet");
-        Observer later = new Observer("quiet", (event, frame) -> {
-        }, () -> {
-        });
-        Observer earlier = new Observer("quiet", (event, frame) -> {
-        }, () -> {
-        });
-        Observer pending = new Observer("quiet", (event, frame) -> {
-        }, () -> {
-        });
+        assertEquals(new DocumentHub.CatchUpFrom(null, false), quiet.catchUpFrom(), "no reader: nothing known");
+        Observer later = observer();
+        Observer earlier = observer();
         quiet.observers.add(later);
         quiet.observers.add(earlier);
-        quiet.observers.add(pending);
         later.activate("1-7");
         earlier.activate("1-3");
-        assertEquals("1-3", quiet.catchUpFrom(), "the oldest position a reader opened at");
+        assertEquals(new DocumentHub.CatchUpFrom("1-3", false), quiet.catchUpFrom(), "the oldest position a reader opened at");
+
+        Observer opening = observer();
+        quiet.observers.add(opening);
+        assertEquals(new DocumentHub.CatchUpFrom("1-3", true), quiet.catchUpFrom(),
+                "checked there, but the whole log read: the one still opening may have opened before it");
 
         quiet.deliver(event(9));
-        assertEquals("1-9", quiet.catchUpFrom(), "the last event passed on");
+        assertEquals(new DocumentHub.CatchUpFrom("1-9", false), quiet.catchUpFrom(),
+                "the last event passed on: every reader attached before it has it");
+    }
+
+    private static Observer observer() {
+        return new Observer("quiet", (event, frame) -> {
+        }, () -> {
+        });
     }
 
     @Test

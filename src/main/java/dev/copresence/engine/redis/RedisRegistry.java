@@ -173,9 +173,10 @@ final class RedisRegistry implements Registry, Log {
     }
 
     @Override
-    public Uni<Missed> eventsAfter(String doc, String offset) {
-        String after = offset == null || !isStreamId(offset) ? "-" : offset;
-        return scripts.run(Script.CATCH_UP, List.of(RedisKeys.log(doc)), List.of(after, settings.historySize())).map(r -> {
+    public Uni<Missed> eventsAfter(String doc, String offset, boolean all) {
+        String checked = offset == null || !isStreamId(offset) ? "-" : offset;
+        return scripts.run(Script.CATCH_UP, List.of(RedisKeys.log(doc)), List.of(checked, settings.historySize(), all ? "1" : "0"))
+                .map(r -> {
             Response entries = r.get(1);
             List<DocEvent> events = new ArrayList<>(entries.size());
             for (Response entry : entries) {
