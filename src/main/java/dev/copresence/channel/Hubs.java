@@ -13,6 +13,7 @@ import java.util.function.BooleanSupplier;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.event.Event;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
@@ -22,6 +23,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.TimeoutException;
 import io.smallrye.mutiny.Uni;
 
 import dev.copresence.engine.Bus;
@@ -61,8 +63,16 @@ public final class Hubs implements EngineListener {
 
     private final Timer fanout;
     private final Counter lostEvents;
+    private final Duration catchUpTimeout;
 
+    @Inject
     public Hubs(Engine engine, StatusWatchers statusWatchers, Event<Resync> resync, MeterRegistry registry) {
+        this(engine, statusWatchers, resync, registry, CATCH_UP_TIMEOUT);
+    }
+
+    /** With a shorter catch-up timeout, for a test of a Redis that hangs. */
+    Hubs(Engine engine, StatusWatchers statusWatchers, Event<Resync> resync, MeterRegistry registry, Duration catchUpTimeout) {
+        this.catchUpTimeout = catchUpTimeout;
         this.bus = engine.bus();
         this.registry = engine.registry();
         this.statusWatchers = statusWatchers;
@@ -98,21 +108,21 @@ public final class Hubs implements EngineListener {
      */
     Uni<Void> catchUp(Log log, long gap) {
         BooleanSupplier noGapSince = () -> gaps.get() == gap;
-        // once one document's reads have failed every try, the others of this catch-up try once: a
-        // Redis that hangs would otherwise hold each batch of documents' live events three times as long
-        AtomicBoolean failing = new AtomicBoolean();
+        // once one document's reads have timed out every try, the documents after it try once: a Redis
+        // that hangs would otherwise hold each batch of documents' live events three times as long
+        AtomicBoolean hanging = new AtomicBoolean();
         return Multi.createFrom().iterable(List.copyOf(hubs.values()))
-                .onItem().transformToUni(hub -> catchUp(hub, log, noGapSince, failing)).merge(8)
+                .onItem().transformToUni(hub -> catchUp(hub, log, noGapSince, hanging)).merge(8)
                 .collect().last().replaceWithVoid();
     }
 
-    private Uni<Void> catchUp(DocumentHub hub, Log log, BooleanSupplier noGapSince, AtomicBoolean failing) {
+    private Uni<Void> catchUp(DocumentHub hub, Log log, BooleanSupplier noGapSince, AtomicBoolean hanging) {
         hub.hold();
         DocumentHub.CatchUpFrom from = hub.catchUpFrom();
         return Uni.createFrom().deferred(() -> log.eventsAfter(hub.doc, from.offset(), from.all()))
-                .ifNoItem().after(CATCH_UP_TIMEOUT).fail()
+                .ifNoItem().after(catchUpTimeout).fail()
                 // a failover or a pool still reconnecting is not a loss: readers are ended after the last try only
-                .onFailure(t -> !failing.get()).retry().withBackOff(RETRY_FIRST_BACKOFF, RETRY_MAX_BACKOFF).atMost(CATCH_UP_RETRIES)
+                .onFailure(t -> !hanging.get()).retry().withBackOff(RETRY_FIRST_BACKOFF, RETRY_MAX_BACKOFF).atMost(CATCH_UP_RETRIES)
                 .chain(missed -> {
                     if (!missed.whole()) {
                         LOG.warnf("catching up on %s: the log no longer holds every event after %s; its readers resume",
@@ -121,17 +131,28 @@ public final class Hubs implements EngineListener {
                         hub.lost();
                     }
                     return hub.release(missed.events(), noGapSince) ? Uni.createFrom().voidItem()
-                            : catchUp(hub, log, noGapSince, failing);
+                            : catchUp(hub, log, noGapSince, hanging);
                 })
                 .onFailure().invoke(t -> {
-                    failing.set(true);
+                    Throwable cause = rootCause(t); // past the retries, Mutiny's "retries exhausted" wraps it
+                    if (cause instanceof TimeoutException) {
+                        hanging.set(true);
+                    }
                     if (noGapSince.getAsBoolean()) { // else a newer gap's catch-up reads again
-                        LOG.warnf("catching up on %s failed (%s): its readers resume", hub.doc, t.getMessage());
+                        LOG.warnf("catching up on %s failed (%s): its readers resume", hub.doc, cause.toString());
                         lostEvents.increment();
                     }
                     hub.abandon(noGapSince);
                 })
                 .onFailure().recoverWithNull();
+    }
+
+    private static Throwable rootCause(Throwable t) {
+        Throwable cause = t;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return cause;
     }
 
     /**

@@ -1,12 +1,15 @@
 package dev.copresence.channel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.annotation.Annotation;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
@@ -30,13 +33,22 @@ import dev.copresence.engine.memory.MemoryEngine;
  * costs its readers nothing; one that lasts through every try ends them, so that they resume.
  */
 class HubsCatchUpTest {
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    /** A catch-up read that has not answered in 200 ms counts as timed out here (10 s in a node). */
     private final Hubs hubs = new Hubs(new MemoryEngine(1000, Duration.ofHours(1), Clock.systemUTC()).asEngine(),
-            new StatusWatchers(), new NoResync(), new SimpleMeterRegistry());
+            new StatusWatchers(), new NoResync(), meters, Duration.ofMillis(200));
     private final List<String> received = new CopyOnWriteArrayList<>();
     private final AtomicInteger reads = new AtomicInteger();
+    private final Map<String, AtomicInteger> readsPerDoc = new ConcurrentHashMap<>();
 
     private Observer reader() {
-        Observer reader = new Observer("doc", (event, frame) -> received.add(event.frame()), () -> received.add("ended"));
+        return reader("doc", received);
+    }
+
+    /** An active reader of {@code doc}; its end is recorded with the count of incomplete catch-ups at that moment. */
+    private Observer reader(String doc, List<String> into) {
+        Observer reader = new Observer(doc, (event, frame) -> into.add(event.frame()),
+                () -> into.add("ended, counted " + (int) meters.counter("copresence.catchup.incomplete").count()));
         hubs.observe(reader).await().atMost(Duration.ofSeconds(5));
         reader.activate("1-1");
         return reader;
@@ -61,8 +73,21 @@ class HubsCatchUpTest {
         reader();
         hubs.catchUp(log(n -> Uni.createFrom().failure(new IllegalStateException("Redis away"))), 0)
                 .await().atMost(Duration.ofSeconds(15));
-        assertEquals(List.of("ended"), received, "what it missed cannot be known: told to resume");
+        assertEquals(List.of("ended, counted 1"), received, "what it missed cannot be known: told to resume, counted first");
         assertEquals(3, reads.get(), "three tries");
+    }
+
+    @Test
+    void onceADocumentsReadsHaveTimedOutEveryTryTheDocumentsAfterItTryOnce() {
+        List<String> ends = new CopyOnWriteArrayList<>();
+        for (int d = 0; d < 9; d++) { // one more than are caught up at once
+            reader("doc-" + d, ends);
+        }
+        hubs.catchUp(log(n -> Uni.createFrom().nothing()), 0).await().atMost(Duration.ofSeconds(30));
+        assertEquals(9, ends.size(), "every reader told to resume: " + ends);
+        List<Integer> tries = readsPerDoc.values().stream().map(AtomicInteger::get).sorted().toList();
+        assertEquals(1, tries.get(0), "the document caught up after the first ones timed out tries once: " + tries);
+        assertTrue(tries.get(1) >= 2, "those caught up beside the first to give up tried again: " + tries);
     }
 
     /** A log whose n-th read of missed events answers {@code answer.apply(n)}. */
@@ -70,7 +95,10 @@ class HubsCatchUpTest {
         return new Log() {
             @Override
             public Uni<Log.Missed> eventsAfter(String doc, String offset, boolean all) {
-                return Uni.createFrom().deferred(() -> answer.apply(reads.incrementAndGet()));
+                return Uni.createFrom().deferred(() -> {
+                    readsPerDoc.computeIfAbsent(doc, d -> new AtomicInteger()).incrementAndGet();
+                    return answer.apply(reads.incrementAndGet());
+                });
             }
 
             @Override
