@@ -176,19 +176,22 @@ final class RedisRegistry implements Registry, Log {
     public Uni<Missed> eventsAfter(String doc, String offset, boolean all) {
         String checked = offset == null || !isStreamId(offset) ? "-" : offset;
         return scripts.run(Script.CATCH_UP, List.of(RedisKeys.log(doc)), List.of(checked, settings.historySize(), all ? "1" : "0"))
-                .map(r -> {
-            Response entries = r.get(1);
-            List<DocEvent> events = new ArrayList<>(entries.size());
-            for (Response entry : entries) {
-                String id = entry.get(0).toString();
-                Response fields = entry.get(1);
-                String prefix = field(fields, "p");
-                String kind = field(fields, "k");
-                String origin = field(fields, "o");
-                events.add(DocEvent.logged(kind, id, origin, Codec.withOffset(prefix, id)));
-            }
-            return new Missed(events, r.get(0).toInteger() == 1);
-        });
+                .map(RedisRegistry::missed);
+    }
+
+    /** catch-up.lua's answer, {whole, entries}, with each entry's event rebuilt from its fields. */
+    private static Missed missed(Response answer) {
+        Response entries = answer.get(1);
+        List<DocEvent> events = new ArrayList<>(entries.size());
+        for (Response entry : entries) {
+            String id = entry.get(0).toString();
+            Response fields = entry.get(1);
+            String prefix = field(fields, "p");
+            String kind = field(fields, "k");
+            String origin = field(fields, "o");
+            events.add(DocEvent.logged(kind, id, origin, Codec.withOffset(prefix, id)));
+        }
+        return new Missed(events, answer.get(0).toInteger() == 1);
     }
 
     private static String field(Response fields, String name) {
