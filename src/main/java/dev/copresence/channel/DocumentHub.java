@@ -170,7 +170,7 @@ final class DocumentHub {
         for (LocalMember member : members.values()) {
             member.session.close(MISSED_EVENTS_CLOSE, MISSED_EVENTS_REASON);
         }
-        observers.forEach(Observer::lost);
+        observers.forEach(Observer::cannotFollow);
     }
 
     private void endHold() {

@@ -70,9 +70,7 @@ public final class Observer {
         }
         if (pending != null) {
             if (pending.size() >= LocalMember.MAX_PENDING) {
-                closed = true;
-                pending = null;
-                overflow.run();
+                cannotFollow();
                 return;
             }
             pending.add(event);
@@ -135,8 +133,11 @@ public final class Observer {
         return pending == null && !closed ? seen : null;
     }
 
-    /** The node missed events of the document for good: the reader ends as one that cannot follow, and resumes. */
-    synchronized void lost() {
+    /**
+     * The reader cannot follow (too many events while it opens, or the node missed some for good,
+     * {@link DocumentHub#lost}): no more events reach it, and {@code overflow} ends it, once.
+     */
+    synchronized void cannotFollow() {
         if (!closed) {
             close();
             overflow.run();
