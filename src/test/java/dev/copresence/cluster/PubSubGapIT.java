@@ -26,6 +26,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.copresence.support.CloseAll;
+import dev.copresence.support.PrometheusText;
 import dev.copresence.support.RedisServer;
 import dev.copresence.support.ServiceNode;
 import dev.copresence.support.SseClient;
@@ -389,8 +390,7 @@ class PubSubGapIT {
 
     /** One of the listener's metrics without tags, as Prometheus reads it. */
     private double metric(String name) {
-        return listener.get("/q/metrics").lines().filter(l -> l.startsWith(name + " "))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).sum();
+        return PrometheusText.sum(listener.get("/q/metrics"), name);
     }
 
     /** The listener's warnings that a user's count was not written. */

@@ -26,6 +26,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
+import dev.copresence.support.PrometheusText;
 import dev.copresence.support.RawWebSocket;
 import dev.copresence.support.WsClient;
 
@@ -293,13 +294,6 @@ class FlowControlTest {
     }
 
     private double metric(String name) {
-        String body = given().get("/q/metrics").then().statusCode(200).extract().asString();
-        double total = 0;
-        for (String line : body.split("\n")) {
-            if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
-                total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return total;
+        return PrometheusText.sum(given().get("/q/metrics").then().statusCode(200).extract().asString(), name);
     }
 }

@@ -30,6 +30,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.test.common.http.TestHTTPResource;
 
 import dev.copresence.support.ChunkedResponse;
+import dev.copresence.support.PrometheusText;
 import dev.copresence.support.RestBroadcast;
 import dev.copresence.support.SseClient;
 import dev.copresence.support.WsClient;
@@ -117,12 +118,8 @@ public abstract class WebTransportTests {
 
     private double gaugeNow(String name) {
         String body = get("/q/metrics").body();
-        for (String line : body.split("\n")) {
-            if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
-                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        throw new AssertionError("no " + name + " gauge in:\n" + body.lines().filter(l -> l.startsWith("copresence")).toList());
+        return PrometheusText.values(body, name).findFirst().orElseThrow(() -> new AssertionError(
+                "no " + name + " gauge in:\n" + body.lines().filter(l -> l.startsWith("copresence")).toList()));
     }
 
     private static JsonNode join(WsClient client, String doc) {
