@@ -538,7 +538,7 @@ public abstract class ContractTests {
         WsClient carol = connect();
         String lastSeen = join(carol, doc).get("offset").asText();
         WsClient ada = connect();
-        ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\",\"state\":{\"cursor\":1,\"color\":\"#e0f\"}}").next("joined");
+        join(ada, doc, ",\"state\":{\"cursor\":1,\"color\":\"#e0f\"}");
         JsonNode live = carol.next("presence");
         assertEquals("join", live.get("event").asText());
         ada.send("{\"type\":\"update\",\"id\":2,\"doc\":\"" + doc + "\",\"state\":{\"cursor\":2}}").next("ack");
