@@ -63,7 +63,7 @@ public interface CopresenceConfig {
         @WithDefault("30s")
         Duration ttl();
 
-        /** How often a node renews its members. */
+        /** How often a node renews its members, and checks that it still hears its pub/sub connection. */
         @WithDefault("10s")
         Duration renewInterval();
     }

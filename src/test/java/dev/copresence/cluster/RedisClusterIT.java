@@ -73,8 +73,9 @@ class RedisClusterIT {
                 bob.next("joined");
                 ada.next("presence");
             }
-            // per node: the status channel and the six documents (what earlier tests left is unsubscribed by now)
-            long subscriptions = 2 * (1 + docs.size());
+            // per node: the status channel, its echo channel and the six documents (what earlier tests left is
+            // unsubscribed by now)
+            long subscriptions = 2 * (2 + docs.size());
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> subscriptions() == subscriptions);
             for (var node : redis.nodes()) {
                 node.cli("CLIENT", "KILL", "TYPE", "pubsub");

@@ -33,7 +33,8 @@ import dev.copresence.engine.redis.RedisScripts.Script;
  * subscription: one channel per document that has local members, plus the status channel. (The
  * data-source API would open a connection per subscribe call.) Every command on that connection runs
  * on one Vert.x context, in the order it was asked for, so an unsubscribe and a re-subscribe of the
- * same document can never swap. When the connection ends, the node reconnects and subscribes again.
+ * same document can never swap. When the connection ends, or stops hearing ({@link Hearing}), the
+ * node reconnects and subscribes again.
  */
 final class RedisBus implements Bus {
     private static final Logger LOG = Logger.getLogger(RedisBus.class);
@@ -56,12 +57,17 @@ final class RedisBus implements Bus {
     /** Redis ended a needed subscription while no connection was live: the next one starts over. */
     private volatile boolean endAfterConnecting;
     private volatile boolean stopped;
+    private final Hearing hearing = new Hearing();
+    /** How often the node checks that it hears its pub/sub connection: the renew interval. */
+    private final Duration hearingPeriod;
+    private volatile long hearingTimer = -1;
 
-    RedisBus(Redis client, RedisScripts scripts, RedisSettings settings, Context context) {
+    RedisBus(Redis client, RedisScripts scripts, RedisSettings settings, Context context, Duration hearingPeriod) {
         this.client = client;
         this.scripts = scripts;
         this.settings = settings;
         this.context = context;
+        this.hearingPeriod = hearingPeriod;
         this.connection = connectOnce().memoize().indefinitely();
     }
 
@@ -71,6 +77,25 @@ final class RedisBus implements Bus {
         this.listener = listener;
         connection().subscribe().with(c -> {
         }, t -> LOG.warnf("Redis pub/sub not connected yet (%s); retrying on next use", t.getMessage()));
+        hearingTimer = context.owner().setPeriodic(hearingPeriod.toMillis(), id -> checkHearing());
+    }
+
+    /** Ends a subscribed connection that no longer hears Redis, as if Redis had closed it. */
+    private void checkHearing() {
+        RedisConnection c = live.get();
+        if (c == null || stopped || !hearing.deaf(c, System.nanoTime(), this::publishEcho)) {
+            return;
+        }
+        LOG.warnf("Redis pub/sub connection heard nothing for %d s, though Redis answers commands; reconnecting",
+                hearingPeriod.plus(Hearing.DEAF_AFTER).toSeconds());
+        ended(c);
+    }
+
+    private void publishEcho(String token) {
+        // classic PUBLISH, as the echo channel is subscribed with the status channel (on a Cluster, any node relays it)
+        scripts.command("PUBLISH", hearing.channel(), token)
+                .ifNoItem().after(hearingPeriod).fail()
+                .subscribe().with(r -> hearing.acknowledged(token, System.nanoTime()), t -> hearing.unanswered(token));
     }
 
     private Uni<RedisConnection> connectOnce() {
@@ -109,7 +134,7 @@ final class RedisBus implements Bus {
      */
     private Uni<Void> subscribeAll(RedisConnection c) {
         List<Uni<Void>> sent = new ArrayList<>();
-        sent.add(subscribe(c, "SUBSCRIBE", List.of(RedisKeys.STATUS_CHANNEL)));
+        sent.add(subscribe(c, "SUBSCRIBE", List.of(RedisKeys.STATUS_CHANNEL, hearing.channel())));
         if (settings.sharded()) {
             channels.forEach(name -> sent.add(subscribe(c, settings.subscribeCommand(), List.of(name))));
         } else if (!channels.isEmpty()) {
@@ -249,6 +274,8 @@ final class RedisBus implements Bus {
         try {
             if (RedisKeys.STATUS_CHANNEL.equals(channel)) {
                 l.onStatus(parseStatus(payload));
+            } else if (hearing.channel().equals(channel)) {
+                hearing.heard(payload);
             } else {
                 l.onDocEvent(RedisKeys.docOfChannel(channel), DocEvent.fromWire(payload));
             }
@@ -345,6 +372,9 @@ final class RedisBus implements Bus {
     @Override
     public void close() {
         stopped = true;
+        if (hearingTimer >= 0) {
+            context.owner().cancelTimer(hearingTimer);
+        }
         RedisConnection c = live.getAndSet(null);
         if (c != null) {
             closeQuietly(c);

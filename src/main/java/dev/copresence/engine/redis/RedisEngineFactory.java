@@ -27,7 +27,7 @@ public final class RedisEngineFactory {
                 ttl, Long.toString(Math.max(3 * ttl, 60_000)), Integer.toString(config.history().size()),
                 Long.toString(config.history().ttl().toMillis()));
         RedisScripts scripts = new RedisScripts(dataSource, metrics);
-        RedisBus bus = new RedisBus(client, scripts, settings, context);
+        RedisBus bus = new RedisBus(client, scripts, settings, context, config.presence().renewInterval());
         RedisStatus status = new RedisStatus(scripts, settings, clock);
         RedisNodes nodes = new RedisNodes(scripts, settings, status, clock, bus::resync,
                 metrics.counter("copresence.reaped.members"));

@@ -6,6 +6,8 @@ package dev.copresence.engine.redis;
  */
 final class RedisKeys {
     static final String STATUS_CHANNEL = "cp:status";
+    /** Prefix of the channel each node publishes to itself, to know it still hears Redis ({@link Hearing}). */
+    static final String ECHO_CHANNEL_PREFIX = "cp:echo:";
 
     private RedisKeys() {
     }

@@ -1,0 +1,124 @@
+package dev.copresence.support;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A TCP relay in front of a Redis that can make its subscribers' connections go silent: still open
+ * at both ends, nothing passing either way, as when the path to Redis dies without a reset (a lost
+ * host, a dropped NAT entry). A connection is a subscriber once it has sent a SUBSCRIBE; the
+ * connections opened afterwards relay as usual.
+ */
+public final class SilencingProxy implements AutoCloseable {
+    private final ServerSocket server;
+    private final int redisPort;
+    private final List<Relay> relays = new CopyOnWriteArrayList<>();
+
+    private SilencingProxy(int redisPort) throws IOException {
+        this.redisPort = redisPort;
+        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        daemon("proxy-accept", this::accept);
+    }
+
+    public static SilencingProxy to(RedisServer redis) {
+        try {
+            return new SilencingProxy(redis.port());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public int port() {
+        return server.getLocalPort();
+    }
+
+    /** Connections that have subscribed, silenced or not: one more each time a node subscribes anew. */
+    public long subscribers() {
+        return relays.stream().filter(r -> r.subscriber).count();
+    }
+
+    /** From now on nothing passes on the connections that have subscribed; none of them is closed. */
+    public void silenceSubscribers() {
+        relays.stream().filter(r -> r.subscriber).forEach(r -> r.silent = true);
+    }
+
+    private void accept() {
+        while (!server.isClosed()) {
+            try {
+                Socket client = server.accept();
+                Socket redis = new Socket(InetAddress.getLoopbackAddress(), redisPort);
+                Relay relay = new Relay(client, redis);
+                relays.add(relay);
+                daemon("proxy-up", () -> relay.pump(client, redis, true));
+                daemon("proxy-down", () -> relay.pump(redis, client, false));
+            } catch (IOException e) {
+                return; // closed
+            }
+        }
+    }
+
+    private static void daemon(String name, Runnable task) {
+        Thread thread = new Thread(task, name);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private static final class Relay {
+        final Socket client;
+        final Socket redis;
+        volatile boolean subscriber;
+        volatile boolean silent;
+
+        Relay(Socket client, Socket redis) {
+            this.client = client;
+            this.redis = redis;
+        }
+
+        void pump(Socket from, Socket to, boolean up) {
+            byte[] buffer = new byte[16384];
+            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                int n;
+                while ((n = in.read(buffer)) >= 0) {
+                    if (up && !subscriber && new String(buffer, 0, n, StandardCharsets.ISO_8859_1).toUpperCase().contains("SUBSCRIBE")) {
+                        subscriber = true;
+                    }
+                    if (!silent) { // a silent connection's bytes are read and dropped: its peers see an open, quiet socket
+                        out.write(buffer, 0, n);
+                        out.flush();
+                    }
+                }
+            } catch (IOException e) {
+                // either side closed
+            } finally {
+                close();
+            }
+        }
+
+        void close() {
+            try {
+                client.close();
+            } catch (IOException ignored) {
+            }
+            try {
+                redis.close();
+            } catch (IOException ignored) {
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close();
+        } catch (IOException ignored) {
+        }
+        relays.forEach(Relay::close);
+    }
+}
