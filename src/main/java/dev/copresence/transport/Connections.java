@@ -234,7 +234,7 @@ public final class Connections {
     /**
      * Vert.x reports a message that outgrows the message limit (over several frames) as a failure
      * and keeps the socket open; the contract closes it with 1009. (A single oversized frame is
-     * closed with 1009 by Netty's decoder itself.)
+     * refused by Netty's decoder from its header, and {@link Utf8Frames} closes with 1009.)
      */
     void failed(WebSocketConnection connection, Throwable failure) {
         String message = failure.getMessage();

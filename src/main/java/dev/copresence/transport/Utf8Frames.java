@@ -1,11 +1,15 @@
 package dev.copresence.transport;
 
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ByteProcessor;
@@ -25,6 +29,11 @@ import io.netty.util.ByteProcessor;
  * send none before the handshake's answer) is not checked, and its bad bytes are read as U+FFFD.
  * The mark itself counts against the message limit: a bad message within its length of the limit
  * closes with 1009 instead of 1007.
+ *
+ * <p>It also answers what the decoder below refuses outright (a frame over the message limit, which
+ * it refuses from its header, unread; a frame that breaks RFC 6455) with a close frame of the
+ * decoder's code, 1009 or 1002: Vert.x would end the TCP connection without one, and a client that
+ * sees 1006 takes it for the network and sends the same message again on its next connection.
  */
 final class Utf8Frames extends ChannelInboundHandlerAdapter implements ByteProcessor {
     /** What the text of a message with bad bytes ends with once handed on. */
@@ -39,6 +48,14 @@ final class Utf8Frames extends ChannelInboundHandlerAdapter implements ByteProce
     private boolean inText;
     /** The current text message was found bad: its later bytes are not checked, and its last fragment is marked. */
     private boolean bad;
+    /** The decoder refused a frame: the close is on its way, and the decoder drops whatever follows. */
+    private boolean refused;
+
+    /**
+     * How long the connection stays open after its close frame: the client may still be sending the
+     * refused frame, and closing under it would reset the connection, losing the close frame with it.
+     */
+    private static final long REFUSED_GRACE_MILLIS = 1000;
 
     static boolean markedInvalid(String text) {
         return text.endsWith(INVALID);
@@ -56,6 +73,24 @@ final class Utf8Frames extends ChannelInboundHandlerAdapter implements ByteProce
         } else {
             ctx.fireChannelRead(msg); // binary and control frames, and a binary message's continuations
         }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!(cause instanceof CorruptedWebSocketFrameException corrupt)) {
+            ctx.fireExceptionCaught(cause);
+            return;
+        }
+        if (refused) {
+            return;
+        }
+        refused = true;
+        Channel channel = ctx.channel();
+        int code = corrupt.closeStatus().code();
+        String reason = code == 1009 ? "message over the size limit" : "protocol error";
+        // from the pipeline's tail, through the frame encoder; the decoder drops what the client sends meanwhile
+        channel.writeAndFlush(new CloseWebSocketFrame(code, reason))
+                .addListener(written -> channel.eventLoop().schedule(() -> channel.close(), REFUSED_GRACE_MILLIS, TimeUnit.MILLISECONDS));
     }
 
     private WebSocketFrame check(WebSocketFrame frame) {

@@ -603,6 +603,19 @@ class HostileInputTest {
     }
 
     /**
+     * Browsers and most libraries send a message as one frame: one over the limit is refused from its
+     * header, unread, with a close frame that says why (1009), not a dropped connection (1006) that a
+     * client takes for the network and answers by sending the same message again.
+     */
+    @Test
+    void aMessageOverTheSizeLimitInOneFrameClosesWith1009() {
+        RawWebSocket ws = raw("/ws");
+        ws.text("{\"type\":\"broadcast\",\"doc\":\"d\",\"data\":\"" + "x".repeat(65 * 1024) + "\"}");
+        assertEquals(null, ws.nextText());
+        assertEquals(1009, ws.awaitClose());
+    }
+
+    /**
      * A message found bad in its first fragment still counts every byte that follows against the
      * size limit: a client cannot stream fragments for ever once it has sent one bad byte.
      */
