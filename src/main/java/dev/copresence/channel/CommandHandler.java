@@ -107,13 +107,28 @@ public final class CommandHandler {
 
     private Uni<Void> update(Session session, ClientMessage.Update m) {
         LocalMember local = membership.member(session, m.doc());
-        Member current = local.member;
-        State merged = merge(current.state(), m.state());
-        Membership.checkStateSize(merged, config.limits().stateSize());
-        Member next = current.withState(merged);
-        local.member = next;
+        Member current;
+        State merged;
+        Member next;
+        synchronized (local) { // a typing expiry may change the record meanwhile, on a timer
+            current = local.member;
+            merged = merge(current.state(), m.state());
+            Membership.checkStateSize(merged, config.limits().stateSize());
+            next = current.withState(merged);
+            local.member = next;
+        }
         String frame = Codec.encode(new ServerMessage.Presence(local.doc, "update", next, null, null));
-        return engine.registry().update(local.doc, next, frame).chain(() -> ack(session, m.id()));
+        return engine.registry().update(local.doc, next, frame)
+                // answered with an error, it changes nothing: else the node's record would carry it into
+                // the member's next update and into what a renewal re-asserts, though no one was told
+                .onFailure().invoke(() -> {
+                    synchronized (local) {
+                        if (local.member.state() == merged) { // not replaced since (a typing change keeps the state)
+                            local.member = local.member.withState(current.state());
+                        }
+                    }
+                })
+                .chain(() -> ack(session, m.id()));
     }
 
     /** Shallow merge: each key of the change replaces the member's; a key set to null is removed. */
@@ -163,10 +178,19 @@ public final class CommandHandler {
     }
 
     private Uni<Void> setTyping(LocalMember local, boolean typing) {
-        Member next = local.member.withTyping(typing);
-        local.member = next;
+        Member next;
+        synchronized (local) {
+            next = local.member.withTyping(typing);
+            local.member = next;
+        }
         String frame = Codec.encode(new ServerMessage.Typing(local.doc, next.id(), next.user().id(), typing));
-        return engine.registry().typing(local.doc, next, frame);
+        return engine.registry().typing(local.doc, next, frame).onFailure().invoke(() -> {
+            synchronized (local) {
+                if (local.member == next) { // as for an update: a refused change is not kept
+                    local.member = next.withTyping(!typing);
+                }
+            }
+        });
     }
 
     private Uni<Void> broadcast(Session session, ClientMessage.Broadcast m) {

@@ -356,6 +356,39 @@ class PubSubGapIT {
     }
 
     /** A client on {@code node} watching {@code user}, who is offline. */
+    /**
+     * An update and a typing change that the registry refused are answered with {@code internal} and
+     * change nothing: the member's next update announces only what it changes, and the registry
+     * (what REST and every renewal read) holds the member as it was.
+     */
+    @Test
+    void anUpdateAndATypingChangeAnsweredWithAnErrorChangeNothing() throws Exception {
+        String doc = "refused-" + System.nanoTime();
+        try (WsClient ada = speaker.connect("/ws?user=ada"); WsClient bob = listener.connect("/ws?user=bob")) {
+            ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+            bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\",\"state\":{\"color\":\"red\"}}").next("joined");
+            ada.next("presence");
+
+            admin("ACL", "SETUSER", "deaf", "-@scripting");
+            try {
+                assertEquals("internal", bob.send("{\"type\":\"update\",\"id\":1,\"doc\":\"" + doc
+                        + "\",\"state\":{\"secret\":1}}").next("error").get("code").asText());
+                assertEquals("internal", bob.send("{\"type\":\"typing\",\"id\":2,\"doc\":\"" + doc
+                        + "\",\"typing\":true}").next("error").get("code").asText());
+            } finally {
+                admin("ACL", "SETUSER", "deaf", "+@scripting");
+            }
+            bob.send("{\"type\":\"update\",\"id\":3,\"doc\":\"" + doc + "\",\"state\":{\"size\":2}}").next("ack");
+
+            JsonNode member = ada.untilType("presence").get("member");
+            assertEquals("{\"color\":\"red\",\"size\":2}", member.get("state").toString(), "the refused key is not announced");
+            assertEquals(false, member.get("typing").asBoolean(), "nor the refused typing");
+            JsonNode stored = JSON.readTree(speaker.get("/api/documents/" + doc + "/members")).get("members");
+            assertEquals(List.of("{\"color\":\"red\",\"size\":2}"), stored.findValues("state").stream()
+                    .map(JsonNode::toString).filter(state -> state.contains("color")).toList(), "nor stored: " + stored);
+        }
+    }
+
     private static WsClient watching(ServiceNode node, String user) {
         WsClient watcher = node.connect("/ws?user=bob");
         watcher.send("{\"type\":\"watch\",\"users\":[\"" + user + "\"]}");
