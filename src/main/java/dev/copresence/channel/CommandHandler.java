@@ -161,7 +161,7 @@ public final class CommandHandler {
         if (!changed) {
             return ack(session, m.id());
         }
-        return setTyping(local, m.typing()).chain(() -> ack(session, m.id()));
+        return setTyping(local, m.typing(), true).chain(() -> ack(session, m.id()));
     }
 
     /** A {@code typing: true} not refreshed within the typing TTL ends by itself. */
@@ -172,19 +172,21 @@ public final class CommandHandler {
             }
             local.typingGeneration++;
         }
-        setTyping(local, false).subscribe().with(ok -> {
+        // not put back when refused: the member did stop typing, and its record says so when next written
+        setTyping(local, false, false).subscribe().with(ok -> {
         }, failure -> {
         });
     }
 
-    private Uni<Void> setTyping(LocalMember local, boolean typing) {
+    /** @param undoIfRefused a client's change, answered with an error when refused, which then changes nothing */
+    private Uni<Void> setTyping(LocalMember local, boolean typing, boolean undoIfRefused) {
         Member next;
         synchronized (local) {
             next = local.member.withTyping(typing);
             local.member = next;
         }
         String frame = Codec.encode(new ServerMessage.Typing(local.doc, next.id(), next.user().id(), typing));
-        return engine.registry().typing(local.doc, next, frame).onFailure().invoke(() -> {
+        return engine.registry().typing(local.doc, next, frame).onFailure(t -> undoIfRefused).invoke(() -> {
             synchronized (local) {
                 if (local.member == next) { // as for an update: a refused change is not kept
                     local.member = next.withTyping(!typing);

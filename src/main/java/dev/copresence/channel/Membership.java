@@ -43,11 +43,13 @@ public final class Membership {
     private final CopresenceConfig config;
     private final Access access;
     private final OnlineCounts onlineCounts;
+    private final UnrecordedLeaves unrecordedLeaves;
 
     public Membership(Engine engine, Hubs hubs, StatusWatchers statusWatchers, CopresenceConfig config, Access access,
-            OnlineCounts onlineCounts) {
+            OnlineCounts onlineCounts, UnrecordedLeaves unrecordedLeaves) {
         this.engine = engine;
         this.onlineCounts = onlineCounts;
+        this.unrecordedLeaves = unrecordedLeaves;
         this.hubs = hubs;
         this.statusWatchers = statusWatchers;
         this.config = config;
@@ -166,10 +168,17 @@ public final class Membership {
         return remove(local, "left").chain(() -> CommandHandler.ack(session, m.id()));
     }
 
+    /**
+     * The member is gone from this node at once, whatever Redis answers: a leave Redis did not take
+     * is tried again at each renewal ({@link UnrecordedLeaves}), and still fails this call.
+     */
     private Uni<Void> remove(LocalMember local, String reason) {
         local.session.removeMembership(local.doc, local);
         hubs.detach(local);
-        return engine.registry().leave(local.doc, local.id(), leavePrefix(local, reason)).replaceWithVoid();
+        String prefix = leavePrefix(local, reason);
+        return engine.registry().leave(local.doc, local.id(), prefix)
+                .onFailure().invoke(() -> unrecordedLeaves.add(local.doc, local.id(), prefix))
+                .replaceWithVoid();
     }
 
     private static String leavePrefix(LocalMember local, String reason) {
@@ -188,7 +197,7 @@ public final class Membership {
         List<Uni<Void>> leaves = new ArrayList<>();
         for (LocalMember local : new ArrayList<>(session.memberships().values())) {
             leaves.add(remove(local, session.goneReason()).onFailure().invoke(t -> LOG.warnf(
-                    "leave of %s in %s not recorded (%s); it will expire", local.id(), local.doc, t.getMessage()))
+                    "leave of %s in %s not recorded (%s); tried again at each renewal", local.id(), local.doc, t.getMessage()))
                     .onFailure().recoverWithNull());
         }
         Uni<Void> all = leaves.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(leaves).andCollectFailures().replaceWithVoid();

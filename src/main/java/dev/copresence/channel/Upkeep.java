@@ -31,19 +31,23 @@ public final class Upkeep {
     private final Hubs hubs;
     private final OnlineCounts onlineCounts;
     private final StatusWatchers statusWatchers;
+    private final UnrecordedLeaves unrecordedLeaves;
 
-    public Upkeep(Engine engine, Hubs hubs, OnlineCounts onlineCounts, StatusWatchers statusWatchers) {
+    public Upkeep(Engine engine, Hubs hubs, OnlineCounts onlineCounts, StatusWatchers statusWatchers,
+            UnrecordedLeaves unrecordedLeaves) {
         this.engine = engine;
+        this.unrecordedLeaves = unrecordedLeaves;
         this.hubs = hubs;
         this.onlineCounts = onlineCounts;
         this.statusWatchers = statusWatchers;
     }
 
-    /** Also writes again the online counts whose last write failed. */
+    /** Also writes again the online counts and the leaves whose last write failed. */
     @Scheduled(every = "${copresence.presence.renew-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> renew() {
         Map<String, List<String>> local = hubs.localMembers();
         return onlineCounts.retryFailed()
+                .chain(unrecordedLeaves::retry)
                 .chain(() -> Multi.createFrom().iterable(local.entrySet())
                         .onItem().transformToUni(doc -> engine.registry().renew(doc.getKey(), doc.getValue())
                                 .chain(gone -> gone.isEmpty() ? Uni.createFrom().voidItem() : reassert(doc.getKey(), gone))

@@ -24,6 +24,14 @@ public interface Registry {
     /** Removes the member and appends its leave; the item is the leave's offset, null if it was gone. */
     Uni<String> leave(String doc, String memberId, String leavePrefix);
 
+    /**
+     * A leave whose {@link #leave} failed, tried again: announced unless it was meanwhile (the member
+     * reaped, or the first try recorded after all), and announced even if the registry no longer
+     * holds the member (it lost its data), so that no reader keeps a member that left. Completes
+     * once the registry has answered.
+     */
+    Uni<Void> leaveAgain(String doc, String memberId, String leavePrefix);
+
     /** Stores the member's new state and publishes {@code presence}/{@code update} (not logged). */
     Uni<Void> update(String doc, Member member, String frame);
 

@@ -74,7 +74,7 @@ class RandomFramesPropertyTest {
         Hubs hubs = new Hubs(engine, statusWatchers, new NoEvents<>(), new SimpleMeterRegistry());
         hubs.listen();
         membership = new Membership(engine, hubs, statusWatchers, copresence, new Access(copresence, new Tokens(null)),
-                new OnlineCounts(engine));
+                new OnlineCounts(engine), new UnrecordedLeaves(engine, copresence));
         handler = new CommandHandler(engine, statusWatchers, membership, copresence, vertx);
         OutboundQueue out = new OutboundQueue(new TakeAllSink(frame -> {
             synchronized (sent) {

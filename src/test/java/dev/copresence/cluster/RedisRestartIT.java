@@ -77,6 +77,46 @@ class RedisRestartIT {
         }
     }
 
+    /**
+     * A member whose connection closes while Redis is down cannot be recorded as gone, and Redis comes
+     * back without it: no node would ever reap it, and the others would keep it in their lists for
+     * good. Its node announces the leave once Redis answers, once.
+     */
+    @Test
+    void aMemberWhoLeftWhileRedisWasDownLeavesForTheOthersOnceItIsBack() throws Exception {
+        try (RedisServer redis = RedisServer.start()) {
+            Map<String, String> env = Map.of("QUARKUS_REDIS_HOSTS", redis.uri(), "COPRESENCE_PRESENCE_TTL", "3s",
+                    "COPRESENCE_PRESENCE_RENEW_INTERVAL", "1s");
+            try (ServiceNode a = ServiceNode.start(env); ServiceNode b = ServiceNode.start(env);
+                    WsClient ada = a.connect("/ws?user=ada")) {
+                String doc = "left-meanwhile-" + System.nanoTime();
+                ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}");
+                String adaId = ada.next("joined").get("self").asText();
+                String carolId;
+                try (WsClient carol = b.connect("/ws?user=carol")) {
+                    carol.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}");
+                    carolId = carol.next("joined").get("self").asText();
+                    assertEquals("join", ada.next("presence").get("event").asText());
+
+                    redis.stop();
+                    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !b.ready());
+                }
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> b.log().contains("leave of " + carolId));
+                redis.restart();
+
+                JsonNode leave = ada.next("presence");
+                assertEquals("leave", leave.get("event").asText(), leave.toString());
+                assertEquals(carolId, leave.at("/member/id").asText());
+                assertEquals("closed", leave.get("reason").asText());
+                assertEquals(Set.of(adaId), members(a, doc));
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> a.ready() && b.ready());
+                for (JsonNode heard : ada.drain()) {
+                    assertTrue(!"presence".equals(heard.path("type").asText()), "announced once: " + heard);
+                }
+            }
+        }
+    }
+
     private static Set<String> members(ServiceNode node, String doc) throws Exception {
         Set<String> ids = new HashSet<>();
         JSON.readTree(node.get("/api/documents/" + doc + "/members")).get("members").forEach(m -> ids.add(m.get("id").asText()));

@@ -184,6 +184,12 @@ public final class MemoryEngine implements Registry, Log, Bus {
         });
     }
 
+    /** A leave never fails here: nothing to try again. */
+    @Override
+    public Uni<Void> leaveAgain(String doc, String memberId, String leavePrefix) {
+        return leave(doc, memberId, leavePrefix).replaceWithVoid();
+    }
+
     @Override
     public Uni<Void> update(String doc, Member member, String frame) {
         return store(doc, member, new DocEvent(DocEvent.Kind.UPDATE, null, member.id(), null, frame));

@@ -63,6 +63,15 @@ final class RedisRegistry implements Registry, Log {
     }
 
     @Override
+    public Uni<Void> leaveAgain(String doc, String memberId, String leavePrefix) {
+        return scripts.run(Script.LEAVE_AGAIN,
+                List.of(RedisKeys.members(doc), RedisKeys.expiry(doc), RedisKeys.log(doc), RedisKeys.reaped(doc)),
+                List.of(settings.publishCommand(), RedisKeys.events(doc), memberId, settings.historySize(),
+                        settings.historyTtlMs(), leavePrefix))
+                .replaceWithVoid();
+    }
+
+    @Override
     public Uni<Void> update(String doc, Member member, String frame) {
         return store(doc, member, new DocEvent(DocEvent.Kind.UPDATE, null, member.id(), null, frame));
     }

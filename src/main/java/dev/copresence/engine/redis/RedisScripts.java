@@ -28,7 +28,7 @@ final class RedisScripts {
         SNAPSHOT("snapshot"), RENEW("renew"), REAP("reap"), REASSERT("reassert"), SIGNAL("signal"),
         CONNECTED("connected"), DISCONNECTED("disconnected"), STATUS("status"), NODE_GONE("node-gone"),
         REASSERT_USER("reassert-user"), NODE_DOCS("node-docs"), NODES("nodes"),
-        NODE_REAPED("node-reaped"), CATCH_UP("catch-up");
+        NODE_REAPED("node-reaped"), CATCH_UP("catch-up"), LEAVE_AGAIN("leave-again");
 
         final String source;
         final String sha;

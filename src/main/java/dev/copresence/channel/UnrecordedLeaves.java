@@ -1,0 +1,80 @@
+package dev.copresence.channel;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import jakarta.inject.Singleton;
+
+import org.jboss.logging.Logger;
+
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+
+import dev.copresence.config.CopresenceConfig;
+import dev.copresence.engine.Engine;
+
+/**
+ * Leaves this node could not record when they happened (Redis did not answer), tried again at each
+ * renewal until Redis takes them. Left alone, such a member would expire and be reaped as a timeout,
+ * unless Redis lost it meanwhile (it restarted empty): then no one would ever announce its leave,
+ * and every reader that saw it join would keep it for good.
+ */
+@Singleton
+public final class UnrecordedLeaves {
+    private static final Logger LOG = Logger.getLogger(UnrecordedLeaves.class);
+    /** At most this many wait: each is a member that left while Redis was away, on this node. */
+    static final int MAX_WAITING = 10_000;
+
+    private record Key(String doc, String member) {
+    }
+
+    private record Waiting(String leavePrefix, long since) {
+    }
+
+    private final Map<Key, Waiting> waiting = new ConcurrentHashMap<>();
+    private final Engine engine;
+    /** Past this the member's history is gone too, and the node stops trying (a Redis away this long). */
+    private final long giveUpAfterMillis;
+
+    public UnrecordedLeaves(Engine engine, CopresenceConfig config) {
+        this.engine = engine;
+        this.giveUpAfterMillis = config.history().ttl().toMillis();
+    }
+
+    /** A member's leave was not recorded; {@code leavePrefix} is the frame it was to be announced with. */
+    void add(String doc, String member, String leavePrefix) {
+        if (waiting.size() >= MAX_WAITING) {
+            LOG.warnf("leave of %s in %s not recorded, and %d others wait already: not tried again", member, doc, MAX_WAITING);
+            return;
+        }
+        waiting.put(new Key(doc, member), new Waiting(leavePrefix, System.currentTimeMillis()));
+    }
+
+    int size() {
+        return waiting.size();
+    }
+
+    /** Tries every waiting leave again; those Redis answered (announced now or before) are done. */
+    Uni<Void> retry() {
+        if (waiting.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        long now = System.currentTimeMillis();
+        return Multi.createFrom().iterable(Map.copyOf(waiting).entrySet())
+                .onItem().transformToUni(entry -> {
+                    Key key = entry.getKey();
+                    if (now - entry.getValue().since() > giveUpAfterMillis) {
+                        LOG.warnf("leave of %s in %s not recorded for %s; no longer tried", key.member(), key.doc(),
+                                Duration.ofMillis(giveUpAfterMillis));
+                        waiting.remove(key, entry.getValue());
+                        return Uni.createFrom().voidItem();
+                    }
+                    return engine.registry().leaveAgain(key.doc(), key.member(), entry.getValue().leavePrefix())
+                            .invoke(() -> waiting.remove(key, entry.getValue()))
+                            .onFailure().recoverWithNull();
+                })
+                .merge(8)
+                .collect().last().replaceWithVoid();
+    }
+}

@@ -1,0 +1,35 @@
+-- leave-again.lua: a leave its node could not record when it happened (Redis did not answer), tried
+-- again once Redis answers. Announced as leave.lua does while the member is still there; not at all
+-- when it was announced meanwhile: reaped by another node (as a timeout), or this very leave is in
+-- the log (the first try ran, only its answer was lost). Otherwise Redis lost the member (it
+-- restarted empty) without anyone being told it left: the leave is logged and published all the
+-- same, so that no reader keeps it for good.
+-- KEYS[1] cp:{doc}:members  hash   KEYS[2] cp:{doc}:expiry  zset   KEYS[3] cp:{doc}:log  stream
+-- KEYS[4] cp:{doc}:reaped   zset
+-- ARGV[1] publish command   ARGV[2] channel cp:{doc}:events   ARGV[3] member id
+-- ARGV[4] history size   ARGV[5] history TTL (ms)   ARGV[6] frame prefix (the first try's, as it was)
+-- Returns the leave's offset, or nil when it had been announced.
+if redis.call('HDEL', KEYS[1], ARGV[3]) == 0 then
+  if redis.call('ZSCORE', KEYS[4], ARGV[3]) then
+    return false
+  end
+  -- the member's newest event in the log: only its leave can follow its last event
+  for _, entry in ipairs(redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', ARGV[4])) do
+    local fields = entry[2]
+    local frame, origin
+    for i = 1, #fields, 2 do
+      if fields[i] == 'p' then frame = fields[i + 1] elseif fields[i] == 'o' then origin = fields[i + 1] end
+    end
+    if origin == ARGV[3] then
+      if frame == ARGV[6] then
+        return false
+      end
+      break
+    end
+  end
+end
+redis.call('ZREM', KEYS[2], ARGV[3])
+local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'p', ARGV[6], 'k', 'd', 'o', ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[5])
+redis.call(ARGV[1], ARGV[2], 'd ' .. id .. ' ' .. ARGV[3] .. ' -\n' .. ARGV[6] .. id .. '"}')
+return id
