@@ -117,6 +117,36 @@ class RedisRestartIT {
         }
     }
 
+    /**
+     * A Redis that hangs (here paused for 12 s, as a stopped process or a host gone without a reset
+     * would): a message that needs it is answered with {@code internal} while it still hangs, and the
+     * connection's next message (a ping) is answered after it, not when Redis comes back.
+     */
+    @Test
+    void whileRedisHangsAMessageIsAnsweredWithInternalAndTheNextOneAfterIt() throws Exception {
+        try (RedisServer redis = RedisServer.start()) {
+            try (ServiceNode a = ServiceNode.start(Map.of("QUARKUS_REDIS_HOSTS", redis.uri()));
+                    WsClient ada = a.connect("/ws?user=ada")) {
+                String doc = "hang-" + System.nanoTime();
+                ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+
+                redis.cli("CLIENT", "PAUSE", "12000", "ALL");
+                ada.send("{\"type\":\"update\",\"id\":1,\"doc\":\"" + doc + "\",\"state\":{\"c\":1}}");
+                ada.send("{\"type\":\"ping\",\"id\":2}");
+                JsonNode refused = ada.next();
+                assertEquals("error", refused.get("type").asText(), "answered before Redis answers again: " + refused);
+                assertEquals("internal", refused.get("code").asText());
+                assertEquals(1, refused.get("id").asInt());
+                assertEquals("{\"type\":\"pong\",\"id\":2}", ada.next().toString());
+
+                Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                    ada.send("{\"type\":\"update\",\"id\":3,\"doc\":\"" + doc + "\",\"state\":{\"c\":3}}");
+                    assertEquals("ack", ada.until(m -> m.path("id").asInt() == 3).get("type").asText());
+                });
+            }
+        }
+    }
+
     private static Set<String> members(ServiceNode node, String doc) throws Exception {
         Set<String> ids = new HashSet<>();
         JSON.readTree(node.get("/api/documents/" + doc + "/members")).get("members").forEach(m -> ids.add(m.get("id").asText()));

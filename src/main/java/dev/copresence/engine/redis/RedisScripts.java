@@ -6,12 +6,14 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.TimeoutException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
 
@@ -41,6 +43,29 @@ final class RedisScripts {
         }
     }
 
+    /**
+     * How long a script may wait for Redis's answer. Without a bound, a Redis that hangs (stopped, or
+     * its host gone without a reset) held every message that needs it, and every message of the same
+     * connection after it (a ping too), until it answered again, if ever. What timed out may still be
+     * done once Redis answers: the client was told {@code internal}, as for any failure.
+     */
+    static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(3);
+
+    /** Redis did not answer a script in time (a Mutiny timeout, as the catch-up's own). */
+    static final class NoAnswer extends TimeoutException {
+        private static final long serialVersionUID = 1L;
+        private final String script;
+
+        NoAnswer(String script) {
+            this.script = script;
+        }
+
+        @Override
+        public String getMessage() {
+            return "Redis did not answer " + script + ".lua within " + ANSWER_TIMEOUT.toSeconds() + " s";
+        }
+    }
+
     private final ReactiveRedisDataSource redis;
     private final MeterRegistry metrics;
 
@@ -59,10 +84,11 @@ final class RedisScripts {
             return call("EVALSHA", script.sha, keys, args)
                     .onFailure(RedisScripts::isNoScript)
                     .recoverWithUni(() -> call("EVAL", script.source, keys, args))
+                    .ifNoItem().after(ANSWER_TIMEOUT).failWith(() -> new NoAnswer(script.name))
                     .onItemOrFailure().invoke((ok, failure) -> {
                         metrics.timer("copresence.redis.commands", "script", script.name).record(System.nanoTime() - start,
                                 TimeUnit.NANOSECONDS);
-                        if (failure != null && !failure.getMessage().contains("DOC_FULL")) {
+                        if (failure != null && (failure.getMessage() == null || !failure.getMessage().contains("DOC_FULL"))) {
                             metrics.counter("copresence.redis.errors", "script", script.name).increment();
                         }
                     });
