@@ -34,10 +34,22 @@ final class Decoder {
         if (id == null) {
             return null;
         }
-        if (id.isTextual() && id.textValue().length() <= MAX_ID_LENGTH || id.isIntegralNumber() && id.canConvertToLong()) {
+        if (id.isTextual() && id.textValue().length() <= MAX_ID_LENGTH || usableNumber(id)) {
             return id;
         }
-        throw ProtocolException.badRequest("id must be a string of at most 128 characters or an integer");
+        throw ProtocolException.badRequest("id must be a string of at most 128 characters or a finite number");
+    }
+
+    /**
+     * Any number the contract allows, echoed as the same number (its text may differ: {@code 1e3}
+     * comes back as {@code 1000.0}); an integer of up to 128 digits exactly. Not one that JSON cannot
+     * write back ({@code 1e400} is read as infinity).
+     */
+    private static boolean usableNumber(JsonNode id) {
+        if (id.isIntegralNumber()) {
+            return id.canConvertToLong() || id.bigIntegerValue().abs().toString().length() <= MAX_ID_LENGTH;
+        }
+        return id.isNumber() && Double.isFinite(id.doubleValue());
     }
 
     private static ClientMessage decodeTyped(JsonNode n, JsonNode id) {

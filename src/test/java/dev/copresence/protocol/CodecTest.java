@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.math.BigDecimal;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -175,10 +176,25 @@ class CodecTest {
         assertEquals(TextNode.valueOf("日本🙂\"\\\n"), Codec.decode("{\"type\":\"ping\",\"id\":\"日本🙂\\\"\\\\\\n\"}").id());
     }
 
-    /** An id that is not a usable id is itself a bad request, and the error cannot echo it. */
+    private static final String TEN_ZEROS = "0000000000";
+
+    /** The contract's ids are numbers or strings: any number, echoed as the same number. */
     @ParameterizedTest
     @ValueSource(strings = { "1.5", "1.0", "1e3", "-0.0", "9223372036854775808", "-9223372036854775809",
-            "123456789012345678901234567890", "1e400", "{\"a\":1}", "[1]", "[]", "true", "null" })
+            "123456789012345678901234567890" })
+    void numericIdsAreEchoedAsTheSameNumber(String id) {
+        JsonNode decoded = Codec.decode("{\"type\":\"ping\",\"id\":" + id + "}").id();
+        String echoed = Codec.encode(new ServerMessage.Pong(decoded));
+        JsonNode back = Codec.readTreeOrNull(echoed).get("id");
+        assertTrue(back.isNumber(), echoed);
+        assertEquals(0, new BigDecimal(id).compareTo(back.decimalValue()), id + " came back as " + echoed);
+    }
+
+    /** An id that is not a usable id is itself a bad request, and the error cannot echo it. */
+    @ParameterizedTest
+    @ValueSource(strings = { "1e400", "-1e400", "1" + TEN_ZEROS + TEN_ZEROS + TEN_ZEROS + TEN_ZEROS + TEN_ZEROS + TEN_ZEROS
+            + TEN_ZEROS + TEN_ZEROS + TEN_ZEROS + TEN_ZEROS + TEN_ZEROS + TEN_ZEROS + TEN_ZEROS, // 131 digits
+            "{\"a\":1}", "[1]", "[]", "true", "null" })
     void unusableIdsAreBadRequestWithoutId(String id) {
         assertRefused("{\"type\":\"ping\",\"id\":" + id + "}", ErrorCode.BAD_REQUEST, null);
         assertRefused("{\"type\":\"join\",\"doc\":\"d\",\"id\":" + id + "}", ErrorCode.BAD_REQUEST, null);
