@@ -30,7 +30,7 @@ public final class Frame {
     /** A WebSocket text frame. */
     public Frame(String text) {
         this.text = text;
-        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        byte[] utf8 = utf8(text);
         int n = utf8.length;
         payloadOffset = n < 126 ? 2 : n <= 0xFFFF ? 4 : 10;
         payloadLength = n;
@@ -67,13 +67,50 @@ public final class Frame {
         if (text.isEmpty()) {
             throw new IllegalArgumentException("an empty chunk would end the response");
         }
-        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        byte[] utf8 = utf8(text);
         byte[] size = (Integer.toHexString(utf8.length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
         byte[] wire = new byte[size.length + utf8.length + CRLF.length];
         System.arraycopy(size, 0, wire, 0, size.length);
         System.arraycopy(utf8, 0, wire, size.length, utf8.length);
         System.arraycopy(CRLF, 0, wire, size.length + utf8.length, CRLF.length);
         return new Frame(text, wire, size.length, utf8.length);
+    }
+
+    /**
+     * The JSON text's UTF-8. A lone surrogate, which JSON carries escaped (a string a client cut in the
+     * middle of an emoji: {@code "\\ud83d"}), has no UTF-8 form, and Java writes {@code ?} in its place:
+     * the client would get another string than was sent (and an {@code id} it cannot match). JSON text
+     * holds one only inside a string, so it is written escaped again. Looked for only when a {@code ?}
+     * came out, which the JSON of most events does not hold.
+     */
+    static byte[] utf8(String text) {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        for (byte b : utf8) {
+            if (b == '?') {
+                return loneSurrogatesEscaped(text, utf8);
+            }
+        }
+        return utf8;
+    }
+
+    private static byte[] loneSurrogatesEscaped(String text, byte[] utf8) {
+        StringBuilder escaped = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean lone = Character.isHighSurrogate(c) ? i + 1 == text.length() || !Character.isLowSurrogate(text.charAt(i + 1))
+                    : Character.isLowSurrogate(c) && (i == 0 || !Character.isHighSurrogate(text.charAt(i - 1)));
+            if (lone && escaped == null) {
+                escaped = new StringBuilder(text.length() + 16).append(text, 0, i);
+            }
+            if (escaped != null) {
+                if (lone) {
+                    escaped.append(String.format("\\u%04x", (int) c));
+                } else {
+                    escaped.append(c);
+                }
+            }
+        }
+        return escaped == null ? utf8 : escaped.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     public String text() {

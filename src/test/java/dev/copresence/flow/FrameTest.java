@@ -95,4 +95,22 @@ class FrameTest {
         encoded.readBytes(bytes);
         return bytes;
     }
+
+    /** JSON can carry a lone surrogate (escaped); it has no UTF-8 form, so it goes out escaped again, not as '?'. */
+    @Test
+    void aLoneSurrogateGoesOutEscapedAsTheClientSentIt() {
+        String text = "{\"data\":\"ab\ud83d\",\"end\":\"\ude00x\",\"pair\":\"\ud83d\ude00?\"}";
+        Frame frame = new Frame(text);
+        String sent = new String(frame.wire(), frame.payloadOffset(), frame.payloadLength(), StandardCharsets.UTF_8);
+        assertEquals("{\"data\":\"ab\\ud83d\",\"end\":\"\\ude00x\",\"pair\":\"\ud83d\ude00?\"}", sent);
+        assertEquals(frame.payloadLength() + frame.payloadOffset(), frame.wire().length);
+        Frame chunk = Frame.httpChunk(text);
+        assertEquals(sent, new String(chunk.wire(), chunk.payloadOffset(), chunk.payloadLength(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aQuestionMarkAloneIsLeftAsItIs() {
+        Frame frame = new Frame("{\"q\":\"why?\"}");
+        assertEquals("{\"q\":\"why?\"}", new String(frame.wire(), frame.payloadOffset(), frame.payloadLength(), StandardCharsets.UTF_8));
+    }
 }
