@@ -89,7 +89,7 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
         this.metrics = metrics;
         // right above the frame decoder. Compression is never negotiated (NoWebSocketCompression): an
         // inflater would sit above this, which would then check compressed bytes
-        channel.pipeline().addAfter(decoder.name(), Utf8Frames.NAME, new Utf8Frames());
+        channel.pipeline().addAfter(decoder.name(), Utf8Frames.NAME, new Utf8Frames(this));
         channel.config().setWriteBufferWaterMark(waterMarks);
     }
 
@@ -105,6 +105,17 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
 
     Session session() {
         return session;
+    }
+
+    /**
+     * The decoder refused a frame and the connection ends with a close frame written below the
+     * session (Utf8Frames): nothing queued or offered after it goes out. On the socket's thread.
+     */
+    void stopWriting() {
+        Session s = session;
+        if (s != null) {
+            s.out().discard();
+        }
     }
 
     /**

@@ -50,6 +50,17 @@ final class Utf8Frames extends ChannelInboundHandlerAdapter implements ByteProce
     private boolean bad;
     /** The decoder refused a frame: the close is on its way, and the decoder drops whatever follows. */
     private boolean refused;
+    /** The socket above: told to write nothing more once a frame is refused (its close frame is the last); null in tests. */
+    private final SocketSink socket;
+
+    Utf8Frames(SocketSink socket) {
+        this.socket = socket;
+    }
+
+    /** The check alone, with no socket above it. */
+    Utf8Frames() {
+        this(null);
+    }
 
     /**
      * How long the connection stays open after its close frame: the client may still be sending the
@@ -85,6 +96,9 @@ final class Utf8Frames extends ChannelInboundHandlerAdapter implements ByteProce
             return;
         }
         refused = true;
+        if (socket != null) {
+            socket.stopWriting();
+        }
         Channel channel = ctx.channel();
         int code = corrupt.closeStatus().code();
         String reason = code == 1009 ? "message over the size limit" : "protocol error";
