@@ -14,6 +14,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.quarkus.websockets.next.WebSocketConnection;
@@ -108,17 +109,6 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
     }
 
     /**
-     * The decoder refused a frame and the connection ends with a close frame written below the
-     * session (Utf8Frames): nothing queued or offered after it goes out. On the socket's thread.
-     */
-    void stopWriting() {
-        Session s = session;
-        if (s != null) {
-            s.out().discard();
-        }
-    }
-
-    /**
      * When a socket that opens at {@code nowNanos} counts as last pinged: a random moment of the period
      * before. Sockets that open together (a join storm, every client of a node reconnecting after a
      * deploy) are then pinged over the whole period, a share at each tick, and go on so for as long as
@@ -174,16 +164,41 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
      * deadline (many a second when clients reconnect in droves).
      */
     void closeWithinDeadline() {
+        endAfter(closeDeadlineNanos, true);
+    }
+
+    /**
+     * The frame decoder refused what the client sent (a frame over the message limit, one that breaks
+     * RFC 6455): a close frame of the decoder's code goes out below the session, as the last thing
+     * written (Vert.x would end the TCP connection without one), and the connection ends a second
+     * later whatever the client does: it may still be sending the refused frame, which the decoder
+     * drops, and ending under it would lose the close frame with the connection. On the socket's thread.
+     */
+    void refuse(int code, String reason) {
+        Session s = session;
+        if (s != null) {
+            s.out().discard(); // nothing queued or offered after this goes out
+        }
+        channel.writeAndFlush(new CloseWebSocketFrame(code, reason));
+        endAfter(REFUSED_GRACE_NANOS, false);
+    }
+
+    private static final long REFUSED_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /** Ends the TCP connection and the session in {@code nanos} unless the channel closes first. */
+    private void endAfter(long nanos, boolean reset) {
         if (!channel.isActive()) {
             return;
         }
         try {
             ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> {
-                channel.config().setOption(ChannelOption.SO_LINGER, 0);
+                if (reset) {
+                    channel.config().setOption(ChannelOption.SO_LINGER, 0);
+                }
                 channel.close();
                 Consumer<WebSocketConnection> end = whenReset;
                 tcp.getContext().runOnContext(v -> end.accept(connection));
-            }, closeDeadlineNanos, TimeUnit.NANOSECONDS);
+            }, nanos, TimeUnit.NANOSECONDS);
             channel.closeFuture().addListener(closed -> deadline.cancel(false));
         } catch (RejectedExecutionException shuttingDown) {
             // the event loop is stopping, and closes its channels as it goes

@@ -1,10 +1,9 @@
 package dev.copresence.transport;
 
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -50,7 +49,7 @@ final class Utf8Frames extends ChannelInboundHandlerAdapter implements ByteProce
     private boolean bad;
     /** The decoder refused a frame: the close is on its way, and the decoder drops whatever follows. */
     private boolean refused;
-    /** The socket above: told to write nothing more once a frame is refused (its close frame is the last); null in tests. */
+    /** The socket above, which ends the connection when the decoder refuses a frame; null in tests. */
     private final SocketSink socket;
 
     Utf8Frames(SocketSink socket) {
@@ -61,12 +60,6 @@ final class Utf8Frames extends ChannelInboundHandlerAdapter implements ByteProce
     Utf8Frames() {
         this(null);
     }
-
-    /**
-     * How long the connection stays open after its close frame: the client may still be sending the
-     * refused frame, and closing under it would reset the connection, losing the close frame with it.
-     */
-    private static final long REFUSED_GRACE_MILLIS = 1000;
 
     static boolean markedInvalid(String text) {
         return text.endsWith(INVALID);
@@ -96,15 +89,13 @@ final class Utf8Frames extends ChannelInboundHandlerAdapter implements ByteProce
             return;
         }
         refused = true;
-        if (socket != null) {
-            socket.stopWriting();
-        }
-        Channel channel = ctx.channel();
         int code = corrupt.closeStatus().code();
         String reason = code == 1009 ? "message over the size limit" : "protocol error";
-        // from the pipeline's tail, through the frame encoder; the decoder drops what the client sends meanwhile
-        channel.writeAndFlush(new CloseWebSocketFrame(code, reason))
-                .addListener(written -> channel.eventLoop().schedule(() -> channel.close(), REFUSED_GRACE_MILLIS, TimeUnit.MILLISECONDS));
+        if (socket != null) {
+            socket.refuse(code, reason);
+        } else { // the check alone (tests): the close frame, from the pipeline's tail through the encoder
+            ctx.channel().writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(ChannelFutureListener.CLOSE);
+        }
     }
 
     private WebSocketFrame check(WebSocketFrame frame) {

@@ -2,6 +2,7 @@ package dev.copresence.hostile;
 
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.lessThan;
 import static org.hamcrest.Matchers.oneOf;
@@ -613,6 +614,22 @@ class HostileInputTest {
         ws.text("{\"type\":\"broadcast\",\"doc\":\"d\",\"data\":\"" + "x".repeat(65 * 1024) + "\"}");
         assertEquals(null, ws.nextText());
         assertEquals(1009, ws.awaitClose());
+    }
+
+    /** The connection whose frame was refused ends, and with it its membership: the others see it leave. */
+    @Test
+    void aMemberWhoseFrameWasRefusedLeavesWithReasonClosed() {
+        Target t = target();
+        RawWebSocket ws = raw("/ws?user=mallory");
+        ws.text("{\"type\":\"join\",\"id\":1,\"doc\":\"" + t.doc() + "\"}");
+        assertThat(ws.nextText(), containsString("\"joined\""));
+        assertEquals("join", t.witness().next("presence").get("event").asText());
+        ws.text("{\"type\":\"broadcast\",\"doc\":\"" + t.doc() + "\",\"data\":\"" + "x".repeat(65 * 1024) + "\"}");
+        JsonNode leave = t.witness().next("presence");
+        assertEquals("leave", leave.get("event").asText());
+        assertEquals("closed", leave.get("reason").asText());
+        assertEquals(1009, ws.awaitClose());
+        assertUntouched(t);
     }
 
     /**
