@@ -1,9 +1,9 @@
 -- leave-again.lua: a leave its node could not record when it happened (Redis did not answer), tried
 -- again once Redis answers. Announced as leave.lua does while the member is still there; not at all
--- when it was announced meanwhile: reaped by another node (as a timeout), or this very leave is in
--- the log (the first try ran, only its answer was lost). Otherwise Redis lost the member (it
--- restarted empty) without anyone being told it left: the leave is logged and published all the
--- same, so that no reader keeps it for good.
+-- when it was announced meanwhile: reaped by another node (as a timeout: marked in the reaped set
+-- for a while, and a leave in the log), or the first try ran and only its answer was lost (its
+-- leave in the log). Otherwise Redis lost the member (it restarted empty) without anyone being told
+-- it left: the leave is logged and published all the same, so that no reader keeps it for good.
 -- KEYS[1] cp:{doc}:members  hash   KEYS[2] cp:{doc}:expiry  zset   KEYS[3] cp:{doc}:log  stream
 -- KEYS[4] cp:{doc}:reaped   zset
 -- ARGV[1] publish command   ARGV[2] channel cp:{doc}:events   ARGV[3] member id
@@ -13,7 +13,9 @@ if redis.call('HDEL', KEYS[1], ARGV[3]) == 0 then
   if redis.call('ZSCORE', KEYS[4], ARGV[3]) then
     return false
   end
-  -- the member's newest event in the log: only its leave can follow its last event
+  -- the member's newest event in the log: only its leave can follow its last event. A leave's frame
+  -- starts as this one's does up to its event, whoever wrote it (this node, a reaper: any reason)
+  local start = string.sub(ARGV[6], 1, (string.find(ARGV[6], ',"member":', 1, true) or 0) - 1)
   for _, entry in ipairs(redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', ARGV[4])) do
     local fields = entry[2]
     local frame, origin
@@ -21,7 +23,7 @@ if redis.call('HDEL', KEYS[1], ARGV[3]) == 0 then
       if fields[i] == 'p' then frame = fields[i + 1] elseif fields[i] == 'o' then origin = fields[i + 1] end
     end
     if origin == ARGV[3] then
-      if frame == ARGV[6] then
+      if #start > 0 and string.sub(frame, 1, #start) == start then
         return false
       end
       break

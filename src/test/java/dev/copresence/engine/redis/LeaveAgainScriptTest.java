@@ -85,6 +85,16 @@ class LeaveAgainScriptTest {
         assertEquals(2, logLength(doc));
     }
 
+    /** The reaped mark is kept for a while only; the reaper's leave in the log says the same for longer. */
+    @Test
+    void aMemberAnotherNodeReapedLongAgoIsNotAnnouncedAgain() {
+        String doc = doc();
+        redis.cli("XADD", RedisKeys.log(doc), "*", "p", PREFIX.replace("\"closed\"", "\"timeout\"").replace("\"member\":{\"id\":\"m-1\"}",
+                "\"member\":{\"id\":\"m-1\",\"user\":{\"id\":\"carol\"},\"state\":{}}"), "k", "d", "o", "m-1");
+        assertEquals("", leaveAgain(doc));
+        assertEquals(1, logLength(doc));
+    }
+
     @Test
     void aMemberRedisLostIsAnnouncedAllTheSame() {
         String doc = doc();
