@@ -9,6 +9,7 @@ import jakarta.inject.Singleton;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import io.smallrye.mutiny.TimeoutException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
 
@@ -119,9 +120,10 @@ public final class CommandHandler {
         }
         String frame = Codec.encode(new ServerMessage.Presence(local.doc, "update", next, null, null));
         return engine.registry().update(local.doc, next, frame)
-                // answered with an error, it changes nothing: else the node's record would carry it into
-                // the member's next update and into what a renewal re-asserts, though no one was told
-                .onFailure().invoke(() -> {
+                // refused, it changes nothing: else the node's record would carry it into the member's next
+                // update and into what a renewal re-asserts, though no one was told. Not after a timeout:
+                // Redis may still apply it, and the record had better say what the others may see
+                .onFailure(CommandHandler::refused).invoke(() -> {
                     synchronized (local) {
                         if (local.member.state() == merged) { // not replaced since (a typing change keeps the state)
                             local.member = local.member.withState(current.state());
@@ -186,13 +188,18 @@ public final class CommandHandler {
             local.member = next;
         }
         String frame = Codec.encode(new ServerMessage.Typing(local.doc, next.id(), next.user().id(), typing));
-        return engine.registry().typing(local.doc, next, frame).onFailure(t -> undoIfRefused).invoke(() -> {
+        return engine.registry().typing(local.doc, next, frame).onFailure(t -> undoIfRefused && refused(t)).invoke(() -> {
             synchronized (local) {
                 if (local.member == next) { // as for an update: a refused change is not kept
                     local.member = next.withTyping(!typing);
                 }
             }
         });
+    }
+
+    /** A failure that says the registry did not take the change; a timeout says nothing either way. */
+    private static boolean refused(Throwable failure) {
+        return !(failure instanceof TimeoutException);
     }
 
     private Uni<Void> broadcast(Session session, ClientMessage.Broadcast m) {
