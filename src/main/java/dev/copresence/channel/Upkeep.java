@@ -46,8 +46,7 @@ public final class Upkeep {
     @Scheduled(every = "${copresence.presence.renew-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> renew() {
         Map<String, List<String>> local = hubs.localMembers();
-        return onlineCounts.retryFailed()
-                .chain(unrecordedLeaves::retry)
+        Uni<Void> renewals = onlineCounts.retryFailed()
                 .chain(() -> Multi.createFrom().iterable(local.entrySet())
                         .onItem().transformToUni(doc -> engine.registry().renew(doc.getKey(), doc.getValue())
                                 .chain(gone -> gone.isEmpty() ? Uni.createFrom().voidItem() : reassert(doc.getKey(), gone))
@@ -56,6 +55,9 @@ public final class Upkeep {
                         .merge(8)
                         .collect().last())
                 .replaceWithVoid();
+        // beside the renewals, not before them: leaves to a Redis Cluster master that hangs, each waited
+        // for, must not hold back the renewal of documents on the others past their TTL
+        return Uni.join().all(renewals, unrecordedLeaves.retry()).andCollectFailures().replaceWithVoid();
     }
 
     /**

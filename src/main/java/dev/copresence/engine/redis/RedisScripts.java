@@ -25,44 +25,58 @@ import io.quarkus.redis.datasource.ReactiveRedisDataSource;
  * EVAL, which also caches it there for the next call.
  */
 final class RedisScripts {
+    /**
+     * Each script with how long it may wait for Redis's answer: those a client's message waits for
+     * {@link #ANSWER_TIMEOUT}, the node's own work, and the reads that may be long (a document's
+     * members, its history, a catch-up), {@link #WORK_TIMEOUT}.
+     */
     enum Script {
-        JOIN("join"), LEAVE("leave"), STORE("store"), BROADCAST("broadcast"), REPLAY("replay"),
-        SNAPSHOT("snapshot"), RENEW("renew"), REAP("reap"), REASSERT("reassert"), SIGNAL("signal"),
-        CONNECTED("connected"), DISCONNECTED("disconnected"), STATUS("status"), NODE_GONE("node-gone"),
-        REASSERT_USER("reassert-user"), NODE_DOCS("node-docs"), NODES("nodes"),
-        NODE_REAPED("node-reaped"), CATCH_UP("catch-up"), LEAVE_AGAIN("leave-again");
+        JOIN("join", ANSWER_TIMEOUT), LEAVE("leave", ANSWER_TIMEOUT), STORE("store", ANSWER_TIMEOUT),
+        BROADCAST("broadcast", ANSWER_TIMEOUT), SIGNAL("signal", ANSWER_TIMEOUT), CONNECTED("connected", ANSWER_TIMEOUT),
+        DISCONNECTED("disconnected", ANSWER_TIMEOUT), STATUS("status", ANSWER_TIMEOUT),
+        REPLAY("replay", WORK_TIMEOUT), SNAPSHOT("snapshot", WORK_TIMEOUT), RENEW("renew", WORK_TIMEOUT),
+        REAP("reap", WORK_TIMEOUT), REASSERT("reassert", WORK_TIMEOUT), NODE_GONE("node-gone", WORK_TIMEOUT),
+        REASSERT_USER("reassert-user", WORK_TIMEOUT), NODE_DOCS("node-docs", WORK_TIMEOUT), NODES("nodes", WORK_TIMEOUT),
+        NODE_REAPED("node-reaped", WORK_TIMEOUT), CATCH_UP("catch-up", WORK_TIMEOUT), LEAVE_AGAIN("leave-again", WORK_TIMEOUT);
 
         final String source;
         final String sha;
         final String name;
+        final Duration timeout;
 
-        Script(String name) {
+        Script(String name, Duration timeout) {
             this.name = name;
             this.source = load("redis/" + name + ".lua");
             this.sha = sha1(source);
+            this.timeout = timeout;
         }
     }
 
     /**
-     * How long a script may wait for Redis's answer. Without a bound, a Redis that hangs (stopped, or
-     * its host gone without a reset) held every message that needs it, and every message of the same
-     * connection after it (a ping too), until it answered again, if ever. What timed out may still be
-     * done once Redis answers: the client was told {@code internal}, as for any failure.
+     * How long a client's message may wait for Redis's answer (the clock runs from the call, so a wait
+     * for a pooled connection counts). Without a bound, a Redis that hangs (stopped, or its host gone
+     * without a reset) held every message that needs it, and every message of the same connection
+     * after it (a ping too), until it answered again, if ever. What timed out may still be done once
+     * Redis answers: the client was told {@code internal}, as for any failure.
      */
     static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(3);
+    /** The same for the node's own work and the long reads, which no ping waits behind: as a catch-up's try. */
+    static final Duration WORK_TIMEOUT = Duration.ofSeconds(10);
 
-    /** Redis did not answer a script in time (a Mutiny timeout, as the catch-up's own). */
+    /** Redis did not answer in time (a Mutiny timeout, as the catch-up's own). */
     static final class NoAnswer extends TimeoutException {
         private static final long serialVersionUID = 1L;
-        private final String script;
+        private final String what;
+        private final Duration timeout;
 
-        NoAnswer(String script) {
-            this.script = script;
+        NoAnswer(String what, Duration timeout) {
+            this.what = what;
+            this.timeout = timeout;
         }
 
         @Override
         public String getMessage() {
-            return "Redis did not answer " + script + ".lua within " + ANSWER_TIMEOUT.toSeconds() + " s";
+            return "Redis did not answer " + what + " within " + timeout.toSeconds() + " s";
         }
     }
 
@@ -74,8 +88,10 @@ final class RedisScripts {
         this.metrics = metrics;
     }
 
+    /** A plain command, which a client's message may wait for: bounded as those scripts are. */
     Uni<Response> command(String command, String... args) {
-        return redis.execute(command, args);
+        return redis.execute(command, args)
+                .ifNoItem().after(ANSWER_TIMEOUT).failWith(() -> new NoAnswer(command, ANSWER_TIMEOUT));
     }
 
     Uni<Response> run(Script script, List<String> keys, List<String> args) {
@@ -84,7 +100,7 @@ final class RedisScripts {
             return call("EVALSHA", script.sha, keys, args)
                     .onFailure(RedisScripts::isNoScript)
                     .recoverWithUni(() -> call("EVAL", script.source, keys, args))
-                    .ifNoItem().after(ANSWER_TIMEOUT).failWith(() -> new NoAnswer(script.name))
+                    .ifNoItem().after(script.timeout).failWith(() -> new NoAnswer(script.name + ".lua", script.timeout))
                     .onItemOrFailure().invoke((ok, failure) -> {
                         metrics.timer("copresence.redis.commands", "script", script.name).record(System.nanoTime() - start,
                                 TimeUnit.NANOSECONDS);
