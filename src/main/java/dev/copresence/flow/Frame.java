@@ -78,39 +78,19 @@ public final class Frame {
 
     /**
      * The JSON text's UTF-8. A lone surrogate, which JSON carries escaped (a string a client cut in the
-     * middle of an emoji: {@code "\\ud83d"}), has no UTF-8 form, and Java writes {@code ?} in its place:
-     * the client would get another string than was sent (and an {@code id} it cannot match). JSON text
-     * holds one only inside a string, so it is written escaped again. Looked for only when a {@code ?}
-     * came out, which the JSON of most events does not hold.
+     * middle of an emoji), has no UTF-8 form, and Java writes {@code ?} in its place: it is written
+     * escaped again ({@link Codec#escapeLoneSurrogates}). Looked for only when a {@code ?} came out,
+     * which the JSON of most events does not hold.
      */
     static byte[] utf8(String text) {
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
         for (byte b : utf8) {
             if (b == '?') {
-                return loneSurrogatesEscaped(text, utf8);
+                String escaped = Codec.escapeLoneSurrogates(text);
+                return escaped == text ? utf8 : escaped.getBytes(StandardCharsets.UTF_8);
             }
         }
         return utf8;
-    }
-
-    private static byte[] loneSurrogatesEscaped(String text, byte[] utf8) {
-        StringBuilder escaped = null;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            boolean lone = Character.isHighSurrogate(c) ? i + 1 == text.length() || !Character.isLowSurrogate(text.charAt(i + 1))
-                    : Character.isLowSurrogate(c) && (i == 0 || !Character.isHighSurrogate(text.charAt(i - 1)));
-            if (lone && escaped == null) {
-                escaped = new StringBuilder(text.length() + 16).append(text, 0, i);
-            }
-            if (escaped != null) {
-                if (lone) {
-                    escaped.append(String.format("\\u%04x", (int) c));
-                } else {
-                    escaped.append(c);
-                }
-            }
-        }
-        return escaped == null ? utf8 : escaped.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     public String text() {

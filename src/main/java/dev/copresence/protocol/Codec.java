@@ -185,4 +185,38 @@ public final class Codec {
         }
         return out.toString();
     }
+
+    /**
+     * JSON text with each lone UTF-16 surrogate written as its escape ({@code \\ud83d}); the same
+     * instance when it holds none. JSON carries such a character escaped (a string a client cut in the
+     * middle of an emoji), and it has no UTF-8 form: wherever the text becomes UTF-8 (a frame, an
+     * argument to Redis) it would turn into {@code ?}. In JSON text it can only stand inside a string,
+     * where the escape means the same character.
+     */
+    public static String escapeLoneSurrogates(String json) {
+        StringBuilder escaped = null;
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            if (!Character.isSurrogate(c)) {
+                if (escaped != null) {
+                    escaped.append(c);
+                }
+                continue;
+            }
+            boolean lone = Character.isHighSurrogate(c)
+                    ? i + 1 == json.length() || !Character.isLowSurrogate(json.charAt(i + 1))
+                    : i == 0 || !Character.isHighSurrogate(json.charAt(i - 1));
+            if (lone && escaped == null) {
+                escaped = new StringBuilder(json.length() + 16).append(json, 0, i);
+            }
+            if (escaped != null) {
+                if (lone) {
+                    escaped.append("\\u").append(Integer.toHexString(c));
+                } else {
+                    escaped.append(c);
+                }
+            }
+        }
+        return escaped == null ? json : escaped.toString();
+    }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -174,6 +175,13 @@ class CodecTest {
         assertEquals(TextNode.valueOf(""), Codec.decode("{\"type\":\"ping\",\"id\":\"\"}").id());
         assertEquals(TextNode.valueOf("x".repeat(128)), Codec.decode("{\"type\":\"ping\",\"id\":\"" + "x".repeat(128) + "\"}").id());
         assertEquals(TextNode.valueOf("日本🙂\"\\\n"), Codec.decode("{\"type\":\"ping\",\"id\":\"日本🙂\\\"\\\\\\n\"}").id());
+    }
+
+    @Test
+    void loneSurrogatesAreEscapedAndPairsLeftAsTheyAre() {
+        String pair = "\uD83D\uDE00";
+        assertSame(pair, Codec.escapeLoneSurrogates(pair));
+        assertEquals("a\\ud83db\\ude00" + pair + "\\ud83d", Codec.escapeLoneSurrogates("a\uD83Db\uDE00" + pair + "\uD83D"));
     }
 
     private static final String TEN_ZEROS = "0000000000";

@@ -19,6 +19,8 @@ import io.vertx.mutiny.redis.client.Response;
 
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 
+import dev.copresence.protocol.Codec;
+
 /**
  * The Lua scripts of {@code src/main/resources/redis}, run with EVALSHA. A Redis that does not know a
  * script (restarted, or a new Cluster shard) answers NOSCRIPT; then the script is sent whole with
@@ -116,7 +118,10 @@ final class RedisScripts {
         all.add(script);
         all.add(Integer.toString(keys.size()));
         all.addAll(keys);
-        all.addAll(args);
+        for (String arg : args) {
+            // frames and records are JSON, whose lone surrogates Redis would otherwise get as '?'
+            all.add(Codec.escapeLoneSurrogates(arg));
+        }
         return redis.execute(command, all.toArray(String[]::new));
     }
 
