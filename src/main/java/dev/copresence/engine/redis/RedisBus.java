@@ -86,8 +86,8 @@ final class RedisBus implements Bus {
         if (c == null || stopped || !hearing.deaf(c, System.nanoTime(), this::publishEcho)) {
             return;
         }
-        LOG.warnf("Redis pub/sub connection heard nothing for %d s, though Redis answers commands; reconnecting",
-                hearingPeriod.plus(Hearing.DEAF_AFTER).toSeconds());
+        LOG.warnf("Redis pub/sub connection heard nothing of an echo Redis took %d s or more ago, though Redis "
+                + "answers commands; reconnecting", Hearing.DEAF_AFTER.toSeconds());
         ended(c);
     }
 
