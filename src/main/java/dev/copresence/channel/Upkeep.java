@@ -42,22 +42,28 @@ public final class Upkeep {
         this.statusWatchers = statusWatchers;
     }
 
-    /** Also writes again the online counts and the leaves whose last write failed. */
     @Scheduled(every = "${copresence.presence.renew-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> renew() {
         Map<String, List<String>> local = hubs.localMembers();
-        Uni<Void> renewals = onlineCounts.retryFailed()
-                .chain(() -> Multi.createFrom().iterable(local.entrySet())
-                        .onItem().transformToUni(doc -> engine.registry().renew(doc.getKey(), doc.getValue())
-                                .chain(gone -> gone.isEmpty() ? Uni.createFrom().voidItem() : reassert(doc.getKey(), gone))
-                                .onFailure().invoke(t -> LOG.debugf("renewal of %s failed: %s", doc.getKey(), t.getMessage()))
-                                .onFailure().recoverWithNull())
-                        .merge(8)
-                        .collect().last())
+        return Multi.createFrom().iterable(local.entrySet())
+                .onItem().transformToUni(doc -> engine.registry().renew(doc.getKey(), doc.getValue())
+                        .chain(gone -> gone.isEmpty() ? Uni.createFrom().voidItem() : reassert(doc.getKey(), gone))
+                        .onFailure().invoke(t -> LOG.debugf("renewal of %s failed: %s", doc.getKey(), t.getMessage()))
+                        .onFailure().recoverWithNull())
+                .merge(8)
+                .collect().last()
                 .replaceWithVoid();
-        // beside the renewals, not before them: leaves to a Redis Cluster master that hangs, each waited
-        // for, must not hold back the renewal of documents on the others past their TTL
-        return Uni.join().all(renewals, unrecordedLeaves.retry()).andCollectFailures().replaceWithVoid();
+    }
+
+    /**
+     * Writes again what could not be written when it happened: the online counts and the leaves whose
+     * write failed. On a schedule of its own, as the lease is: each waits for Redis, and writes to a
+     * Redis (or a Cluster master) that hangs must not hold back the renewals past the presence TTL.
+     */
+    @Scheduled(every = "${copresence.presence.renew-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> retryFailedWrites() {
+        return Uni.join().all(onlineCounts.retryFailed(), unrecordedLeaves.retry()).andCollectFailures().replaceWithVoid()
+                .onFailure().recoverWithNull();
     }
 
     /**

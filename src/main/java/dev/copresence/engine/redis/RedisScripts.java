@@ -28,18 +28,20 @@ import dev.copresence.protocol.Codec;
  */
 final class RedisScripts {
     /**
-     * Each script with how long it may wait for Redis's answer: those a client's message waits for
-     * {@link #ANSWER_TIMEOUT}, the node's own work, and the reads that may be long (a document's
-     * members, its history, a catch-up), {@link #WORK_TIMEOUT}.
+     * Each script with how long it may wait for Redis's answer: {@link #ANSWER_TIMEOUT}, but for the
+     * reads that may be long (a large document's members, its history, a catch-up), which wait
+     * {@link #READ_TIMEOUT}. The node's periodic work (renewals, leases, reaping) is bounded short
+     * too: it runs one pass at a time, and a pass held up by a Redis (or a Cluster master) that hangs
+     * must not outlast the presence TTL.
      */
     enum Script {
         JOIN("join", ANSWER_TIMEOUT), LEAVE("leave", ANSWER_TIMEOUT), STORE("store", ANSWER_TIMEOUT),
         BROADCAST("broadcast", ANSWER_TIMEOUT), SIGNAL("signal", ANSWER_TIMEOUT), CONNECTED("connected", ANSWER_TIMEOUT),
-        DISCONNECTED("disconnected", ANSWER_TIMEOUT), STATUS("status", ANSWER_TIMEOUT),
-        REPLAY("replay", WORK_TIMEOUT), SNAPSHOT("snapshot", WORK_TIMEOUT), RENEW("renew", WORK_TIMEOUT),
-        REAP("reap", WORK_TIMEOUT), REASSERT("reassert", WORK_TIMEOUT), NODE_GONE("node-gone", WORK_TIMEOUT),
-        REASSERT_USER("reassert-user", WORK_TIMEOUT), NODE_DOCS("node-docs", WORK_TIMEOUT), NODES("nodes", WORK_TIMEOUT),
-        NODE_REAPED("node-reaped", WORK_TIMEOUT), CATCH_UP("catch-up", WORK_TIMEOUT), LEAVE_AGAIN("leave-again", WORK_TIMEOUT);
+        DISCONNECTED("disconnected", ANSWER_TIMEOUT), STATUS("status", ANSWER_TIMEOUT), RENEW("renew", ANSWER_TIMEOUT),
+        REAP("reap", ANSWER_TIMEOUT), REASSERT("reassert", ANSWER_TIMEOUT), NODE_GONE("node-gone", ANSWER_TIMEOUT),
+        REASSERT_USER("reassert-user", ANSWER_TIMEOUT), NODE_DOCS("node-docs", ANSWER_TIMEOUT), NODES("nodes", ANSWER_TIMEOUT),
+        NODE_REAPED("node-reaped", ANSWER_TIMEOUT), LEAVE_AGAIN("leave-again", ANSWER_TIMEOUT),
+        REPLAY("replay", READ_TIMEOUT), SNAPSHOT("snapshot", READ_TIMEOUT), CATCH_UP("catch-up", READ_TIMEOUT);
 
         final String source;
         final String sha;
@@ -62,8 +64,8 @@ final class RedisScripts {
      * Redis answers: the client was told {@code internal}, as for any failure.
      */
     static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(3);
-    /** The same for the node's own work and the long reads, which no ping waits behind: as a catch-up's try. */
-    static final Duration WORK_TIMEOUT = Duration.ofSeconds(10);
+    /** The same for the reads that may be long: as long as a catch-up's try. */
+    static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
 
     /** Redis did not answer in time (a Mutiny timeout, as the catch-up's own). */
     static final class NoAnswer extends TimeoutException {
