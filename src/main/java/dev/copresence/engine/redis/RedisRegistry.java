@@ -56,19 +56,19 @@ final class RedisRegistry implements Registry, Log {
 
     @Override
     public Uni<String> leave(String doc, String memberId, String leavePrefix) {
-        return scripts.run(Script.LEAVE, docKeys(doc),
-                List.of(settings.publishCommand(), RedisKeys.events(doc), memberId, settings.historySize(),
-                        settings.historyTtlMs(), leavePrefix))
-                .map(r -> r == null ? null : r.toString());
+        return leave(doc, memberId, leavePrefix, "0").map(r -> r == null ? null : r.toString());
     }
 
     @Override
     public Uni<Void> leaveAgain(String doc, String memberId, String leavePrefix) {
-        return scripts.run(Script.LEAVE_AGAIN,
+        return leave(doc, memberId, leavePrefix, "1").replaceWithVoid();
+    }
+
+    private Uni<Response> leave(String doc, String memberId, String leavePrefix, String again) {
+        return scripts.run(Script.LEAVE,
                 List.of(RedisKeys.members(doc), RedisKeys.expiry(doc), RedisKeys.log(doc), RedisKeys.reaped(doc)),
                 List.of(settings.publishCommand(), RedisKeys.events(doc), memberId, settings.historySize(),
-                        settings.historyTtlMs(), leavePrefix))
-                .replaceWithVoid();
+                        settings.historyTtlMs(), leavePrefix, again));
     }
 
     @Override

@@ -40,7 +40,7 @@ final class RedisScripts {
         DISCONNECTED("disconnected", ANSWER_TIMEOUT), STATUS("status", ANSWER_TIMEOUT), RENEW("renew", ANSWER_TIMEOUT),
         REAP("reap", ANSWER_TIMEOUT), REASSERT("reassert", ANSWER_TIMEOUT), NODE_GONE("node-gone", ANSWER_TIMEOUT),
         REASSERT_USER("reassert-user", ANSWER_TIMEOUT), NODE_DOCS("node-docs", ANSWER_TIMEOUT), NODES("nodes", ANSWER_TIMEOUT),
-        NODE_REAPED("node-reaped", ANSWER_TIMEOUT), LEAVE_AGAIN("leave-again", ANSWER_TIMEOUT),
+        NODE_REAPED("node-reaped", ANSWER_TIMEOUT),
         REPLAY("replay", READ_TIMEOUT), SNAPSHOT("snapshot", READ_TIMEOUT), CATCH_UP("catch-up", READ_TIMEOUT);
 
         final String source;

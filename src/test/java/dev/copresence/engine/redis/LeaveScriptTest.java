@@ -17,12 +17,12 @@ import org.junit.jupiter.api.TestInstance;
 import dev.copresence.support.RedisServer;
 
 /**
- * leave-again.lua on a real Redis, case by case: a leave its node could not record is announced
- * exactly once, whether Redis still holds the member, reaped it, took the first try after all, or
- * lost it.
+ * leave.lua on a real Redis, case by case. A leave is announced once; one its node could not record
+ * and tries again is announced exactly once too, whether Redis still holds the member, reaped it,
+ * took the first try after all, or lost it.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class LeaveAgainScriptTest {
+class LeaveScriptTest {
     private static final String PREFIX = "{\"type\":\"presence\",\"doc\":\"d\",\"event\":\"leave\",\"member\":{\"id\":\"m-1\"},\"reason\":\"closed\",\"offset\":\"";
 
     private RedisServer redis;
@@ -32,7 +32,7 @@ class LeaveAgainScriptTest {
     @BeforeAll
     void start() throws IOException {
         redis = RedisServer.start();
-        try (InputStream in = getClass().getClassLoader().getResourceAsStream("redis/leave-again.lua")) {
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream("redis/leave.lua")) {
             script = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
     }
@@ -48,9 +48,25 @@ class LeaveAgainScriptTest {
     }
 
     private String leaveAgain(String doc) {
+        return leave(doc, "1");
+    }
+
+    private String leave(String doc, String again) {
         List<String> args = new ArrayList<>(List.of("EVAL", script, "4", RedisKeys.members(doc), RedisKeys.expiry(doc),
-                RedisKeys.log(doc), RedisKeys.reaped(doc), "PUBLISH", RedisKeys.events(doc), "m-1", "1000", "3600000", PREFIX));
+                RedisKeys.log(doc), RedisKeys.reaped(doc), "PUBLISH", RedisKeys.events(doc), "m-1", "1000", "3600000", PREFIX,
+                again));
         return redis.cli(args.toArray(String[]::new));
+    }
+
+    @Test
+    void aFirstLeaveOfAMemberAlreadyGoneAnnouncesNothing() {
+        String doc = doc();
+        assertEquals("", leave(doc, "0"));
+        assertEquals(0, logLength(doc));
+        redis.cli("HSET", RedisKeys.members(doc), "m-1", "{}");
+        assertTrue(leave(doc, "0").contains("-"), "an offset");
+        assertEquals("", leave(doc, "0"), "once");
+        assertEquals(1, logLength(doc));
     }
 
     private long logLength(String doc) {
