@@ -51,9 +51,11 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
      */
     /** {@code outbound.close-deadline}. */
     private static volatile long closeDeadlineNanos = TimeUnit.SECONDS.toNanos(10);
-    /** Ends the session of a socket reset at its deadline. */
+    /** Ends the session of a socket reset at its deadline (or ended after a refused frame). */
     private static volatile Consumer<WebSocketConnection> whenReset = connection -> {
     };
+    /** How long a connection whose frame the decoder refused stays open after its close frame. */
+    private static final long REFUSED_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final WebSocketConnection connection;
     /** The HTTP connection under the socket: pausing it is the only way to stop reading a WebSocket in 3.34. */
@@ -182,8 +184,6 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
         channel.writeAndFlush(new CloseWebSocketFrame(code, reason));
         endAfter(REFUSED_GRACE_NANOS, false);
     }
-
-    private static final long REFUSED_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** Ends the TCP connection and the session in {@code nanos} unless the channel closes first. */
     private void endAfter(long nanos, boolean reset) {
