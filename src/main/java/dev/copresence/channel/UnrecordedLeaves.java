@@ -51,10 +51,6 @@ public final class UnrecordedLeaves {
         waiting.put(new Key(doc, member), new Waiting(leavePrefix, System.currentTimeMillis()));
     }
 
-    int size() {
-        return waiting.size();
-    }
-
     /** Tries every waiting leave again; those Redis answered (announced now or before) are done. */
     Uni<Void> retry() {
         if (waiting.isEmpty()) {
