@@ -13,6 +13,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundInvoker;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
@@ -166,7 +167,7 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
      * deadline (many a second when clients reconnect in droves).
      */
     void closeWithinDeadline() {
-        endAfter(closeDeadlineNanos, true);
+        endAfter(closeDeadlineNanos, channel, true);
     }
 
     /**
@@ -174,19 +175,21 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
      * RFC 6455): a close frame of the decoder's code goes out below the session, as the last thing
      * written (Vert.x would end the TCP connection without one), and the connection ends a second
      * later whatever the client does: it may still be sending the refused frame, which the decoder
-     * drops, and ending under it would lose the close frame with the connection. On the socket's thread.
+     * drops, and ending under it would lose the close frame with the connection. It ends below
+     * Vert.x's WebSocket ({@code below}, the handler that refused), which would otherwise answer the
+     * close with a close frame of its own and wait 10 s for the client's. On the socket's thread.
      */
-    void refuse(int code, String reason) {
+    void refuse(ChannelHandlerContext below, int code, String reason) {
         Session s = session;
         if (s != null) {
             s.out().discard(); // nothing queued or offered after this goes out
         }
         channel.writeAndFlush(new CloseWebSocketFrame(code, reason));
-        endAfter(REFUSED_GRACE_NANOS, false);
+        endAfter(REFUSED_GRACE_NANOS, below, false);
     }
 
-    /** Ends the TCP connection and the session in {@code nanos} unless the channel closes first. */
-    private void endAfter(long nanos, boolean reset) {
+    /** Ends the TCP connection (closed through {@code closer}) and the session in {@code nanos} unless the channel closes first. */
+    private void endAfter(long nanos, ChannelOutboundInvoker closer, boolean reset) {
         if (!channel.isActive()) {
             return;
         }
@@ -195,7 +198,7 @@ final class SocketSink implements OutboundQueue.Sink, InboundQueue.Reader {
                 if (reset) {
                     channel.config().setOption(ChannelOption.SO_LINGER, 0);
                 }
-                channel.close();
+                closer.close();
                 Consumer<WebSocketConnection> end = whenReset;
                 tcp.getContext().runOnContext(v -> end.accept(connection));
             }, nanos, TimeUnit.NANOSECONDS);

@@ -92,7 +92,7 @@ final class Utf8Frames extends ChannelInboundHandlerAdapter implements ByteProce
         int code = corrupt.closeStatus().code();
         String reason = code == 1009 ? "message over the size limit" : "protocol error";
         if (socket != null) {
-            socket.refuse(code, reason);
+            socket.refuse(ctx, code, reason);
         } else { // the check alone (tests): the close frame, from the pipeline's tail through the encoder
             ctx.channel().writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(ChannelFutureListener.CLOSE);
         }

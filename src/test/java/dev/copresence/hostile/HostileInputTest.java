@@ -614,6 +614,7 @@ class HostileInputTest {
         ws.text("{\"type\":\"broadcast\",\"doc\":\"d\",\"data\":\"" + "x".repeat(65 * 1024) + "\"}");
         assertEquals(null, ws.nextText());
         assertEquals(1009, ws.awaitClose());
+        assertEquals(null, ws.readFrame(), "nothing after the close frame: the connection ends");
     }
 
     /** The connection whose frame was refused ends, and with it its membership: the others see it leave. */
