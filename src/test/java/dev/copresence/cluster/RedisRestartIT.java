@@ -118,6 +118,38 @@ class RedisRestartIT {
     }
 
     /**
+     * The same for a user's last connection: its going offline could not be written, and Redis came
+     * back without the user. Its node writes its count again, and the user goes offline for the
+     * others' watchers.
+     */
+    @Test
+    void aUserWhoseLastConnectionClosedWhileRedisWasDownGoesOfflineOnceItIsBack() throws Exception {
+        try (RedisServer redis = RedisServer.start()) {
+            Map<String, String> env = Map.of("QUARKUS_REDIS_HOSTS", redis.uri(), "COPRESENCE_PRESENCE_TTL", "3s",
+                    "COPRESENCE_PRESENCE_RENEW_INTERVAL", "1s");
+            try (ServiceNode a = ServiceNode.start(env); ServiceNode b = ServiceNode.start(env);
+                    WsClient ada = a.connect("/ws?user=ada")) {
+                try (WsClient carol = b.connect("/ws?user=carol")) {
+                    Awaitility.await().atMost(Duration.ofSeconds(10))
+                            .until(() -> JSON.readTree(a.get("/api/status?users=carol")).get(0).get("online").asBoolean());
+                    ada.send("{\"type\":\"watch\",\"id\":\"w\",\"users\":[\"carol\"]}");
+                    assertTrue(ada.next("status").get("online").asBoolean(), "carol online first");
+                    ada.next("ack");
+
+                    redis.stop();
+                    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !b.ready());
+                }
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> b.log().contains("online status of a user not recorded"));
+                redis.restart();
+
+                JsonNode offline = ada.next("status");
+                assertEquals("carol", offline.get("user").asText());
+                assertEquals(false, offline.get("online").asBoolean(), offline.toString());
+            }
+        }
+    }
+
+    /**
      * A Redis that hangs (here paused for 12 s, as a stopped process or a host gone without a reset
      * would): a message that needs it is answered with {@code internal} while it still hangs, and the
      * connection's next message (a ping) is answered after it, not when Redis comes back. What timed

@@ -70,7 +70,7 @@ final class RedisStatus {
                         ? scripts.command("SADD", RedisKeys.nodeUsers(node), e.getKey())
                                 .chain(() -> scripts.run(Script.REASSERT_USER, keys(e.getKey()),
                                         List.of(node, RedisKeys.STATUS_CHANNEL, e.getKey(), e.getValue().toString(), restart ? "1" : "0")))
-                        : forget(node, e.getKey()))
+                        : forget(node, e.getKey(), !restart))
                 .concatenate()
                 .collect().last().replaceWithVoid();
     }
@@ -89,7 +89,7 @@ final class RedisStatus {
         return scripts.command("SMEMBERS", key).chain(users -> users.size() == 0 || passes == 0
                 ? Uni.createFrom().voidItem()
                 : Multi.createFrom().iterable(users).map(Response::toString)
-                        .onItem().transformToUni(user -> forget(deadNode, user))
+                        .onItem().transformToUni(user -> forget(deadNode, user, false))
                         .merge(16).collect().last() // a drain waits on it (at most 5 s): not one user at a time
                         .chain(() -> forgetUsers(deadNode, passes - 1)));
     }
@@ -98,9 +98,10 @@ final class RedisStatus {
      * Takes a node's connections off a user, offline if they were the user's last (node-gone.lua),
      * then the user off the node's set: in that order, so a failure between leaves it for the next try.
      */
-    private Uni<Response> forget(String node, String user) {
+    private Uni<Response> forget(String node, String user, boolean afterFailedWrite) {
         return scripts.run(Script.NODE_GONE, keys(user),
-                List.of(node, RedisKeys.STATUS_CHANNEL, user, Long.toString(clock.millis()), Long.toString(LAST_SEEN_TTL_MS)))
+                List.of(node, RedisKeys.STATUS_CHANNEL, user, Long.toString(clock.millis()), Long.toString(LAST_SEEN_TTL_MS),
+                        afterFailedWrite ? "1" : "0"))
                 .chain(() -> scripts.command("SREM", RedisKeys.nodeUsers(node), user));
     }
 
