@@ -3,10 +3,8 @@ package dev.copresence.transport;
 import java.nio.charset.StandardCharsets;
 
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -49,7 +47,7 @@ final class Utf8Frames extends ChannelInboundHandlerAdapter implements ByteProce
     private boolean bad;
     /** The decoder refused a frame: the close is on its way, and the decoder drops whatever follows. */
     private boolean refused;
-    /** The socket above, which ends the connection when the decoder refuses a frame; null in tests. */
+    /** The socket above, which ends the connection when the decoder refuses a frame; null for the check alone (tests). */
     private final SocketSink socket;
 
     Utf8Frames(SocketSink socket) {
@@ -81,7 +79,7 @@ final class Utf8Frames extends ChannelInboundHandlerAdapter implements ByteProce
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (!(cause instanceof CorruptedWebSocketFrameException corrupt)) {
+        if (!(cause instanceof CorruptedWebSocketFrameException corrupt) || socket == null) {
             ctx.fireExceptionCaught(cause);
             return;
         }
@@ -91,11 +89,7 @@ final class Utf8Frames extends ChannelInboundHandlerAdapter implements ByteProce
         refused = true;
         int code = corrupt.closeStatus().code();
         String reason = code == 1009 ? "message over the size limit" : "protocol error";
-        if (socket != null) {
-            socket.refuse(ctx, code, reason);
-        } else { // the check alone (tests): the close frame, from the pipeline's tail through the encoder
-            ctx.channel().writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(ChannelFutureListener.CLOSE);
-        }
+        socket.refuse(ctx, code, reason);
     }
 
     private WebSocketFrame check(WebSocketFrame frame) {
