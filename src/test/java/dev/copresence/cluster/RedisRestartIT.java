@@ -32,8 +32,7 @@ class RedisRestartIT {
     @Test
     void aRedisRestartWithoutPersistenceIsInvisibleToClients() throws Exception {
         try (RedisServer redis = RedisServer.start()) {
-            Map<String, String> env = Map.of("QUARKUS_REDIS_HOSTS", redis.uri(), "COPRESENCE_PRESENCE_TTL", "3s",
-                    "COPRESENCE_PRESENCE_RENEW_INTERVAL", "1s");
+            Map<String, String> env = renewingEverySecond(redis);
             try (ServiceNode a = ServiceNode.start(env); ServiceNode b = ServiceNode.start(env);
                     WsClient ada = a.connect("/ws?user=ada"); WsClient bob = b.connect("/ws?user=bob")) {
                 String doc = "restart-" + System.nanoTime();
@@ -85,8 +84,7 @@ class RedisRestartIT {
     @Test
     void aMemberWhoLeftWhileRedisWasDownLeavesForTheOthersOnceItIsBack() throws Exception {
         try (RedisServer redis = RedisServer.start()) {
-            Map<String, String> env = Map.of("QUARKUS_REDIS_HOSTS", redis.uri(), "COPRESENCE_PRESENCE_TTL", "3s",
-                    "COPRESENCE_PRESENCE_RENEW_INTERVAL", "1s");
+            Map<String, String> env = renewingEverySecond(redis);
             try (ServiceNode a = ServiceNode.start(env); ServiceNode b = ServiceNode.start(env);
                     WsClient ada = a.connect("/ws?user=ada")) {
                 String doc = "left-meanwhile-" + System.nanoTime();
@@ -125,8 +123,7 @@ class RedisRestartIT {
     @Test
     void aUserWhoseLastConnectionClosedWhileRedisWasDownGoesOfflineOnceItIsBack() throws Exception {
         try (RedisServer redis = RedisServer.start()) {
-            Map<String, String> env = Map.of("QUARKUS_REDIS_HOSTS", redis.uri(), "COPRESENCE_PRESENCE_TTL", "3s",
-                    "COPRESENCE_PRESENCE_RENEW_INTERVAL", "1s");
+            Map<String, String> env = renewingEverySecond(redis);
             try (ServiceNode a = ServiceNode.start(env); ServiceNode b = ServiceNode.start(env);
                     WsClient ada = a.connect("/ws?user=ada")) {
                 try (WsClient carol = b.connect("/ws?user=carol")) {
@@ -183,6 +180,11 @@ class RedisRestartIT {
                 assertEquals("{\"c\":1,\"d\":4}", last.at("/member/state").toString());
             }
         }
+    }
+
+    /** Two nodes on this Redis notice what it lost within a second, and a member's expiry within three. */
+    private static Map<String, String> renewingEverySecond(RedisServer redis) {
+        return Map.of("QUARKUS_REDIS_HOSTS", redis.uri(), "COPRESENCE_PRESENCE_TTL", "3s", "COPRESENCE_PRESENCE_RENEW_INTERVAL", "1s");
     }
 
     private static Set<String> members(ServiceNode node, String doc) throws Exception {
