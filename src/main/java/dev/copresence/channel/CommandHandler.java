@@ -9,12 +9,12 @@ import jakarta.inject.Singleton;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import io.smallrye.mutiny.TimeoutException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
 
 import dev.copresence.config.CopresenceConfig;
 import dev.copresence.engine.Engine;
+import dev.copresence.engine.OutcomeUnknown;
 import dev.copresence.protocol.ClientMessage;
 import dev.copresence.protocol.Codec;
 import dev.copresence.protocol.ErrorCode;
@@ -121,8 +121,9 @@ public final class CommandHandler {
         String frame = Codec.encode(new ServerMessage.Presence(local.doc, "update", next, null, null));
         return engine.registry().update(local.doc, next, frame)
                 // refused, it changes nothing: else the node's record would carry it into the member's next
-                // update and into what a renewal re-asserts, though no one was told. Not after a timeout:
-                // Redis may still apply it, and the record had better say what the others may see
+                // update and into what a renewal re-asserts, though no one was told. Not when Redis had it and
+                // its answer did not come (a timeout, a reset): Redis may have applied it, and the record had
+                // better say what the others may see
                 .onFailure(CommandHandler::refused).invoke(() -> {
                     synchronized (local) {
                         if (local.member.state() == merged) { // not replaced since (a typing change keeps the state)
@@ -197,9 +198,12 @@ public final class CommandHandler {
         });
     }
 
-    /** A failure that says the registry did not take the change; a timeout says nothing either way. */
+    /**
+     * A failure that says the registry did not take the change; one after which Redis may still have
+     * made it (no answer in time, or its connection ended first) says nothing either way.
+     */
     private static boolean refused(Throwable failure) {
-        return !(failure instanceof TimeoutException);
+        return !(failure instanceof OutcomeUnknown);
     }
 
     private Uni<Void> broadcast(Session session, ClientMessage.Broadcast m) {

@@ -21,9 +21,11 @@ import dev.copresence.support.SilencingProxy;
 import dev.copresence.support.WsClient;
 
 /**
- * A node's pub/sub connection goes quiet without closing (the path to Redis died without a reset),
- * while its commands still reach Redis. Nothing written on that connection could fail, as the node
- * only reads it: without a check of its own the node would hear no other node again, for good.
+ * A node's connections to Redis fail without Redis saying so. Its pub/sub connection goes quiet
+ * without closing (the path to Redis died without a reset), while its commands still reach Redis:
+ * nothing written on that connection could fail, as the node only reads it, and without a check of
+ * its own the node would hear no other node again, for good. Or a command's answer is lost with its
+ * connection: Redis ran it, and the node must not take it for refused.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SilentPubSubIT {
@@ -54,17 +56,42 @@ class SilentPubSubIT {
             bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
             ada.next("presence");
             // a connection that hears is left alone, check after check (one a second here)
-            Awaitility.await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6)).until(() -> proxy.subscribers() == 1);
+            long subscribed = proxy.subscribers();
+            Awaitility.await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6)).until(() -> proxy.subscribers() == subscribed);
 
             proxy.silenceSubscribers();
             ada.send("{\"type\":\"broadcast\",\"id\":1,\"doc\":\"" + doc + "\",\"data\":\"meanwhile\"}").next("ack");
 
             assertEquals("meanwhile", bob.untilType("broadcast").get("data").asText(), "caught up from the log");
-            assertEquals(2, proxy.subscribers(), "subscribed again, on a new connection");
+            assertEquals(subscribed + 1, proxy.subscribers(), "subscribed again, on a new connection");
             ada.send("{\"type\":\"broadcast\",\"id\":2,\"doc\":\"" + doc + "\",\"data\":\"after\"}").next("ack");
             assertEquals("after", bob.next("broadcast").get("data").asText(), "heard live again");
             assertEquals(List.of(), bob.drain(), "nothing twice");
             assertTrue(listener.log().contains("heard nothing"), "the reason is logged:\n" + listener.log());
+        }
+    }
+
+    @Test
+    void anUpdateWhoseAnswerWasLostWithItsConnectionStaysAsTheOthersSawIt() {
+        String doc = "lost-answer-" + System.nanoTime();
+        try (WsClient ada = speaker.connect("/ws?user=ada"); WsClient bob = listener.connect("/ws?user=bob")) {
+            ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+            bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\",\"state\":{\"color\":\"red\"}}").next("joined");
+            ada.next("presence");
+            // Redis has the update's script from now on: a first EVALSHA's NOSCRIPT would be lost too
+            bob.send("{\"type\":\"update\",\"id\":0,\"doc\":\"" + doc + "\",\"state\":{\"cursor\":1}}").next("ack");
+            ada.next("presence");
+
+            proxy.loseAnswers();
+            bob.send("{\"type\":\"update\",\"id\":1,\"doc\":\"" + doc + "\",\"state\":{\"cursor\":7}}");
+            assertEquals("{\"color\":\"red\",\"cursor\":7}", ada.next("presence").get("member").get("state").toString(),
+                    "Redis ran the update");
+            proxy.resetAll(); // within the 3 s the answer may take: a reset, not a timeout
+            assertEquals("internal", bob.next("error").get("code").asText());
+
+            bob.send("{\"type\":\"update\",\"id\":2,\"doc\":\"" + doc + "\",\"state\":{\"size\":2}}").next("ack");
+            assertEquals("{\"color\":\"red\",\"cursor\":7,\"size\":2}",
+                    ada.untilType("presence").get("member").get("state").toString(), "the next update goes on from what ada saw");
         }
     }
 

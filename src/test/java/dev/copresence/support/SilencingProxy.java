@@ -14,7 +14,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A TCP relay in front of a Redis that can make its subscribers' connections go silent: still open
  * at both ends, nothing passing either way, as when the path to Redis dies without a reset (a lost
  * host, a dropped NAT entry). A connection is a subscriber once it has sent a SUBSCRIBE; the
- * connections opened afterwards relay as usual.
+ * connections opened afterwards relay as usual. It can also lose Redis's answers on the command
+ * connections, then reset every connection: commands Redis ran whose answers never came.
  */
 public final class SilencingProxy implements AutoCloseable {
     private final ServerSocket server;
@@ -49,6 +50,16 @@ public final class SilencingProxy implements AutoCloseable {
         relays.stream().filter(r -> r.subscriber).forEach(r -> r.silent = true);
     }
 
+    /** From now on Redis's answers on the command connections open now are dropped; commands still reach Redis. */
+    public void loseAnswers() {
+        relays.stream().filter(r -> !r.subscriber).forEach(r -> r.answersLost = true);
+    }
+
+    /** Resets every connection open now (an RST to the node, as when the path to Redis breaks). */
+    public void resetAll() {
+        relays.forEach(Relay::reset);
+    }
+
     private void accept() {
         while (!server.isClosed()) {
             try {
@@ -75,6 +86,7 @@ public final class SilencingProxy implements AutoCloseable {
         final Socket redis;
         volatile boolean subscriber;
         volatile boolean silent;
+        volatile boolean answersLost;
 
         Relay(Socket client, Socket redis) {
             this.client = client;
@@ -89,7 +101,8 @@ public final class SilencingProxy implements AutoCloseable {
                     if (up && !subscriber && new String(buffer, 0, n, StandardCharsets.ISO_8859_1).toUpperCase().contains("SUBSCRIBE")) {
                         subscriber = true;
                     }
-                    if (!silent) { // a silent connection's bytes are read and dropped: its peers see an open, quiet socket
+                    // a silent connection's bytes are read and dropped: its peers see an open, quiet socket
+                    if (!silent && (up || !answersLost)) {
                         out.write(buffer, 0, n);
                         out.flush();
                     }
@@ -99,6 +112,14 @@ public final class SilencingProxy implements AutoCloseable {
             } finally {
                 close();
             }
+        }
+
+        void reset() {
+            try {
+                client.setSoLinger(true, 0); // closing then sends an RST, not a FIN
+            } catch (IOException ignored) {
+            }
+            close();
         }
 
         void close() {

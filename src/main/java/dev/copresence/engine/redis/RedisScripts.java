@@ -3,6 +3,8 @@ package dev.copresence.engine.redis;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -19,6 +21,7 @@ import io.vertx.mutiny.redis.client.Response;
 
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 
+import dev.copresence.engine.OutcomeUnknown;
 import dev.copresence.protocol.Codec;
 
 /**
@@ -68,7 +71,7 @@ final class RedisScripts {
     static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
 
     /** Redis did not answer in time (a Mutiny timeout, as the catch-up's own). */
-    static final class NoAnswer extends TimeoutException {
+    static final class NoAnswer extends TimeoutException implements OutcomeUnknown {
         private static final long serialVersionUID = 1L;
         private final String what;
         private final Duration timeout;
@@ -84,6 +87,18 @@ final class RedisScripts {
         }
     }
 
+    /**
+     * The connection that carried a command ended before its answer came (Redis closed it, or it was
+     * reset): Redis may have run the command. Not a timeout, so that the catch-up tries again at once.
+     */
+    static final class ConnectionLost extends RuntimeException implements OutcomeUnknown {
+        private static final long serialVersionUID = 1L;
+
+        ConnectionLost(String what, Throwable cause) {
+            super("the connection to Redis ended before it answered " + what + " (" + cause.getMessage() + ")", cause);
+        }
+    }
+
     private final ReactiveRedisDataSource redis;
     private final MeterRegistry metrics;
 
@@ -95,6 +110,7 @@ final class RedisScripts {
     /** A plain command, which a client's message may wait for: bounded as those scripts are. */
     Uni<Response> command(String command, String... args) {
         return redis.execute(command, args)
+                .onFailure(RedisScripts::endedWithItsConnection).transform(t -> new ConnectionLost(command, t))
                 .ifNoItem().after(ANSWER_TIMEOUT).failWith(() -> new NoAnswer(command, ANSWER_TIMEOUT));
     }
 
@@ -104,6 +120,7 @@ final class RedisScripts {
             return call("EVALSHA", script.sha, keys, args)
                     .onFailure(RedisScripts::isNoScript)
                     .recoverWithUni(() -> call("EVAL", script.source, keys, args))
+                    .onFailure(RedisScripts::endedWithItsConnection).transform(t -> new ConnectionLost(script.name + ".lua", t))
                     .ifNoItem().after(script.timeout).failWith(() -> new NoAnswer(script.name + ".lua", script.timeout))
                     .onItemOrFailure().invoke((ok, failure) -> {
                         metrics.timer("copresence.redis.commands", "script", script.name).record(System.nanoTime() - start,
@@ -125,6 +142,18 @@ final class RedisScripts {
             all.add(Codec.escapeLoneSurrogates(arg));
         }
         return redis.execute(command, all.toArray(String[]::new));
+    }
+
+    /**
+     * A failure that ended a command Redis may have had: its connection closed or was reset while the
+     * command waited for its answer. A connection that could not be made carried no command, and an
+     * error reply is Redis's refusal; both say the command was not run.
+     */
+    static boolean endedWithItsConnection(Throwable t) {
+        if ("CONNECTION_CLOSED".equals(t.getMessage())) { // the Vert.x client's failure of what waited on a closed connection
+            return true;
+        }
+        return t instanceof IOException && !(t instanceof ConnectException) && !(t instanceof UnknownHostException);
     }
 
     private static boolean isNoScript(Throwable t) {
