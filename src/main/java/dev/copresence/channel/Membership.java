@@ -14,6 +14,7 @@ import io.smallrye.mutiny.Uni;
 
 import dev.copresence.config.CopresenceConfig;
 import dev.copresence.engine.Engine;
+import dev.copresence.engine.OutcomeUnknown;
 import dev.copresence.engine.Replay;
 import dev.copresence.engine.Snapshot;
 import dev.copresence.protocol.ClientMessage;
@@ -125,6 +126,9 @@ public final class Membership {
                 .onFailure().invoke(t -> {
                     session.removeMembership(doc, local);
                     hubs.detach(local);
+                    if (t instanceof OutcomeUnknown) { // Redis may run it yet: a member no socket answers for
+                        unrecordedLeaves.addIfJoined(doc, member.id(), leavePrefix(local, "timeout"));
+                    }
                 })
                 // the socket closed while the join was in flight: its goodbye already ran (perhaps before
                 // the attach above, on another thread: its detach then came first), so leave now, all of it
@@ -134,6 +138,7 @@ public final class Membership {
                 .call(snapshot -> newUser && !session.isClosed() ? identify(session, user) : Uni.createFrom().voidItem())
                 .chain(snapshot -> replay(doc, m.since(), snapshot)
                         .onFailure().call(t -> engine.registry().leave(doc, member.id(), leavePrefix(local, "closed"))
+                                .onFailure().invoke(() -> unrecordedLeaves.add(doc, member.id(), leavePrefix(local, "closed")))
                                 .onFailure().recoverWithNull()
                                 .invoke(() -> {
                                     session.removeMembership(doc, local);

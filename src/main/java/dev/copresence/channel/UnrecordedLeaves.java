@@ -18,7 +18,9 @@ import dev.copresence.engine.Engine;
  * Leaves this node could not record when they happened (Redis did not answer), tried again at each
  * renewal until Redis takes them. Left alone, such a member would expire and be reaped as a timeout,
  * unless Redis lost it meanwhile (it restarted empty): then no one would ever announce its leave,
- * and every reader that saw it join would keep it for good.
+ * and every reader that saw it join would keep it for good. Also the members of joins whose outcome
+ * is not known (answered {@code internal}, yet Redis may have run them): no socket answers for such
+ * a member, so it leaves as soon as Redis shows it, rather than at its expiry.
  */
 @Singleton
 public final class UnrecordedLeaves {
@@ -29,7 +31,8 @@ public final class UnrecordedLeaves {
     private record Key(String doc, String member) {
     }
 
-    private record Waiting(String leavePrefix, long since) {
+    /** @param left the member did leave, so its leave is announced even if Redis lost it; else only if Redis holds it */
+    private record Waiting(String leavePrefix, boolean left, long since) {
     }
 
     private final Map<Key, Waiting> waiting = new ConcurrentHashMap<>();
@@ -44,11 +47,20 @@ public final class UnrecordedLeaves {
 
     /** A member's leave was not recorded; {@code leavePrefix} is the frame it was to be announced with. */
     void add(String doc, String member, String leavePrefix) {
+        wait(doc, member, new Waiting(leavePrefix, true, System.currentTimeMillis()));
+    }
+
+    /** A join whose outcome is not known: its member leaves if Redis holds it. */
+    void addIfJoined(String doc, String member, String leavePrefix) {
+        wait(doc, member, new Waiting(leavePrefix, false, System.currentTimeMillis()));
+    }
+
+    private void wait(String doc, String member, Waiting leave) {
         if (waiting.size() >= MAX_WAITING) {
             LOG.warnf("leave of %s in %s not recorded, and %d others wait already: not tried again", member, doc, MAX_WAITING);
             return;
         }
-        waiting.put(new Key(doc, member), new Waiting(leavePrefix, System.currentTimeMillis()));
+        waiting.put(new Key(doc, member), leave);
     }
 
     /** Tries every waiting leave again; those Redis answered (announced now or before) are done. */
@@ -66,8 +78,10 @@ public final class UnrecordedLeaves {
                         waiting.remove(key, entry.getValue());
                         return Uni.createFrom().voidItem();
                     }
-                    return engine.registry().leaveAgain(key.doc(), key.member(), entry.getValue().leavePrefix())
-                            .invoke(() -> waiting.remove(key, entry.getValue()))
+                    Waiting leave = entry.getValue();
+                    Uni<Void> tried = leave.left() ? engine.registry().leaveAgain(key.doc(), key.member(), leave.leavePrefix())
+                            : engine.registry().leave(key.doc(), key.member(), leave.leavePrefix()).replaceWithVoid();
+                    return tried.invoke(() -> waiting.remove(key, leave))
                             .onFailure().recoverWithNull();
                 })
                 .merge(8)

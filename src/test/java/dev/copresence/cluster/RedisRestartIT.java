@@ -1,6 +1,7 @@
 package dev.copresence.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -178,6 +179,32 @@ class RedisRestartIT {
                 // the update that timed out was applied once Redis answered: bob saw it, and the next one keeps it
                 JsonNode last = bob.until(m -> m.at("/member/state/d").asInt() == 4);
                 assertEquals("{\"c\":1,\"d\":4}", last.at("/member/state").toString());
+            }
+        }
+    }
+
+    @Test
+    void aJoinAnsweredInternalThatRedisRanLaterLeavesNoMemberBehind() throws Exception {
+        try (RedisServer redis = RedisServer.start()) {
+            // renewals (and the leaves tried again with them) every second; a member expires only after a minute
+            try (ServiceNode a = ServiceNode.start(Map.of("QUARKUS_REDIS_HOSTS", redis.uri(), "COPRESENCE_PRESENCE_TTL", "60s",
+                    "COPRESENCE_PRESENCE_RENEW_INTERVAL", "1s"));
+                    WsClient ada = a.connect("/ws?user=ada"); WsClient bob = a.connect("/ws?user=bob")) {
+                String doc = "hung-join-" + System.nanoTime();
+                ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+
+                redis.cli("CLIENT", "PAUSE", "5000", "ALL");
+                assertEquals("internal", bob.send("{\"type\":\"join\",\"id\":1,\"doc\":\"" + doc + "\"}").next("error")
+                        .get("code").asText());
+
+                // Redis ran the join once it answered again: ada saw bob join, then leave, long before any expiry
+                JsonNode joined = ada.until(m -> "join".equals(m.path("event").asText()));
+                String ghost = joined.at("/member/id").asText();
+                JsonNode left = ada.until(m -> "leave".equals(m.path("event").asText()));
+                assertEquals(ghost, left.at("/member/id").asText());
+                assertEquals("timeout", left.get("reason").asText(), "no socket answered for it");
+                assertFalse(members(a, doc).contains(ghost), "nor is it stored");
+                bob.send("{\"type\":\"join\",\"id\":2,\"doc\":\"" + doc + "\"}").next("joined"); // and bob can join again
             }
         }
     }
