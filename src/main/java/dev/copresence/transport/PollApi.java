@@ -143,7 +143,7 @@ public class PollApi {
     }
 
     private static Response notResumed(Snapshot snapshot) {
-        return ok("{\"events\":[],\"offset\":" + Codec.quote(snapshot.offset()) + ",\"resumed\":false,\"members\":"
+        return RestApi.ok("{\"events\":[],\"offset\":" + Codec.quote(snapshot.offset()) + ",\"resumed\":false,\"members\":"
                 + Codec.encodeMembers(snapshot.members()) + "}");
     }
 
@@ -173,16 +173,12 @@ public class PollApi {
         }
         json.append("],\"offset\":").append(last == null ? "null" : Codec.quote(last))
                 .append(",\"resumed\":true}");
-        return ok(json.toString());
+        return RestApi.ok(json.toString());
     }
 
     private static Response unavailable(Throwable t) {
         return Response.status(503).type(MediaType.APPLICATION_JSON)
                 .entity(Codec.encode(new ServerMessage.Error(null, "internal", "the registry is unreachable; try again")))
                 .build();
-    }
-
-    private static Response ok(String json) {
-        return Response.ok(json, MediaType.APPLICATION_JSON).build();
     }
 }

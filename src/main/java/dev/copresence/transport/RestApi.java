@@ -146,7 +146,8 @@ public class RestApi {
                 .entity(Codec.encode(new ServerMessage.Error(null, e.code().wire(), e.getMessage()))).build();
     }
 
-    private static Response ok(String json) {
-        return Response.ok(json, MediaType.APPLICATION_JSON).build();
+    static Response ok(String json) {
+        // written as UTF-8, which has no form for a lone surrogate (it would come out as '?')
+        return Response.ok(Codec.escapeLoneSurrogates(json), MediaType.APPLICATION_JSON).build();
     }
 }

@@ -665,6 +665,27 @@ class HostileInputTest {
         assertEquals("\uFFFD", joined.path("member").path("state").path("text").asText());
     }
 
+    /**
+     * A lone surrogate (a string cut in the middle of an emoji, escaped in the JSON that carried it)
+     * has no UTF-8 form: REST answers and long polls write it escaped again, as the WebSockets do.
+     */
+    @Test
+    void aLoneSurrogateComesBackEscapedFromRestAndLongPolls() {
+        Target t = target();
+        String offset = given().get("/api/documents/" + t.doc() + "/members").then().statusCode(200).extract().path("offset");
+        WsClient ada = connect("/ws?user=ada");
+        ada.send(join(t.doc(), ",\"state\":{\"text\":\"ab\\ud83d\"}")).next("joined");
+        ada.send("{\"type\":\"broadcast\",\"doc\":\"" + t.doc() + "\",\"data\":\"\\ude00cd\"}");
+        t.witness().next("presence");
+        assertEquals("\ude00cd", t.witness().next("broadcast").get("data").textValue());
+
+        String members = given().get("/api/documents/" + t.doc() + "/members").then().statusCode(200).extract().asString();
+        assertTrue(members.contains("\"text\":\"ab\\ud83d\""), members);
+        String polled = given().get("/poll/documents/" + t.doc() + "?since=" + offset + "&timeout=0").then().statusCode(200)
+                .extract().asString();
+        assertTrue(polled.contains("\"text\":\"ab\\ud83d\"") && polled.contains("\"data\":\"\\ude00cd\""), polled);
+    }
+
     @Test
     void aCharacterSplitAcrossFragmentsIsReassembled() {
         RawWebSocket ws = raw("/ws");
