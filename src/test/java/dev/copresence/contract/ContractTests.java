@@ -596,6 +596,23 @@ public abstract class ContractTests {
         }
     }
 
+    /** The history keeps {@code history.size} events (50 in tests) for a resume, whatever the resuming join adds. */
+    @Test
+    void aResumeThatMissedAsManyEventsAsTheHistoryKeepsGetsThemAll() {
+        String doc = doc();
+        WsClient ada = connect();
+        String offset = join(ada, doc).get("offset").asText();
+        for (int i = 0; i < 50; i++) {
+            given().body("{\"data\":" + i + "}").post("/api/documents/" + doc + "/broadcast").then().statusCode(200);
+        }
+        WsClient back = connect();
+        back.send("{\"type\":\"join\",\"doc\":\"" + doc + "\",\"since\":\"" + offset + "\"}");
+        for (int i = 0; i < 50; i++) {
+            assertEquals(i, back.next("broadcast").get("data").asInt());
+        }
+        assertTrue(back.next("joined").get("resumed").asBoolean());
+    }
+
     @Test
     void resumeFromTrimmedHistoryGivesResumedFalse() {
         String doc = doc();

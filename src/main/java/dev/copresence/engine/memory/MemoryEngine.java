@@ -53,7 +53,9 @@ public final class MemoryEngine implements Registry, Log, Bus {
     private volatile EngineListener listener;
 
     public MemoryEngine(int historySize, Duration historyTtl, Clock clock) {
-        this.historySize = historySize;
+        // one place more, for a resuming member's own join: it must not push out the oldest event its
+        // replay needs, read just after it
+        this.historySize = historySize + 1;
         this.historyTtl = historyTtl;
         this.clock = clock;
         for (int i = 0; i < userLocks.length; i++) {
