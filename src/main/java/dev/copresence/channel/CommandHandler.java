@@ -34,9 +34,12 @@ public final class CommandHandler {
     private final Membership membership;
     private final CopresenceConfig config;
     private final Vertx vertx;
+    private final UnconfirmedChanges unconfirmed;
 
-    public CommandHandler(Engine engine, StatusWatchers statusWatchers, Membership membership, CopresenceConfig config, Vertx vertx) {
+    public CommandHandler(Engine engine, StatusWatchers statusWatchers, Membership membership, CopresenceConfig config, Vertx vertx,
+            UnconfirmedChanges unconfirmed) {
         this.engine = engine;
+        this.unconfirmed = unconfirmed;
         this.statusWatchers = statusWatchers;
         this.membership = membership;
         this.config = config;
@@ -118,13 +121,16 @@ public final class CommandHandler {
             next = current.withState(merged);
             local.member = next;
         }
-        String frame = Codec.encode(new ServerMessage.Presence(local.doc, "update", next, null, null));
-        return engine.registry().update(local.doc, next, frame)
+        return engine.registry().update(local.doc, next, updateFrame(local.doc, next))
                 // refused, it changes nothing: else the node's record would carry it into the member's next
                 // update and into what a renewal re-asserts, though no one was told. Not when Redis had it and
                 // its answer did not come (a timeout, a reset): Redis may have applied it, and the record had
-                // better say what the others may see
-                .onFailure(CommandHandler::refused).invoke(() -> {
+                // better say what the others may see; it is written again until Redis takes it
+                .onFailure().invoke(t -> {
+                    if (!refused(t)) {
+                        unconfirmed.add(local, UnconfirmedChanges.Kind.UPDATE, next);
+                        return;
+                    }
                     synchronized (local) {
                         if (local.member.state() == merged) { // not replaced since (a typing change keeps the state)
                             local.member = local.member.withState(current.state());
@@ -132,6 +138,14 @@ public final class CommandHandler {
                     }
                 })
                 .chain(() -> ack(session, m.id()));
+    }
+
+    static String updateFrame(String doc, Member member) {
+        return Codec.encode(new ServerMessage.Presence(doc, "update", member, null, null));
+    }
+
+    static String typingFrame(String doc, Member member) {
+        return Codec.encode(new ServerMessage.Typing(doc, member.id(), member.user().id(), member.typing()));
     }
 
     /** Shallow merge: each key of the change replaces the member's; a key set to null is removed. */
@@ -175,7 +189,7 @@ public final class CommandHandler {
             }
             local.typingGeneration++;
         }
-        // not put back when refused: the member did stop typing, and its record says so when next written
+        // not put back when refused: the member did stop typing, and it is written again until Redis takes it
         setTyping(local, false, false).subscribe().with(ok -> {
         }, failure -> {
         });
@@ -188,8 +202,11 @@ public final class CommandHandler {
             next = local.member.withTyping(typing);
             local.member = next;
         }
-        String frame = Codec.encode(new ServerMessage.Typing(local.doc, next.id(), next.user().id(), typing));
-        return engine.registry().typing(local.doc, next, frame).onFailure(t -> undoIfRefused && refused(t)).invoke(() -> {
+        return engine.registry().typing(local.doc, next, typingFrame(local.doc, next)).onFailure().invoke(t -> {
+            if (!undoIfRefused || !refused(t)) {
+                unconfirmed.add(local, UnconfirmedChanges.Kind.TYPING, next);
+                return;
+            }
             synchronized (local) {
                 if (local.member == next) { // as for an update: a refused change is not kept
                     local.member = next.withTyping(!typing);

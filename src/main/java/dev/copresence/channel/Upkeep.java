@@ -32,10 +32,12 @@ public final class Upkeep {
     private final OnlineCounts onlineCounts;
     private final StatusWatchers statusWatchers;
     private final UnrecordedLeaves unrecordedLeaves;
+    private final UnconfirmedChanges unconfirmedChanges;
 
     public Upkeep(Engine engine, Hubs hubs, OnlineCounts onlineCounts, StatusWatchers statusWatchers,
-            UnrecordedLeaves unrecordedLeaves) {
+            UnrecordedLeaves unrecordedLeaves, UnconfirmedChanges unconfirmedChanges) {
         this.engine = engine;
+        this.unconfirmedChanges = unconfirmedChanges;
         this.unrecordedLeaves = unrecordedLeaves;
         this.hubs = hubs;
         this.onlineCounts = onlineCounts;
@@ -56,13 +58,14 @@ public final class Upkeep {
     }
 
     /**
-     * Writes again what could not be written when it happened: the online counts and the leaves whose
-     * write failed. On a schedule of its own, as the lease is: each waits for Redis, and writes to a
+     * Writes again what could not be written when it happened: the online counts, the leaves whose
+     * write failed, and members' changes Redis may not have made. On a schedule of its own, as the lease is: each waits for Redis, and writes to a
      * Redis (or a Cluster master) that hangs must not hold back the renewals past the presence TTL.
      */
     @Scheduled(every = "${copresence.presence.renew-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> retryFailedWrites() {
-        return Uni.join().all(onlineCounts.retryFailed(), unrecordedLeaves.retry()).andCollectFailures().replaceWithVoid()
+        return Uni.join().all(onlineCounts.retryFailed(), unrecordedLeaves.retry(), unconfirmedChanges.retry())
+                .andCollectFailures().replaceWithVoid()
                 .onFailure().recoverWithNull();
     }
 

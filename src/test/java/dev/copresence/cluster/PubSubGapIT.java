@@ -1,6 +1,8 @@
 package dev.copresence.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -57,6 +59,8 @@ class PubSubGapIT {
         redis.cli("ACL", "SETUSER", "default", "off");
         Map<String, String> common = Map.of("COPRESENCE_PRESENCE_TTL", "5s", "COPRESENCE_PRESENCE_RENEW_INTERVAL", "1s",
                 "COPRESENCE_LIMITS_RATE", "100000", "COPRESENCE_LIMITS_BURST", "100000", "COPRESENCE_HISTORY_SIZE", "100000",
+                // a typing flag ends well within the presence TTL, which refused renewals run out
+                "COPRESENCE_TYPING_TTL", "1s",
                 // a catch-up this long always ends the event stream as a slow reader, which then resumes
                 "COPRESENCE_SSE_BUFFER", "64");
         speaker = ServiceNode.start(with(common, "redis://speaker:secret@127.0.0.1:" + redis.port()));
@@ -387,6 +391,36 @@ class PubSubGapIT {
             assertEquals(List.of("{\"color\":\"red\",\"size\":2}"), stored.findValues("state").stream()
                     .map(JsonNode::toString).filter(state -> state.contains("color")).toList(), "nor stored: " + stored);
         }
+    }
+
+    @Test
+    void aTypingFlagThatEndedWhileItsWriteWasRefusedEndsForTheOthersOnceItCanBeWritten() throws Exception {
+        String doc = "typing-ended-" + System.nanoTime();
+        try (WsClient ada = speaker.connect("/ws?user=ada"); WsClient bob = listener.connect("/ws?user=bob")) {
+            ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+            bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+            ada.next("presence");
+            bob.send("{\"type\":\"typing\",\"id\":1,\"doc\":\"" + doc + "\",\"typing\":true}").next("ack");
+            assertTrue(ada.next("typing").get("typing").asBoolean());
+
+            double refusedBefore = refusedStores();
+            admin("ACL", "SETUSER", "deaf", "-@scripting");
+            try { // bob stops typing: its timer ends the flag, whose write Redis refuses
+                Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> refusedStores() > refusedBefore);
+            } finally {
+                admin("ACL", "SETUSER", "deaf", "+@scripting");
+            }
+            JsonNode ended = ada.next("typing");
+            assertEquals(false, ended.get("typing").asBoolean(), "ada does not see bob typing for good");
+            JsonNode stored = JSON.readTree(speaker.get("/api/documents/" + doc + "/members")).get("members");
+            assertFalse(stored.findValues("typing").stream().anyMatch(JsonNode::asBoolean), "nor is it stored: " + stored);
+        }
+    }
+
+    /** The listener's store.lua calls (updates and typing changes) that Redis refused. */
+    private double refusedStores() {
+        return listener.get("/q/metrics").lines().filter(line -> line.startsWith("copresence_redis_errors_total{script=\"store\""))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
     }
 
     private static WsClient watching(ServiceNode node, String user) {

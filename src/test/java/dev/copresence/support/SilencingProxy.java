@@ -14,13 +14,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A TCP relay in front of a Redis that can make its subscribers' connections go silent: still open
  * at both ends, nothing passing either way, as when the path to Redis dies without a reset (a lost
  * host, a dropped NAT entry). A connection is a subscriber once it has sent a SUBSCRIBE; the
- * connections opened afterwards relay as usual. It can also lose Redis's answers on the command
- * connections, then reset every connection: commands Redis ran whose answers never came.
+ * connections opened afterwards relay as usual. It can also silence the command connections, or lose
+ * only Redis's answers on them, then reset every connection: commands that never reached Redis, or
+ * that Redis ran, whose answers never came.
  */
 public final class SilencingProxy implements AutoCloseable {
     private final ServerSocket server;
     private final int redisPort;
     private final List<Relay> relays = new CopyOnWriteArrayList<>();
+    /** What silenced connections' clients sent that Redis never got (the last 64 KiB), as Latin-1 text. */
+    private final StringBuilder dropped = new StringBuilder();
 
     private SilencingProxy(int redisPort) throws IOException {
         this.redisPort = redisPort;
@@ -48,6 +51,18 @@ public final class SilencingProxy implements AutoCloseable {
     /** From now on nothing passes on the connections that have subscribed; none of them is closed. */
     public void silenceSubscribers() {
         relays.stream().filter(r -> r.subscriber).forEach(r -> r.silent = true);
+    }
+
+    /** True once a silenced connection's client sent {@code text}, which Redis then never got. */
+    public boolean dropped(String text) {
+        synchronized (dropped) {
+            return dropped.indexOf(text) >= 0;
+        }
+    }
+
+    /** From now on nothing passes on the command connections open now, either way; none of them is closed. */
+    public void silenceCommands() {
+        relays.stream().filter(r -> !r.subscriber).forEach(r -> r.silent = true);
     }
 
     /** From now on Redis's answers on the command connections open now are dropped; commands still reach Redis. */
@@ -81,7 +96,7 @@ public final class SilencingProxy implements AutoCloseable {
         thread.start();
     }
 
-    private static final class Relay {
+    private final class Relay {
         final Socket client;
         final Socket redis;
         volatile boolean subscriber;
@@ -105,6 +120,11 @@ public final class SilencingProxy implements AutoCloseable {
                     if (!silent && (up || !answersLost)) {
                         out.write(buffer, 0, n);
                         out.flush();
+                    } else if (up) {
+                        synchronized (dropped) {
+                            dropped.append(new String(buffer, 0, n, StandardCharsets.ISO_8859_1));
+                            dropped.delete(0, Math.max(0, dropped.length() - 65536));
+                        }
                     }
                 }
             } catch (IOException e) {

@@ -1,0 +1,75 @@
+package dev.copresence.channel;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import jakarta.inject.Singleton;
+
+import org.jboss.logging.Logger;
+
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+
+import dev.copresence.engine.Engine;
+import dev.copresence.protocol.Member;
+
+/**
+ * Changes of a member that Redis may not have made: a typing flag whose timer ended it while Redis
+ * was away, or an update or typing change whose answer never came. Left alone, the others would keep
+ * the member's old record until its next change: a "typing" that never ends, a state they never got.
+ * Each is written again, with the member's record as it was changed, at each renewal until Redis
+ * takes it; not once the member has changed again (that change is written on its own) or is gone.
+ */
+@Singleton
+public final class UnconfirmedChanges {
+    private static final Logger LOG = Logger.getLogger(UnconfirmedChanges.class);
+    /** At most this many wait: each is a member whose change met a Redis away, on this node. */
+    static final int MAX_WAITING = 10_000;
+
+    enum Kind {
+        UPDATE, TYPING
+    }
+
+    private record Key(LocalMember local, Kind kind) {
+    }
+
+    /** Each change with the record it wrote; a member's newer record supersedes it. */
+    private final Map<Key, Member> waiting = new ConcurrentHashMap<>();
+    private final Engine engine;
+
+    public UnconfirmedChanges(Engine engine) {
+        this.engine = engine;
+    }
+
+    void add(LocalMember local, Kind kind, Member written) {
+        if (waiting.size() >= MAX_WAITING) {
+            LOG.warnf("change of %s in %s not confirmed, and %d others wait already: not written again", local.id(), local.doc,
+                    MAX_WAITING);
+            return;
+        }
+        waiting.put(new Key(local, kind), written);
+    }
+
+    /** Writes every waiting change again; those Redis took, and those superseded, are done. */
+    Uni<Void> retry() {
+        if (waiting.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return Multi.createFrom().iterable(Map.copyOf(waiting).entrySet())
+                .onItem().transformToUni(entry -> {
+                    Key key = entry.getKey();
+                    LocalMember local = key.local();
+                    Member written = entry.getValue();
+                    if (local.member != written || local.session.memberships().get(local.doc) != local) {
+                        waiting.remove(key, written);
+                        return Uni.createFrom().voidItem();
+                    }
+                    Uni<Void> again = key.kind() == Kind.UPDATE
+                            ? engine.registry().update(local.doc, written, CommandHandler.updateFrame(local.doc, written))
+                            : engine.registry().typing(local.doc, written, CommandHandler.typingFrame(local.doc, written));
+                    return again.invoke(() -> waiting.remove(key, written)).onFailure().recoverWithNull();
+                })
+                .merge(8)
+                .collect().last().replaceWithVoid();
+    }
+}
