@@ -17,8 +17,8 @@ import dev.copresence.protocol.Member;
  * Changes of a member that Redis may not have made: a typing flag whose timer ended it while Redis
  * was away, or an update or typing change whose answer never came. Left alone, the others would keep
  * the member's old record until its next change: a "typing" that never ends, a state they never got.
- * Each is written again, with the member's record as it was changed, at each renewal until Redis
- * takes it; not once the member has changed again (that change is written on its own) or is gone.
+ * Each is written again, with the member's current record, at each renewal until Redis takes it; not
+ * once the member has made another change of the same kind (which announced itself) or is gone.
  */
 @Singleton
 public final class UnconfirmedChanges {
@@ -33,7 +33,7 @@ public final class UnconfirmedChanges {
     private record Key(LocalMember local, Kind kind) {
     }
 
-    /** Each change with the record it wrote; a member's newer record supersedes it. */
+    /** Each change with the record it wrote, to tell whether a newer change of its kind came since. */
     private final Map<Key, Member> waiting = new ConcurrentHashMap<>();
     private final Engine engine;
 
@@ -60,13 +60,16 @@ public final class UnconfirmedChanges {
                     Key key = entry.getKey();
                     LocalMember local = key.local();
                     Member written = entry.getValue();
-                    if (local.member != written || local.session.memberships().get(local.doc) != local) {
+                    Member now = local.member;
+                    // a newer change of the same kind announced itself; one of the other kind did not announce this one
+                    boolean superseded = key.kind() == Kind.UPDATE ? now.state() != written.state() : now.typing() != written.typing();
+                    if (superseded || local.session.memberships().get(local.doc) != local) {
                         waiting.remove(key, written);
                         return Uni.createFrom().voidItem();
                     }
                     Uni<Void> again = key.kind() == Kind.UPDATE
-                            ? engine.registry().update(local.doc, written, CommandHandler.updateFrame(local.doc, written))
-                            : engine.registry().typing(local.doc, written, CommandHandler.typingFrame(local.doc, written));
+                            ? engine.registry().update(local.doc, now, CommandHandler.updateFrame(local.doc, now))
+                            : engine.registry().typing(local.doc, now, CommandHandler.typingFrame(local.doc, now));
                     return again.invoke(() -> waiting.remove(key, written)).onFailure().recoverWithNull();
                 })
                 .merge(8)

@@ -75,12 +75,7 @@ class SilentPubSubIT {
     void anUpdateWhoseAnswerWasLostWithItsConnectionStaysAsTheOthersSawIt() {
         String doc = "lost-answer-" + System.nanoTime();
         try (WsClient ada = speaker.connect("/ws?user=ada"); WsClient bob = listener.connect("/ws?user=bob")) {
-            ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
-            bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\",\"state\":{\"color\":\"red\"}}").next("joined");
-            ada.next("presence");
-            // Redis has the update's script from now on: a first EVALSHA's NOSCRIPT would be lost too
-            bob.send("{\"type\":\"update\",\"id\":0,\"doc\":\"" + doc + "\",\"state\":{\"cursor\":1}}").next("ack");
-            ada.next("presence");
+            joinWithAFirstUpdate(ada, bob, doc, "{\"color\":\"red\"}");
 
             proxy.loseAnswers();
             bob.send("{\"type\":\"update\",\"id\":1,\"doc\":\"" + doc + "\",\"state\":{\"cursor\":7}}");
@@ -100,11 +95,7 @@ class SilentPubSubIT {
     void anUpdateThatNeverReachedRedisBeforeItsConnectionWasResetReachesTheOthersAfterAll() {
         String doc = "unsent-" + System.nanoTime();
         try (WsClient ada = speaker.connect("/ws?user=ada"); WsClient bob = listener.connect("/ws?user=bob")) {
-            ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
-            bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
-            ada.next("presence");
-            bob.send("{\"type\":\"update\",\"id\":0,\"doc\":\"" + doc + "\",\"state\":{\"cursor\":1}}").next("ack");
-            ada.next("presence");
+            joinWithAFirstUpdate(ada, bob, doc, "{}");
 
             proxy.silenceCommands();
             bob.send("{\"type\":\"update\",\"id\":1,\"doc\":\"" + doc + "\",\"state\":{\"cursor\":7}}");
@@ -115,6 +106,18 @@ class SilentPubSubIT {
             assertEquals("{\"cursor\":7}", ada.next("presence").get("member").get("state").toString(),
                     "written again once Redis answers, as bob's record says");
         }
+    }
+
+    /**
+     * Ada and Bob join, Bob with {@code state}, and Bob updates it once (cursor 1), which Ada sees:
+     * Redis has the update's script from then on, whose first EVALSHA's NOSCRIPT could be lost too.
+     */
+    private static void joinWithAFirstUpdate(WsClient ada, WsClient bob, String doc, String state) {
+        ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+        bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\",\"state\":" + state + "}").next("joined");
+        ada.next("presence");
+        bob.send("{\"type\":\"update\",\"id\":0,\"doc\":\"" + doc + "\",\"state\":{\"cursor\":1}}").next("ack");
+        ada.next("presence");
     }
 
     private static Map<String, String> with(Map<String, String> common, String redisUri) {
