@@ -35,11 +35,13 @@ public final class CommandHandler {
     private final CopresenceConfig config;
     private final Vertx vertx;
     private final UnconfirmedChanges unconfirmed;
+    private final MemberWrites writes;
 
     public CommandHandler(Engine engine, StatusWatchers statusWatchers, Membership membership, CopresenceConfig config, Vertx vertx,
-            UnconfirmedChanges unconfirmed) {
+            UnconfirmedChanges unconfirmed, MemberWrites writes) {
         this.engine = engine;
         this.unconfirmed = unconfirmed;
+        this.writes = writes;
         this.statusWatchers = statusWatchers;
         this.membership = membership;
         this.config = config;
@@ -111,33 +113,25 @@ public final class CommandHandler {
 
     private Uni<Void> update(Session session, ClientMessage.Update m) {
         LocalMember local = membership.member(session, m.doc());
-        Member current;
-        State merged;
-        Member next;
-        synchronized (local) { // a typing expiry may change the record meanwhile, on a timer
-            current = local.member;
-            merged = merge(current.state(), m.state());
+        return writes.inTurn(local, () -> {
+            Member current = local.member;
+            State merged = merge(current.state(), m.state());
             Membership.checkStateSize(merged, config.limits().stateSize());
-            next = current.withState(merged);
+            Member next = current.withState(merged);
             local.member = next;
-        }
-        return engine.registry().update(local.doc, next, updateFrame(local.doc, next))
-                // refused, it changes nothing: else the node's record would carry it into the member's next
-                // update and into what a renewal re-asserts, though no one was told. Not when Redis had it and
-                // its answer did not come (a timeout, a reset): Redis may have applied it, and the record had
-                // better say what the others may see; it is written again until Redis takes it
-                .onFailure().invoke(t -> {
-                    if (!refused(t)) {
-                        unconfirmed.add(local, UnconfirmedChanges.Kind.UPDATE, next);
-                        return;
-                    }
-                    synchronized (local) {
-                        if (local.member.state() == merged) { // not replaced since (a typing change keeps the state)
-                            local.member = local.member.withState(current.state());
+            return engine.registry().update(local.doc, next, updateFrame(local.doc, next))
+                    // refused, it changes nothing: else the node's record would carry it into the member's next
+                    // update and into what a renewal re-asserts, though no one was told. Not when Redis had it
+                    // and its answer did not come (a timeout, a reset): Redis may have applied it, and the record
+                    // had better say what the others may see; it is written again until Redis takes it
+                    .onFailure().invoke(t -> {
+                        if (refused(t)) {
+                            local.member = current; // nothing else changed it: its changes take turns
+                        } else {
+                            unconfirmed.add(local, UnconfirmedChanges.Kind.UPDATE, next);
                         }
-                    }
-                })
-                .chain(() -> ack(session, m.id()));
+                    });
+        }).chain(() -> ack(session, m.id()));
     }
 
     static String updateFrame(String doc, Member member) {
@@ -165,54 +159,51 @@ public final class CommandHandler {
 
     private Uni<Void> typing(Session session, ClientMessage.Typing m) {
         LocalMember local = membership.member(session, m.doc());
-        long generation;
-        boolean changed;
-        synchronized (local) {
-            generation = ++local.typingGeneration;
-            changed = local.member.typing() != m.typing();
-        }
-        if (m.typing()) {
-            long ttl = Math.max(1, config.typing().ttl().toMillis());
-            vertx.setTimer(ttl, id -> expireTyping(local, generation));
-        }
-        if (!changed) {
-            return ack(session, m.id());
-        }
-        return setTyping(local, m.typing(), true).chain(() -> ack(session, m.id()));
+        return writes.inTurn(local, () -> {
+            long generation;
+            synchronized (local) { // the timer reads it on its own thread
+                generation = ++local.typingGeneration;
+            }
+            if (m.typing()) {
+                long ttl = Math.max(1, config.typing().ttl().toMillis());
+                vertx.setTimer(ttl, id -> expireTyping(local, generation));
+            }
+            return local.member.typing() == m.typing() ? Uni.createFrom().voidItem() : setTyping(local, m.typing(), true);
+        }).chain(() -> ack(session, m.id()));
     }
 
     /** A {@code typing: true} not refreshed within the typing TTL ends by itself. */
     private void expireTyping(LocalMember local, long generation) {
-        synchronized (local) {
-            if (local.typingGeneration != generation || !local.member.typing()) {
-                return;
+        writes.inTurn(local, () -> {
+            synchronized (local) {
+                if (local.typingGeneration != generation || !local.member.typing()) {
+                    return Uni.createFrom().voidItem();
+                }
+                local.typingGeneration++;
             }
-            local.typingGeneration++;
-        }
-        // not put back when refused: the member did stop typing, and it is written again until Redis takes it
-        setTyping(local, false, false).subscribe().with(ok -> {
+            // not put back when refused: the member did stop typing, and it is written again until Redis takes it
+            return setTyping(local, false, false);
+        }).subscribe().with(ok -> {
         }, failure -> {
         });
     }
 
-    /** @param undoIfRefused a client's change, answered with an error when refused, which then changes nothing */
+    /**
+     * Changes the record and writes it; called in the member's turn.
+     *
+     * @param undoIfRefused a client's change, answered with an error when refused, which then changes nothing
+     */
     private Uni<Void> setTyping(LocalMember local, boolean typing, boolean undoIfRefused) {
-        Member next;
-        synchronized (local) {
-            next = local.member.withTyping(typing);
-            local.member = next;
-        }
+        Member before = local.member;
+        Member next = before.withTyping(typing);
+        local.member = next;
         return engine.registry().typing(local.doc, next, typingFrame(local.doc, next)).onFailure().invoke(t -> {
-            if (!undoIfRefused || !refused(t)) {
+            if (undoIfRefused && refused(t)) {
+                local.member = before; // as for an update: a refused change is not kept
+            } else {
                 unconfirmed.add(local, UnconfirmedChanges.Kind.TYPING, next);
-                return;
             }
-            synchronized (local) {
-                if (local.member == next) { // as for an update: a refused change is not kept
-                    local.member = next.withTyping(!typing);
-                }
-            }
-        });
+        }).replaceWithVoid();
     }
 
     /**

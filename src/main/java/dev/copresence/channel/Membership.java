@@ -101,13 +101,14 @@ public final class Membership {
     public Uni<Void> join(Session session, ClientMessage.Join m) {
         String doc = hubs.sharedId(docOf(session, m.doc()));
         UserRef user = userFor(session, m.user());
+        // before anything else: a token refreshed with fewer documents must not read one again by a join
+        if (!session.access().allows(doc)) {
+            throw new ProtocolException(ErrorCode.FORBIDDEN, "this token does not allow document " + doc);
+        }
         LocalMember existing = session.memberships().get(doc);
         if (existing != null) {
             return engine.registry().snapshot(doc).invoke(s -> session.sendSnapshot(doc, new ServerMessage.Joined(m.id(), doc,
                     existing.id(), s.members(), s.offset(), m.since() == null ? null : Boolean.FALSE))).replaceWithVoid();
-        }
-        if (!session.access().allows(doc)) {
-            throw new ProtocolException(ErrorCode.FORBIDDEN, "this token does not allow document " + doc);
         }
         if (session.memberships().size() >= config.limits().docsPerConnection()) {
             throw new ProtocolException(ErrorCode.TOO_MANY_DOCS,
@@ -122,13 +123,13 @@ public final class Membership {
             return Uni.createFrom().voidItem(); // closed meanwhile: nobody to answer, nothing to undo
         }
         return hubs.attach(local)
-                .chain(() -> engine.registry().join(doc, member, config.limits().membersPerDoc()))
-                .onFailure().invoke(t -> {
+                .chain(() -> engine.registry().join(doc, member, config.limits().membersPerDoc())
+                        // Redis may run it yet: a member no socket answers for
+                        .onFailure(OutcomeUnknown.class::isInstance)
+                        .invoke(() -> unrecordedLeaves.addIfJoined(doc, member.id(), leavePrefix(local, "timeout"))))
+                .onFailure().invoke(() -> {
                     session.removeMembership(doc, local);
                     hubs.detach(local);
-                    if (t instanceof OutcomeUnknown) { // Redis may run it yet: a member no socket answers for
-                        unrecordedLeaves.addIfJoined(doc, member.id(), leavePrefix(local, "timeout"));
-                    }
                 })
                 // the socket closed while the join was in flight: its goodbye already ran (perhaps before
                 // the attach above, on another thread: its detach then came first), so leave now, all of it

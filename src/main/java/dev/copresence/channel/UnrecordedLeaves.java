@@ -39,10 +39,17 @@ public final class UnrecordedLeaves {
     private final Engine engine;
     /** Past this the member's history is gone too, and the node stops trying (a Redis away this long). */
     private final long giveUpAfterMillis;
+    /**
+     * How long a join whose outcome is not known is watched for: the join may still be on its way to
+     * Redis (another connection, a paused Redis) when its leave first finds nothing; past a presence
+     * TTL a member no node renews has expired anyway.
+     */
+    private final long watchJoinMillis;
 
     public UnrecordedLeaves(Engine engine, CopresenceConfig config) {
         this.engine = engine;
         this.giveUpAfterMillis = config.history().ttl().toMillis();
+        this.watchJoinMillis = config.presence().ttl().toMillis();
     }
 
     /** A member's leave was not recorded; {@code leavePrefix} is the frame it was to be announced with. */
@@ -79,9 +86,17 @@ public final class UnrecordedLeaves {
                         return Uni.createFrom().voidItem();
                     }
                     Waiting leave = entry.getValue();
-                    Uni<Void> tried = leave.left() ? engine.registry().leaveAgain(key.doc(), key.member(), leave.leavePrefix())
-                            : engine.registry().leave(key.doc(), key.member(), leave.leavePrefix()).replaceWithVoid();
-                    return tried.invoke(() -> waiting.remove(key, leave))
+                    if (!leave.left()) { // done once the member was found and left, or could no longer be there
+                        return engine.registry().leave(key.doc(), key.member(), leave.leavePrefix())
+                                .invoke(offset -> {
+                                    if (offset != null || now - leave.since() > watchJoinMillis) {
+                                        waiting.remove(key, leave);
+                                    }
+                                })
+                                .replaceWithVoid().onFailure().recoverWithNull();
+                    }
+                    return engine.registry().leaveAgain(key.doc(), key.member(), leave.leavePrefix())
+                            .invoke(() -> waiting.remove(key, leave))
                             .onFailure().recoverWithNull();
                 })
                 .merge(8)

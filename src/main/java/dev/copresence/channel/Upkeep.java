@@ -58,15 +58,23 @@ public final class Upkeep {
     }
 
     /**
-     * Writes again what could not be written when it happened: the online counts, the leaves whose
-     * write failed, and members' changes Redis may not have made. On a schedule of its own, as the lease is: each waits for Redis, and writes to a
+     * Writes again what could not be written when it happened: the online counts and the leaves whose
+     * write failed. On a schedule of its own, as the lease is: each waits for Redis, and writes to a
      * Redis (or a Cluster master) that hangs must not hold back the renewals past the presence TTL.
      */
     @Scheduled(every = "${copresence.presence.renew-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> retryFailedWrites() {
-        return Uni.join().all(onlineCounts.retryFailed(), unrecordedLeaves.retry(), unconfirmedChanges.retry())
-                .andCollectFailures().replaceWithVoid()
+        return Uni.join().all(onlineCounts.retryFailed(), unrecordedLeaves.retry()).andCollectFailures().replaceWithVoid()
                 .onFailure().recoverWithNull();
+    }
+
+    /**
+     * Writes again members' changes Redis may not have made: on a schedule of its own too, as there may
+     * be thousands (every typing flag that ended while Redis was away), each in its member's turn.
+     */
+    @Scheduled(every = "${copresence.presence.renew-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> retryUnconfirmedChanges() {
+        return unconfirmedChanges.retry().onFailure().recoverWithNull();
     }
 
     /**

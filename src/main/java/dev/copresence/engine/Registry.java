@@ -32,11 +32,14 @@ public interface Registry {
      */
     Uni<Void> leaveAgain(String doc, String memberId, String leavePrefix);
 
-    /** Stores the member's new state and publishes {@code presence}/{@code update} (not logged). */
-    Uni<Void> update(String doc, Member member, String frame);
+    /**
+     * Stores the member's new state and publishes {@code presence}/{@code update} (not logged). The
+     * item is false when the registry did not hold the member (it left, or the registry lost it).
+     */
+    Uni<Boolean> update(String doc, Member member, String frame);
 
-    /** Stores the member's typing flag and publishes the {@code typing} frame (not logged). */
-    Uni<Void> typing(String doc, Member member, String frame);
+    /** Stores the member's typing flag and publishes the {@code typing} frame (not logged); the item as for {@link #update}. */
+    Uni<Boolean> typing(String doc, Member member, String frame);
 
     /**
      * Keeps this node's members of a document alive for another presence TTL, in one step whatever

@@ -75,7 +75,8 @@ class RandomFramesPropertyTest {
         hubs.listen();
         membership = new Membership(engine, hubs, statusWatchers, copresence, new Access(copresence, new Tokens(null)),
                 new OnlineCounts(engine), new UnrecordedLeaves(engine, copresence));
-        handler = new CommandHandler(engine, statusWatchers, membership, copresence, vertx, new UnconfirmedChanges(engine));
+        MemberWrites writes = new MemberWrites();
+        handler = new CommandHandler(engine, statusWatchers, membership, copresence, vertx, new UnconfirmedChanges(engine, writes), writes);
         OutboundQueue out = new OutboundQueue(new TakeAllSink(frame -> {
             synchronized (sent) {
                 sent.add(frame.text());

@@ -193,24 +193,25 @@ public final class MemoryEngine implements Registry, Log, Bus {
     }
 
     @Override
-    public Uni<Void> update(String doc, Member member, String frame) {
+    public Uni<Boolean> update(String doc, Member member, String frame) {
         return store(doc, member, new DocEvent(DocEvent.Kind.UPDATE, null, member.id(), null, frame));
     }
 
     @Override
-    public Uni<Void> typing(String doc, Member member, String frame) {
+    public Uni<Boolean> typing(String doc, Member member, String frame) {
         return store(doc, member, new DocEvent(DocEvent.Kind.TYPING, null, member.id(), null, frame));
     }
 
-    private Uni<Void> store(String doc, Member member, DocEvent event) {
+    private Uni<Boolean> store(String doc, Member member, DocEvent event) {
         return Uni.createFrom().item(() -> {
             DocState state = doc(doc);
             synchronized (state) {
-                if (state.members.replace(member.id(), member) != null) {
-                    deliver(doc, event);
+                if (state.members.replace(member.id(), member) == null) {
+                    return false;
                 }
+                deliver(doc, event);
+                return true;
             }
-            return null;
         });
     }
 

@@ -22,10 +22,12 @@ public final class RedisEngineFactory {
     public static Engine create(String nodeId, CopresenceConfig config, boolean sharded, ReactiveRedisDataSource dataSource,
             Redis client, Context context, Clock clock, MeterRegistry metrics) {
         long ttl = config.presence().ttl().toMillis();
-        // the log keeps one event more than history.size, as in memory: a place for a resuming join's own
+        // the log keeps history.size events and two places more: a resuming join's own event, which it
+        // logs before its replay is read (as in memory), and the entry of its since, which replay.lua
+        // looks up to know the history still reaches it
         RedisSettings settings = new RedisSettings(new Incarnation(nodeId),
                 sharded ? "SPUBLISH" : "PUBLISH", sharded ? "SSUBSCRIBE" : "SUBSCRIBE", sharded ? "SUNSUBSCRIBE" : "UNSUBSCRIBE",
-                ttl, Long.toString(Math.max(3 * ttl, 60_000)), Integer.toString(config.history().size() + 1),
+                ttl, Long.toString(Math.max(3 * ttl, 60_000)), Integer.toString(config.history().size() + 2),
                 Long.toString(config.history().ttl().toMillis()));
         RedisScripts scripts = new RedisScripts(dataSource, metrics);
         RedisBus bus = new RedisBus(client, scripts, settings, context, config.presence().renewInterval());

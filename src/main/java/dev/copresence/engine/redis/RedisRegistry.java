@@ -72,20 +72,20 @@ final class RedisRegistry implements Registry, Log {
     }
 
     @Override
-    public Uni<Void> update(String doc, Member member, String frame) {
+    public Uni<Boolean> update(String doc, Member member, String frame) {
         return store(doc, member, new DocEvent(DocEvent.Kind.UPDATE, null, member.id(), null, frame));
     }
 
     @Override
-    public Uni<Void> typing(String doc, Member member, String frame) {
+    public Uni<Boolean> typing(String doc, Member member, String frame) {
         return store(doc, member, new DocEvent(DocEvent.Kind.TYPING, null, member.id(), null, frame));
     }
 
-    private Uni<Void> store(String doc, Member member, DocEvent event) {
+    private Uni<Boolean> store(String doc, Member member, DocEvent event) {
         return scripts.run(Script.STORE, List.of(RedisKeys.members(doc)),
                 List.of(settings.publishCommand(), RedisKeys.events(doc), member.id(), Codec.encodeStoredMember(member, settings.incarnation().current()),
                         event.toWire()))
-                .replaceWithVoid();
+                .map(stored -> stored.toInteger() == 1);
     }
 
     @Override

@@ -89,7 +89,8 @@ final class RedisScripts {
 
     /**
      * The connection that carried a command ended before its answer came (Redis closed it, or it was
-     * reset): Redis may have run the command. Not a timeout, so that the catch-up tries again at once.
+     * reset): Redis may have run the command. Not a timeout: {@code Hubs.catchUp} takes a timeout
+     * for a Redis that hangs and stops retrying, where a lost connection is worth another try.
      */
     static final class ConnectionLost extends RuntimeException implements OutcomeUnknown {
         private static final long serialVersionUID = 1L;
@@ -147,7 +148,8 @@ final class RedisScripts {
     /**
      * A failure that ended a command Redis may have had: its connection closed or was reset while the
      * command waited for its answer. A connection that could not be made carried no command, and an
-     * error reply is Redis's refusal; both say the command was not run.
+     * error reply is Redis's refusal; both say the command was not run. (A connection that opened and
+     * dropped during its handshake fails the same way as one that dropped later, so it counts too.)
      */
     static boolean endedWithItsConnection(Throwable t) {
         if ("CONNECTION_CLOSED".equals(t.getMessage())) { // the Vert.x client's failure of what waited on a closed connection
