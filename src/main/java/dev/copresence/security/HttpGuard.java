@@ -10,6 +10,7 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 import dev.copresence.protocol.Codec;
 import dev.copresence.protocol.ErrorCode;
+import dev.copresence.protocol.Ids;
 import dev.copresence.protocol.ServerMessage;
 
 /**
@@ -66,6 +67,9 @@ public class HttpGuard {
                 return Optional.of(new Refusal(401, ErrorCode.UNAUTHORIZED, "a valid token is required"));
             }
             String doc = documentOf(path);
+            if (doc != null && !Ids.valid(doc)) { // the contract's 400, whatever the token allows
+                return Optional.empty();
+            }
             if (doc != null && !grant.docs().allows(doc)) {
                 return Optional.of(new Refusal(403, ErrorCode.FORBIDDEN, "this token does not allow document " + doc));
             }

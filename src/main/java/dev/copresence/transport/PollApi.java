@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -26,6 +27,7 @@ import dev.copresence.protocol.Codec;
 import dev.copresence.protocol.Ids;
 import dev.copresence.protocol.ProtocolException;
 import dev.copresence.protocol.ServerMessage;
+import dev.copresence.security.Access;
 
 /**
  * Long polling, the fallback where a proxy strips the WebSocket upgrade: the durable events after
@@ -39,6 +41,7 @@ public class PollApi {
     static final int MAX_TIMEOUT = 30;
 
     private final Engine engine;
+    private final Access access;
     private final Hubs hubs;
     /** A wait must end before the HTTP idle timeout closes the quiet connection under it. */
     private final Duration longestWait;
@@ -48,9 +51,10 @@ public class PollApi {
      */
     private final int answerLimit;
 
-    public PollApi(Engine engine, Hubs hubs, CopresenceConfig config,
+    public PollApi(Engine engine, Hubs hubs, CopresenceConfig config, Access access,
             @ConfigProperty(name = "quarkus.http.idle-timeout") Duration httpIdleTimeout) {
         this.engine = engine;
+        this.access = access;
         this.hubs = hubs;
         this.longestWait = IdleTimeouts.longestPoll(httpIdleTimeout);
         this.answerLimit = config.limits().sendBuffer();
@@ -59,14 +63,18 @@ public class PollApi {
     @GET
     @Path("/documents/{doc}")
     public Uni<Response> poll(@PathParam("doc") String doc, @QueryParam("since") String sinceParam,
-            @QueryParam("timeout") String timeoutParam) {
+            @QueryParam("timeout") String timeoutParam, @HeaderParam("Authorization") String authorization,
+            @QueryParam("access_token") String accessToken) {
         String since;
         Duration timeout;
         try {
             Ids.requireDoc(doc);
             since = HttpChecks.offset(sinceParam);
             Duration asked = Duration.ofSeconds(timeout(timeoutParam));
-            timeout = asked.compareTo(longestWait) > 0 ? longestWait : asked;
+            // a wait ends when its token expires, as a WebSocket is closed then: no event after it
+            Duration tokenLeft = Duration.ofMillis(Math.max(0,
+                    Math.min(Long.MAX_VALUE / 2, access.feedExpiresAt(authorization, accessToken)) - System.currentTimeMillis()));
+            timeout = shortest(asked, longestWait, tokenLeft);
         } catch (ProtocolException e) {
             return Uni.createFrom().item(RestApi.error(e));
         }
@@ -85,6 +93,11 @@ public class PollApi {
             }
             return waitForNext(doc, since, timeout);
         }).onFailure(t -> !(t instanceof ProtocolException)).recoverWithItem(PollApi::unavailable);
+    }
+
+    private static Duration shortest(Duration a, Duration b, Duration c) {
+        Duration ab = a.compareTo(b) > 0 ? b : a;
+        return ab.compareTo(c) > 0 ? c : ab;
     }
 
     /** Seconds: default 25; more than 30 is served as 30 (a proxy's idle limit is the real bound). */

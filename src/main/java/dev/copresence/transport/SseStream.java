@@ -28,10 +28,13 @@ final class SseStream {
     /** {@link SseStreams}' own undo: no more heartbeat checks. */
     private final Consumer<SseStream> whenEnded;
     private Runnable onEnd = () -> { };
+    /** When its token expires (epoch milliseconds): the stream ends then, as a WebSocket is closed with 4401. */
+    private final long expiresAt;
 
     /** Opened by {@link SseStreams#open}, on the request's event loop; nothing is written before {@link #start} or an event. */
-    SseStream(HttpServerRequest request, CopresenceConfig config, Consumer<SseStream> whenEnded) {
+    SseStream(HttpServerRequest request, CopresenceConfig config, long expiresAt, Consumer<SseStream> whenEnded) {
         this.sink = new SseSink(request);
+        this.expiresAt = expiresAt;
         this.whenEnded = whenEnded;
         this.response = request.response();
         this.out = new OutboundQueue(sink, OutboundQueue.Listener.NONE, config.limits().sendBuffer(), config.sse().buffer());
@@ -49,9 +52,15 @@ final class SseStream {
         this.onEnd = onEnd;
     }
 
-    /** A heartbeat comment, from any thread, when nothing was written for {@code quietNanos}. */
-    void heartbeatIfQuiet(long quietNanos) {
-        if (sink.quietFor(quietNanos)) {
+    /**
+     * From any thread, at each check: ends the stream once its token has expired (its reader's
+     * {@code EventSource} reconnects with that token and is refused with 401), else a heartbeat
+     * comment when nothing was written for {@code quietNanos}.
+     */
+    void check(long nowMillis, long quietNanos) {
+        if (nowMillis >= expiresAt) {
+            out.close(4401, "token expired");
+        } else if (sink.quietFor(quietNanos)) {
             out.offer(HEARTBEAT, null);
         }
     }

@@ -61,10 +61,14 @@ public final class SseStreams {
         vertx.cancelTimer(heartbeatTimer);
     }
 
-    /** Each quiet stream gets a comment; offering is thread-safe, each stream writes it on its own event loop. */
+    /**
+     * Each quiet stream gets a comment, and each whose token expired ends (within a check, a third of
+     * the heartbeat period); offering is thread-safe, each stream writes on its own event loop.
+     */
     private void heartbeats() {
+        long now = System.currentTimeMillis();
         for (SseStream stream : open) {
-            stream.heartbeatIfQuiet(quietNanos);
+            stream.check(now, quietNanos);
         }
     }
 
@@ -86,7 +90,8 @@ public final class SseStreams {
 
     /** Opens a stream on the request's event loop; nothing is written before its first event. */
     SseStream open(HttpServerRequest request) {
-        SseStream stream = new SseStream(request, config, open::remove);
+        SseStream stream = new SseStream(request, config,
+                access.feedExpiresAt(request.getHeader("Authorization"), request.getParam("access_token")), open::remove);
         open.add(stream);
         return stream;
     }

@@ -25,6 +25,8 @@ import dev.copresence.support.WsClient;
 @QuarkusTest
 @TestProfile(JwtProfile.class)
 class JwtSecurityTest {
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
     @TestHTTPResource("/")
     URI base;
 
@@ -105,6 +107,47 @@ class JwtSecurityTest {
             client.send("{\"type\":\"ping\",\"id\":2}");
             assertEquals(2, client.next("pong").get("id").asInt());
         }
+    }
+
+    @Test
+    void anEventStreamAndALongPollEndWhenTheirTokenExpires() throws Exception {
+        String doc = doc("expiring:");
+        String token = TestTokens.token("fay", null, null, 3);
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>> stream = http.sendAsync(
+                java.net.http.HttpRequest.newBuilder(URI.create(base + "sse/documents/" + doc + "?access_token=" + token)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>> status = http.sendAsync(
+                java.net.http.HttpRequest.newBuilder(URI.create(base + "sse/status?users=ada&access_token=" + token)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        java.net.http.HttpResponse<String> poll = http.send(java.net.http.HttpRequest.newBuilder(
+                URI.create(base + "poll/documents/" + doc + "?timeout=30&access_token=" + token)).timeout(Duration.ofSeconds(20)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, poll.statusCode(), "the wait ends with the token, not at its 30 s: " + poll.body());
+        assertEquals("[]", JSON.readTree(poll.body()).get("events").toString());
+        // each stream ends (the body completes) once its token has expired, not when its reader goes
+        assertTrue(stream.get(20, java.util.concurrent.TimeUnit.SECONDS).body().contains("event: members"));
+        assertTrue(status.get(20, java.util.concurrent.TimeUnit.SECONDS).body().contains("event: status"));
+    }
+
+    @Test
+    void aJoinAgainAfterARefreshWithFewerDocumentsIsForbiddenAndShowsNothing() {
+        String doc = doc("narrowed:");
+        try (WsClient gus = connect("/ws?access_token=" + TestTokens.token("gus", null, "[\"" + doc + "\",\"keep\"]", 600))) {
+            gus.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+            gus.send("{\"type\":\"auth\",\"id\":\"a\",\"token\":\"" + TestTokens.token("gus", null, "[\"keep\"]", 600) + "\"}")
+                    .next("ack");
+            JsonNode refused = gus.send("{\"type\":\"join\",\"id\":2,\"doc\":\"" + doc + "\"}").next("error");
+            assertEquals("forbidden", refused.get("code").asText());
+        }
+    }
+
+    @Test
+    void aBadDocumentIdIsBadRequestWhateverTheTokenAllows() throws Exception {
+        String token = TestTokens.token("hal", null, "[\"d1\"]", 600);
+        given().get("/poll/documents/d1*?timeout=0&access_token=" + token).then().statusCode(400)
+                .body("code", org.hamcrest.Matchers.equalTo("bad_request"));
+        assertEquals(400, sseStatus("/sse/documents/d1*?access_token=" + token, Map.of()));
     }
 
     @Test

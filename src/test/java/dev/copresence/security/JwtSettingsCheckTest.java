@@ -1,0 +1,43 @@
+package dev.copresence.security;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import io.smallrye.config.PropertiesConfigSource;
+
+import dev.copresence.config.CopresenceConfig;
+
+/** Auth mode jwt refuses to start without the settings that make a token mean something. */
+class JwtSettingsCheckTest {
+    private static JwtSettingsCheck check(Map<String, String> settings) {
+        SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(CopresenceConfig.class)
+                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
+                .withSources(new PropertiesConfigSource(settings, "test", 500)).build();
+        return new JwtSettingsCheck(config.getConfigMapping(CopresenceConfig.class), config);
+    }
+
+    @Test
+    void jwtModeWithoutAnIssuerOrAKeyDoesNotStart() {
+        IllegalStateException noIssuer = assertThrows(IllegalStateException.class, () -> check(Map.of("copresence.auth.mode", "jwt",
+                "mp.jwt.verify.publickey.location", "keys/public.pem")).onStart(null));
+        assertEquals("copresence.auth.mode=jwt needs mp.jwt.verify.issuer (MP_JWT_VERIFY_ISSUER)", noIssuer.getMessage());
+        IllegalStateException noKey = assertThrows(IllegalStateException.class, () -> check(Map.of("copresence.auth.mode", "jwt",
+                "mp.jwt.verify.issuer", " ")).onStart(null));
+        assertEquals("copresence.auth.mode=jwt needs mp.jwt.verify.issuer (MP_JWT_VERIFY_ISSUER) and mp.jwt.verify.publickey or "
+                + "mp.jwt.verify.publickey.location (MP_JWT_VERIFY_PUBLICKEY_LOCATION)", noKey.getMessage());
+    }
+
+    @Test
+    void jwtModeWithBothStartsAndModeNoneNeedsNeither() {
+        assertDoesNotThrow(() -> check(Map.of("copresence.auth.mode", "jwt", "mp.jwt.verify.issuer", "https://auth.example",
+                "mp.jwt.verify.publickey", "MIIB...")).onStart(null));
+        assertDoesNotThrow(() -> check(Map.of()).onStart(null));
+    }
+}
