@@ -82,6 +82,13 @@ public interface CopresenceConfig {
         /** How long a document's history outlives its last event and its last member. */
         @WithDefault("1h")
         Duration ttl();
+
+        /**
+         * Characters of history the in-memory registry keeps across all documents; past it the oldest
+         * events of any document go first. On Redis the history is Redis's memory (its maxmemory).
+         */
+        @WithDefault("67108864")
+        long memory();
     }
 
     interface Limits {

@@ -36,7 +36,7 @@ public final class EngineProducer {
         String nodeId = config.nodeId().orElseGet(() -> "n-" + UUID.randomUUID().toString().substring(0, 8));
         if (hosts.isEmpty() || hosts.get().isBlank()) {
             LOG.infof("Copresence node %s: in-memory registry (single node; set quarkus.redis.hosts for a cluster)", nodeId);
-            return new MemoryEngine(config.history().size(), config.history().ttl(), Clock.systemUTC()).asEngine();
+            return new MemoryEngine(config.history().size(), config.history().ttl(), config.history().memory(), Clock.systemUTC()).asEngine();
         }
         boolean sharded = "cluster".equalsIgnoreCase(clientType);
         LOG.infof("Copresence node %s: Redis registry (%s%s)", nodeId, clientType, sharded ? ", sharded pub/sub" : "");

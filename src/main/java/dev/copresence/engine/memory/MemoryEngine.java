@@ -4,12 +4,15 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.smallrye.mutiny.Uni;
@@ -49,10 +52,23 @@ public final class MemoryEngine implements Registry, Log, Bus {
     private final Object[] userLocks = new Object[64];
     private final int historySize;
     private final Duration historyTtl;
+    /**
+     * The characters all histories may hold. Each document's is bounded by {@code history.size}, but
+     * documents are not: one client may write into sixty-four of them, and many clients into more.
+     */
+    private final long historyMemory;
+    private final AtomicLong historyChars = new AtomicLong();
+    private final AtomicBoolean evicting = new AtomicBoolean();
     private final Clock clock;
     private volatile EngineListener listener;
 
     public MemoryEngine(int historySize, Duration historyTtl, Clock clock) {
+        this(historySize, historyTtl, Long.MAX_VALUE, clock);
+    }
+
+    /** @param historyMemory characters of history kept across all documents (a join counts its state and 200) */
+    public MemoryEngine(int historySize, Duration historyTtl, long historyMemory, Clock clock) {
+        this.historyMemory = historyMemory;
         // one place more, for a resuming member's own join: it must not push out the oldest event its
         // replay needs, read just after it
         this.historySize = historySize + 1;
@@ -90,6 +106,22 @@ public final class MemoryEngine implements Registry, Log, Bus {
         long base = forgottenUpTo.get();
         long seq = sequence.get();
         long touchedAt = clock.millis();
+        /** The characters its log holds (see {@link #charsOf}). */
+        long chars;
+
+        /** Drops the log's oldest event; the caller holds the document's lock. */
+        void dropOldest() {
+            Entry oldest = log.removeFirst();
+            base = oldest.seq();
+            long size = charsOf(oldest);
+            chars -= size;
+            historyChars.addAndGet(-size);
+        }
+    }
+
+    /** What an event costs the histories' memory: its frame, or a join's state and the rest of its member. */
+    private static long charsOf(Entry entry) {
+        return entry instanceof Logged logged ? logged.frame().length() : 200 + ((Joined) entry).member().state().utf8Length();
     }
 
     /** A durable event in a document's history. */
@@ -138,9 +170,13 @@ public final class MemoryEngine implements Registry, Log, Bus {
         state.seq = seq;
         String offset = offset(seq);
         String frame = Codec.withOffset(prefix, offset);
-        state.log.addLast(joined == null ? new Logged(seq, frame) : new Joined(seq, joined));
+        Entry entry = joined == null ? new Logged(seq, frame) : new Joined(seq, joined);
+        state.log.addLast(entry);
+        long size = charsOf(entry);
+        state.chars += size;
+        historyChars.addAndGet(size);
         while (state.log.size() > historySize) {
-            state.base = state.log.removeFirst().seq();
+            state.dropOldest();
         }
         state.touchedAt = clock.millis();
         deliver(doc, DocEvent.durable(offset, origin, toOrigin, frame));
@@ -170,7 +206,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
                 String offset = append(doc, state, member.id(), false, prefix, member);
                 return new Snapshot(List.copyOf(state.members.values()), offset);
             }
-        });
+        }).invoke(this::keepWithinMemory);
     }
 
     @Override
@@ -183,7 +219,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
                 }
                 return append(doc, state, memberId, false, leavePrefix, null);
             }
-        });
+        }).invoke(this::keepWithinMemory);
     }
 
     /** A leave never fails here: nothing to try again. */
@@ -330,7 +366,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
             synchronized (state) {
                 return append(doc, state, origin, echo, prefix, null);
             }
-        });
+        }).invoke(this::keepWithinMemory);
     }
 
     @Override
@@ -422,6 +458,44 @@ public final class MemoryEngine implements Registry, Log, Bus {
         return Uni.createFrom().item(Boolean.TRUE);
     }
 
+    private record Head(long seq, DocState state) {
+    }
+
+    /**
+     * Past the histories' memory, drops the oldest events of all documents (offsets are one sequence,
+     * so the lowest is the oldest) until a tenth of it is free again; one thread at a time, holding
+     * one document's lock at a time. A resume from before a dropped event gets {@code resumed: false}.
+     */
+    private void keepWithinMemory() {
+        if (historyChars.get() <= historyMemory || !evicting.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            PriorityQueue<Head> heads = new PriorityQueue<>(Comparator.comparingLong(Head::seq));
+            for (DocState state : docs.values()) {
+                synchronized (state) {
+                    if (!state.log.isEmpty()) {
+                        heads.add(new Head(state.log.peekFirst().seq(), state));
+                    }
+                }
+            }
+            long target = historyMemory - historyMemory / 10;
+            while (historyChars.get() > target && !heads.isEmpty()) {
+                DocState state = heads.poll().state();
+                synchronized (state) {
+                    if (!state.log.isEmpty()) {
+                        state.dropOldest();
+                    }
+                    if (!state.log.isEmpty()) {
+                        heads.add(new Head(state.log.peekFirst().seq(), state));
+                    }
+                }
+            }
+        } finally {
+            evicting.set(false);
+        }
+    }
+
     /** Forgets documents with no member whose history outlived the history TTL. */
     void sweep() {
         long cutoff = clock.millis() - historyTtl.toMillis();
@@ -431,6 +505,9 @@ public final class MemoryEngine implements Registry, Log, Bus {
                     // raised before the document goes: a read that finds it gone must not resume past it
                     forgottenUpTo.accumulateAndGet(state.seq, Math::max);
                     docs.remove(doc, state);
+                    historyChars.addAndGet(-state.chars);
+                    state.log.clear(); // an eviction that found it before it went finds nothing left
+                    state.chars = 0;
                 }
             }
         });
