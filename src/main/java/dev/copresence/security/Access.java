@@ -21,7 +21,8 @@ import dev.copresence.protocol.UserRef;
  */
 @Singleton
 public final class Access {
-    private static final int MAX_NAME = 256;
+    /** The longest display name: one in the query is refused past it, a token's is cut to it. */
+    static final int MAX_NAME = 256;
 
     /**
      * Who a request is: {@code status} 200 with a user (or none yet), else the HTTP status to refuse

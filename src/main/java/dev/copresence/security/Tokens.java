@@ -55,8 +55,20 @@ public final class Tokens {
             LOG.debug("token refused: sub is not a valid user id");
             return null;
         }
-        String name = text(jwt.getClaim("name"));
+        String name = shortened(text(jwt.getClaim("name")));
         return new Grant(new UserRef(sub, name), DocumentAccess.of(docs(jwt.getClaim("docs"))), jwt.getExpirationTime() * 1000L);
+    }
+
+    /**
+     * A name claim cut to {@link Access#MAX_NAME} characters (not inside a surrogate pair): every
+     * member record and presence event carries it, and the issuer, not the client, chose it.
+     */
+    private static String shortened(String name) {
+        if (name == null || name.length() <= Access.MAX_NAME) {
+            return name;
+        }
+        int end = Character.isHighSurrogate(name.charAt(Access.MAX_NAME - 1)) ? Access.MAX_NAME - 1 : Access.MAX_NAME;
+        return name.substring(0, end);
     }
 
     private static String text(Object value) {

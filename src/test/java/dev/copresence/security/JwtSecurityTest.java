@@ -54,6 +54,15 @@ class JwtSecurityTest {
     }
 
     @Test
+    void aTokensNameIsCutTo256Characters() {
+        String token = TestTokens.token("ivy", "n".repeat(10_000), null, 600);
+        try (WsClient ivy = WsClient.connect(WsClient.ws(base, "/ws"), Map.of("Authorization", "Bearer " + token))) {
+            ivy.send("{\"type\":\"join\",\"doc\":\"" + doc("named") + "\"}");
+            assertEquals("n".repeat(256), ivy.next("joined").at("/members/0/user/name").asText());
+        }
+    }
+
+    @Test
     void aMissingBadExpiredOrForeignTokenIsRefusedAtTheUpgradeWith401() {
         String wrongKey = TestTokens.sign("jwt/other-private.pem", TestTokens.ISSUER, "ada", null, null, 600);
         String wrongIssuer = TestTokens.sign("jwt/private.pem", "https://evil.example", "ada", null, null, 600);
