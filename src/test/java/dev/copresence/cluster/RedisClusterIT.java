@@ -56,6 +56,50 @@ class RedisClusterIT {
     }
 
     /**
+     * A node just started takes a burst: a connection's 64 joins at once, each of a document new to it,
+     * and as many member lists read over REST. Each needs Redis (commands, and subscriptions on every
+     * shard); none may wait for a connection that never comes (the Redis client's cluster pool once
+     * deadlocked so, and the node answered nothing that needed Redis again).
+     */
+    @Test
+    void aFreshNodeAnswersABurstOfJoinsAndReadsAndGoesOnAnswering() throws Exception {
+        Map<String, String> env = Map.of("QUARKUS_REDIS_HOSTS", redis.hosts(), "QUARKUS_REDIS_CLIENT_TYPE", "cluster",
+                "COPRESENCE_PRESENCE_TTL", "3s", "COPRESENCE_PRESENCE_RENEW_INTERVAL", "1s");
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        try (ServiceNode fresh = ServiceNode.start(env); WsClient ada = fresh.connect("/ws?user=ada")) {
+            String run = Long.toString(System.nanoTime(), 36);
+            List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>> reads = new ArrayList<>();
+            List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<java.io.InputStream>>> streams = new ArrayList<>();
+            for (int d = 0; d < 64; d++) {
+                streams.add(http.sendAsync(java.net.http.HttpRequest.newBuilder(fresh.http("/sse/documents/burst-" + run + "-" + d)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofInputStream()));
+            }
+            for (int d = 0; d < 64; d++) {
+                ada.send("{\"type\":\"join\",\"id\":" + d + ",\"doc\":\"burst-" + run + "-" + d + "\"}");
+                reads.add(http.sendAsync(java.net.http.HttpRequest.newBuilder(fresh.http("/api/documents/read-" + run + "-" + d + "/members"))
+                        .build(), java.net.http.HttpResponse.BodyHandlers.ofString()));
+            }
+            List<String> answers = new ArrayList<>();
+            for (int d = 0; d < 64; d++) {
+                answers.add(ada.until(m -> m.has("id")).get("type").asText());
+            }
+            assertEquals(java.util.Collections.nCopies(64, "joined"), answers);
+            for (var read : reads) {
+                assertEquals(200, read.get(30, java.util.concurrent.TimeUnit.SECONDS).statusCode());
+            }
+            for (var stream : streams) {
+                var opened = stream.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertEquals(200, opened.statusCode());
+                opened.body().close();
+            }
+            try (WsClient bob = b.connect("/ws?user=bob")) { // and it goes on: another node sees a later join's member
+                bob.send("{\"type\":\"join\",\"doc\":\"burst-" + run + "-0\"}").next("joined");
+                assertEquals("join", ada.untilType("presence").get("event").asText());
+            }
+        }
+    }
+
+    /**
      * When the pub/sub connections drop (a master's restart, a failover, a client kill), each node
      * subscribes again to every document it serves, on whichever shards they live, and events cross
      * the nodes again.
