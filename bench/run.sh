@@ -25,7 +25,8 @@
 #                       and pools are warm before anything is measured (a JVM server's C2 compiler was
 #                       still at work 40-80 s after a 2,000-member join storm)
 #   --warmup-steps N    the warm-up in steps instead (overrides --warmup-seconds)
-#   --smoke             tiny numbers, no waiting for a quiet machine: proves the scenario works, measures nothing
+#   --smoke             tiny numbers, no waiting for a quiet machine, JVMs on C1 alone: proves the scenario
+#                       works, measures nothing
 #   --quiet-load L      wait until the 1-minute load average is under L before each run (default 1.0)
 #   --quiet-timeout S   ...but no longer than S seconds (default 120), then run anyway and say so in the JSON
 #   --together          fanout: the two --systems run at the same time, both on the servers' CPU, each with
@@ -33,7 +34,8 @@
 #                       that both are measured through the same moments of the VM; the report pairs their
 #                       runs. Offer what both together leave the CPU room for (low rates)
 #
-# Servers (and Redis) run on CPU 0, the driver processes on CPU 1 (taskset). Java runs on
+# Servers (and Redis) run on CPU 0, the driver processes on CPU 1 (taskset; BENCH_SERVER_CPU and
+# BENCH_LOAD_CPU change them). Java runs on
 # $BENCH_JAVA (default: Temurin 25 when present, else `java`). Everything this script starts, it stops.
 # BENCH_COPRESENCE_JAR runs another build of Copresence (an older commit's, for a before/after);
 # otherwise target/quarkus-app is (re)built when src/main or the pom is newer. Servers listen on free
@@ -118,6 +120,10 @@ SERVER_CPU="${BENCH_SERVER_CPU:-0}"
 LOAD_CPU="${BENCH_LOAD_CPU:-1}"
 CLK_TCK="$(getconf CLK_TCK)"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# A smoke run measures nothing, so its JVMs compile with C1 alone: it halves what a JVM's start costs in CPU,
+# and the smoke runs of ./mvnw verify share two cores. Tools that measure nothing (merge, median) always do.
+SMOKE_JIT=""; [[ $SMOKE = 1 ]] && SMOKE_JIT="-XX:TieredStopAtLevel=1"
+TOOL_OPTS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 mvnw() { # offline first (the cache is usually warm), then online
   (cd "$1" && shift && { "$ROOT/mvnw" -B -q -o "$@" >/dev/null 2>&1 || "$ROOT/mvnw" -B -q "$@"; })
@@ -220,7 +226,7 @@ start_redis() {
 # $1 if given; nothing when it fails
 machine_check() {
   local m
-  m="$(taskset -c "$SERVER_CPU" "$BENCH_JAVA" -jar "$BENCH/driver/target/bench-driver.jar" machine-check \
+  m="$(taskset -c "$SERVER_CPU" "$BENCH_JAVA" $SMOKE_JIT -jar "$BENCH/driver/target/bench-driver.jar" machine-check \
     $([[ $SMOKE = 1 ]] && echo --quick) 2>/dev/null)" || return 0
   awk -v s="${1:-}" 'NF == 2 && $1 + 0 > 0 {printf "\"machineMemoryLatencyNs%s\":%s,\"machineL2LatencyNs%s\":%s,", s, $1, s, $2}' <<<"$m"
 }
@@ -231,7 +237,7 @@ start_copresence() { # $1 = redis url or empty; $2 = b for copresence-b
   local jar="${BENCH_COPRESENCE_JAR:-$ROOT/target/quarkus-app/quarkus-run.jar}" opts="$JAVA_SERVER_OPTS" extra=""
   [[ "${2:-}" == b ]] && { jar="${BENCH_COPRESENCE_B_JAR:-$jar}"; opts="${BENCH_SERVER_B_JAVA_OPTS:-$opts}"; extra="${BENCH_COPRESENCE_B_ENV:-}"; }
   env QUARKUS_HTTP_PORT="$port" ${1:+QUARKUS_REDIS_HOSTS=$1} QUARKUS_LOG_LEVEL=WARN $extra \
-    taskset -c "$SERVER_CPU" "$BENCH_JAVA" $opts -jar "$jar" \
+    taskset -c "$SERVER_CPU" "$BENCH_JAVA" $opts $SMOKE_JIT -jar "$jar" \
     >"$WORK/copresence-$port.log" 2>&1 &
   local pid=$!; STARTED+=("$pid")
   wait_port "$port" "$pid" || return 1
@@ -239,7 +245,7 @@ start_copresence() { # $1 = redis url or empty; $2 = b for copresence-b
 }
 start_vertx() {
   local port; port="$(free_port)"
-  taskset -c "$SERVER_CPU" "$BENCH_JAVA" $JAVA_SERVER_OPTS -Dport="$port" -jar "$BENCH/vertx-peer/target/bench-vertx-peer.jar" \
+  taskset -c "$SERVER_CPU" "$BENCH_JAVA" $JAVA_SERVER_OPTS $SMOKE_JIT -Dport="$port" -jar "$BENCH/vertx-peer/target/bench-vertx-peer.jar" \
     >"$WORK/vertx-$port.log" 2>&1 &
   local pid=$!; STARTED+=("$pid")
   wait_port "$port" "$pid" || return 1
@@ -322,7 +328,7 @@ run_drivers() {
   local n="$1"; shift
   local pids=() i
   for ((i = 0; i < n; i++)); do
-    taskset -c "$LOAD_CPU" "$BENCH_JAVA" $DRIVER_OPTS -jar "$BENCH/driver/target/bench-driver.jar" run \
+    taskset -c "$LOAD_CPU" "$BENCH_JAVA" $DRIVER_OPTS $SMOKE_JIT -jar "$BENCH/driver/target/bench-driver.jar" run \
       --proc "$i" --procs "$n" --barrier "$BARRIER" --out "$WORK/$PART-$i.json" "$@" \
       >"$WORK/driver-$PART-$i.log" 2>&1 &
     pids+=($!); STARTED+=($!)
@@ -446,7 +452,7 @@ fold_parts() {
     stub_result "$system" "$size" "$result" '"failed":true'
     return 1
   fi
-  if ! "$BENCH_JAVA" -jar "$BENCH/driver/target/bench-driver.jar" merge --in "$parts" --meta "$meta" --warmup-steps "$WARMUP" \
+  if ! "$BENCH_JAVA" $TOOL_OPTS -jar "$BENCH/driver/target/bench-driver.jar" merge --in "$parts" --meta "$meta" --warmup-steps "$WARMUP" \
     --out "$result" --clk-tck "$CLK_TCK" --step-seconds "$STEP"; then
     log "merge failed: $SCENARIO / $system / $size"; return 1
   fi
@@ -577,7 +583,7 @@ for size in "${SIZE_LIST[@]}"; do
     runs="$(ls "$OUT/runs/$name".r*.json | paste -sd, -)"
     if [[ -z "$(grep -L '"skipped"' "$OUT/runs/$name".r*.json)" ]]; then # every run skipped: say so as one run would
       cp "$OUT/runs/$name.r1.json" "$OUT/$name.json"
-    elif ! "$BENCH_JAVA" -jar "$BENCH/driver/target/bench-driver.jar" median --in "$runs" --out "$OUT/$name.json"; then
+    elif ! "$BENCH_JAVA" $TOOL_OPTS -jar "$BENCH/driver/target/bench-driver.jar" median --in "$runs" --out "$OUT/$name.json"; then
       cp "$OUT/runs/$name.r1.json" "$OUT/$name.json"; FAILED=1 # every run failed: say so as one run would
     fi
   done

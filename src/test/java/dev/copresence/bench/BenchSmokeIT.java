@@ -21,6 +21,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Assumptions;
@@ -78,11 +79,12 @@ class BenchSmokeIT {
         }
     }
 
-    static final List<Run> RUNS = List.of(new Run("idle", "idle", List.of()), new Run("fanout", "fanout", List.of()),
-            new Run("fanout-observers", "fanout", List.of("--observers")), new Run("churn", "churn", List.of()),
-            new Run("cursors", "cursors", List.of()), new Run("fanout-2nodes", "fanout-2nodes", List.of()),
-            new Run("fanout-repeat", "fanout", List.of("--repeat", "2", "--systems", "copresence,vertx")),
-            new Run("fanout-together", "fanout", List.of("--together", "--repeat", "2", "--systems", "copresence,vertx")));
+    /** The longest first, so that no slot is left with a long run at the end while the others wait. */
+    static final List<Run> RUNS = List.of(new Run("fanout-repeat", "fanout", List.of("--repeat", "2", "--systems", "copresence,vertx")),
+            new Run("cursors", "cursors", List.of()), new Run("idle", "idle", List.of()),
+            new Run("fanout-observers", "fanout", List.of("--observers")), new Run("fanout", "fanout", List.of()),
+            new Run("fanout-together", "fanout", List.of("--together", "--repeat", "2", "--systems", "copresence,vertx")),
+            new Run("churn", "churn", List.of()), new Run("fanout-2nodes", "fanout-2nodes", List.of()));
     static final Set<String> JVM_SYSTEMS = Set.of("copresence", "copresence-2n", "vertx");
     static final Set<String> NODE_SYSTEMS = Set.of("ws", "socketio", "socketio-redis", "socketio-2n");
 
@@ -136,17 +138,20 @@ class BenchSmokeIT {
     }
 
     /** How many smoke runs go at once. */
-    static final int SLOTS = 3;
+    static final int SLOTS = 4;
 
     /**
-     * The port range of one of the commands at once: a third each of the range from {@code BENCH_PORT_BASE}
-     * (20000, 9000 ports), so that a second checkout running this test at the same time can be given
-     * another base.
+     * The environment of one of the commands at once. Its ports: a quarter each of the range from
+     * {@code BENCH_PORT_BASE} (20000, 9000 ports), so that a second checkout running this test at the same
+     * time can be given another base. Its CPUs: run.sh puts servers on one and load on the other; every
+     * other slot swaps them, or all four servers' start-ups would queue on one CPU while the drivers'
+     * stayed half idle.
      */
-    static Map<String, String> ports(int slot) {
+    static Map<String, String> slotEnv(int slot) {
         int base = Integer.parseInt(System.getenv().getOrDefault("BENCH_PORT_BASE", "20000"));
         int span = Integer.parseInt(System.getenv().getOrDefault("BENCH_PORT_SPAN", "9000")) / SLOTS;
-        return Map.of("BENCH_PORT_BASE", String.valueOf(base + slot * span), "BENCH_PORT_SPAN", String.valueOf(span));
+        return Map.of("BENCH_PORT_BASE", String.valueOf(base + slot * span), "BENCH_PORT_SPAN", String.valueOf(span),
+                "BENCH_SERVER_CPU", String.valueOf(slot % 2), "BENCH_LOAD_CPU", String.valueOf(1 - slot % 2));
     }
 
     /**
@@ -158,19 +163,19 @@ class BenchSmokeIT {
         deleteTree(out);
         Files.createDirectories(out);
         // each of the runs at once takes its servers' ports from a range of its own
-        return exitOf(start(root, run.command(root), run.log(root), ports(slot)));
+        return exitOf(start(root, run.command(root), run.log(root), slotEnv(slot)));
     }
 
     @TestFactory
     @Order(1)
     Stream<DynamicNode> everyScenarioRunsAndMakesSense() throws Exception {
         Path root = projectRoot();
-        // Three runs at a time: at these loads their servers (CPU 0) and drivers (CPU 1) are mostly waiting,
+        // Four runs at a time: at these loads their servers (CPU 0) and drivers (CPU 1) are mostly waiting,
         // and one after another they were a third of the whole suite's time. The first to start builds the
         // driver and the Vert.x peer and installs the Node peers; run.sh makes the other wait for that
         // (a lock), then finds them built.
         Map<Run, Integer> exits = new HashMap<>();
-        BlockingQueue<Integer> slots = new ArrayBlockingQueue<>(SLOTS, false, List.of(0, 1, 2));
+        BlockingQueue<Integer> slots = new ArrayBlockingQueue<>(SLOTS, false, IntStream.range(0, SLOTS).boxed().toList());
         ExecutorService pool = Executors.newFixedThreadPool(slots.size());
         try {
             Map<Run, Future<Integer>> pending = new LinkedHashMap<>();
@@ -312,7 +317,7 @@ class BenchSmokeIT {
             Path log = idleInsideLog(root, system);
             Files.createDirectories(log.getParent());
             Process p = start(root, List.of("bash", "bench/idle-inside.sh", system, "500", "1", "1"), log,
-                    ports(systems.indexOf(system)));
+                    slotEnv(systems.indexOf(system)));
             if (!built) {
                 exitOf(p);
             }
