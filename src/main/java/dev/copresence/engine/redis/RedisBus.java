@@ -33,8 +33,8 @@ import dev.copresence.engine.redis.RedisScripts.Script;
  * subscription: one channel per document that has local members, plus the status channel. (The
  * data-source API would open a connection per subscribe call.) Every command on that connection runs
  * on one Vert.x context, in the order it was asked for, so an unsubscribe and a re-subscribe of the
- * same document can never swap. When the connection ends, or stops hearing ({@link Hearing}), the
- * node reconnects and subscribes again.
+ * same document can never swap. When the connection ends or fails, or stops hearing ({@link Hearing}),
+ * the node reconnects and subscribes again.
  */
 final class RedisBus implements Bus {
     private static final Logger LOG = Logger.getLogger(RedisBus.class);
@@ -103,12 +103,24 @@ final class RedisBus implements Bus {
                 .call(c -> {
                     AtomicBoolean gone = new AtomicBoolean();
                     c.handler(this::onMessage);
-                    c.exceptionHandler(t -> LOG.debugf("pub/sub connection error: %s", t.getMessage()));
                     // a part that ends while subscribing is noticed once the whole is live; the end of a
                     // failed attempt, closed below, starts nothing beside the retry under way
                     c.endHandler(() -> {
                         gone.set(true);
                         ended(c);
+                    });
+                    // A connection that fails (reset by Redis or a proxy, an unreadable reply) is closed by
+                    // the client, which then calls only this handler, never the end handler: without this
+                    // the node went on subscribing documents on a closed connection ("Connection is
+                    // closed"), ready all the while, until a hearing check found it deaf seconds later.
+                    // (The client also reports here a reply that found its command already answered,
+                    // which leaves the connection open.)
+                    c.exceptionHandler(t -> {
+                        LOG.debugf("pub/sub connection failed: %s", t.getMessage());
+                        if (!(t instanceof IllegalStateException)) {
+                            gone.set(true);
+                            ended(c);
+                        }
                     });
                     return subscribeAll(c)
                             // a half-subscribed connection would keep hearing the status channel beside the next one
