@@ -2,10 +2,8 @@ package dev.copresence.engine.memory;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -26,6 +24,9 @@ import dev.copresence.engine.Registry;
 import dev.copresence.engine.Replay;
 import dev.copresence.engine.Snapshot;
 import dev.copresence.engine.UserStatus;
+import dev.copresence.engine.memory.MemoryDocument.Entry;
+import dev.copresence.engine.memory.MemoryDocument.Joined;
+import dev.copresence.engine.memory.MemoryDocument.Logged;
 import dev.copresence.protocol.Codec;
 import dev.copresence.protocol.ErrorCode;
 import dev.copresence.protocol.Member;
@@ -44,12 +45,9 @@ import dev.copresence.protocol.ProtocolException;
  */
 public final class MemoryEngine implements Registry, Log, Bus {
     private final String epoch = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 50));
-    private final Map<String, DocState> docs = new ConcurrentHashMap<>();
+    private final Map<String, MemoryDocument> docs = new ConcurrentHashMap<>();
     private final Map<String, Boolean> subscribed = new ConcurrentHashMap<>();
-    private final Map<String, Integer> connections = new ConcurrentHashMap<>();
-    private final Map<String, Long> lastSeen = new ConcurrentHashMap<>();
-    /** Striped by user: see {@link #connected}. */
-    private final Object[] userLocks = new Object[64];
+    private final MemoryUserStatus users;
     private final int historySize;
     private final Duration historyTtl;
     /**
@@ -74,13 +72,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
         this.historySize = historySize + 1;
         this.historyTtl = historyTtl;
         this.clock = clock;
-        for (int i = 0; i < userLocks.length; i++) {
-            userLocks[i] = new Object();
-        }
-    }
-
-    private Object lockOf(String user) {
-        return userLocks[user.hashCode() & (userLocks.length - 1)];
+        this.users = new MemoryUserStatus(clock, this::announce);
     }
 
     public Engine asEngine() {
@@ -95,65 +87,8 @@ public final class MemoryEngine implements Registry, Log, Bus {
      */
     private final AtomicLong forgottenUpTo = new AtomicLong();
 
-    private final class DocState {
-        final Map<String, Member> members = new LinkedHashMap<>();
-        final ArrayDeque<Entry> log = new ArrayDeque<>();
-        /**
-         * Everything after {@code base} up to {@code seq} is held: base moves up as history is trimmed.
-         * A new document holds every event since the last one forgotten: an offset the node gave out
-         * before the document's first event (the snapshot of an empty one) resumes from there.
-         */
-        long base = forgottenUpTo.get();
-        long seq = sequence.get();
-        long touchedAt = clock.millis();
-        /** The characters its log holds (see {@link #charsOf}). */
-        long chars;
-
-        /** Drops the log's oldest event; the caller holds the document's lock. */
-        void dropOldest() {
-            Entry oldest = log.removeFirst();
-            base = oldest.seq();
-            long size = charsOf(oldest);
-            chars -= size;
-            historyChars.addAndGet(-size);
-        }
-    }
-
-    /** What an event costs the histories' memory: its frame, or a join's state and the rest of its member. */
-    private static long charsOf(Entry entry) {
-        return entry instanceof Logged logged ? logged.frame().length() : 200 + ((Joined) entry).member().state().utf8Length();
-    }
-
-    /** A durable event in a document's history. */
-    private sealed interface Entry {
-        long seq();
-
-        /** Its frame, as first sent. */
-        String frame(String doc, String offset);
-    }
-
-    private record Logged(long seq, String frame) implements Entry {
-        @Override
-        public String frame(String doc, String offset) {
-            return frame;
-        }
-    }
-
-    /**
-     * A member's join, kept as the member record it announced rather than as its frame, and encoded
-     * again for a resume: the record is the one the document's member list holds until the member's
-     * first update or typing change (records are immutable), so an idle member's join costs this
-     * entry instead of a second copy of the member as JSON text (about 0.27 KiB).
-     */
-    private record Joined(long seq, Member member) implements Entry {
-        @Override
-        public String frame(String doc, String offset) {
-            return Codec.withOffset(Codec.joinPrefix(doc, member), offset);
-        }
-    }
-
-    private DocState doc(String doc) {
-        return docs.computeIfAbsent(doc, d -> new DocState());
+    private MemoryDocument doc(String doc) {
+        return docs.computeIfAbsent(doc, d -> new MemoryDocument(forgottenUpTo.get(), sequence.get(), clock.millis(), historyChars));
     }
 
     private String offset(long seq) {
@@ -165,19 +100,12 @@ public final class MemoryEngine implements Registry, Log, Bus {
      *
      * @param joined the member whose join this is, or null
      */
-    private String append(String doc, DocState state, String origin, boolean toOrigin, String prefix, Member joined) {
+    private String append(String doc, MemoryDocument state, String origin, boolean toOrigin, String prefix, Member joined) {
         long seq = sequence.incrementAndGet();
         state.seq = seq;
         String offset = offset(seq);
         String frame = Codec.withOffset(prefix, offset);
-        Entry entry = joined == null ? new Logged(seq, frame) : new Joined(seq, joined);
-        state.log.addLast(entry);
-        long size = charsOf(entry);
-        state.chars += size;
-        historyChars.addAndGet(size);
-        while (state.log.size() > historySize) {
-            state.dropOldest();
-        }
+        state.add(joined == null ? new Logged(seq, frame) : new Joined(seq, joined), historySize);
         state.touchedAt = clock.millis();
         deliver(doc, DocEvent.durable(offset, origin, toOrigin, frame));
         return offset;
@@ -196,7 +124,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
     public Uni<Snapshot> join(String doc, Member member, int maxMembers) {
         return Uni.createFrom().item(() -> {
             String prefix = Codec.joinPrefix(doc, member); // encoded outside the document's lock
-            DocState state = doc(doc);
+            MemoryDocument state = doc(doc);
             synchronized (state) {
                 if (state.members.size() >= maxMembers) {
                     throw new ProtocolException(ErrorCode.DOC_FULL, "document " + doc + " has " + maxMembers
@@ -212,7 +140,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
     @Override
     public Uni<String> leave(String doc, String memberId, String leavePrefix) {
         return Uni.createFrom().item(() -> {
-            DocState state = doc(doc);
+            MemoryDocument state = doc(doc);
             synchronized (state) {
                 if (state.members.remove(memberId) == null) {
                     return null;
@@ -240,7 +168,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
 
     private Uni<Boolean> store(String doc, Member member, DocEvent event) {
         return Uni.createFrom().item(() -> {
-            DocState state = doc(doc);
+            MemoryDocument state = doc(doc);
             synchronized (state) {
                 if (state.members.replace(member.id(), member) == null) {
                     return false;
@@ -296,7 +224,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
             // the counter before the lookup: a document made after it has only events after it, which an
             // observer activated at this offset then receives rather than drops as already seen
             long now = sequence.get();
-            DocState state = docs.get(doc);
+            MemoryDocument state = docs.get(doc);
             if (state == null) {
                 return new Snapshot(List.of(), offset(now));
             }
@@ -306,18 +234,10 @@ public final class MemoryEngine implements Registry, Log, Bus {
         });
     }
 
-    // A user's count, lastSeen and announcement change under the user's lock, so that two of the
-    // user's connections opening and closing at once on different threads announce in the order
-    // they counted.
-
     @Override
     public Uni<Void> connected(String user) {
         return Uni.createFrom().item(() -> {
-            synchronized (lockOf(user)) {
-                if (connections.merge(user, 1, Integer::sum) == 1) {
-                    announce(new UserStatus(user, true, lastSeen.get(user)));
-                }
-            }
+            users.connected(user);
             return null;
         });
     }
@@ -325,14 +245,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
     @Override
     public Uni<Void> disconnected(String user) {
         return Uni.createFrom().item(() -> {
-            synchronized (lockOf(user)) {
-                Integer left = connections.computeIfPresent(user, (u, n) -> n > 1 ? n - 1 : null);
-                if (left == null) {
-                    // only forward, as on Redis: watchers order a user's changes by lastSeen
-                    long now = lastSeen.merge(user, clock.millis(), (before, clockNow) -> Math.max(clockNow, before + 1));
-                    announce(new UserStatus(user, false, now));
-                }
-            }
+            users.disconnected(user);
             return null;
         });
     }
@@ -345,16 +258,8 @@ public final class MemoryEngine implements Registry, Log, Bus {
     }
 
     @Override
-    public Uni<List<UserStatus>> status(List<String> users) {
-        return Uni.createFrom().item(() -> {
-            List<UserStatus> result = new ArrayList<>(users.size());
-            for (String user : users) {
-                synchronized (lockOf(user)) {
-                    result.add(new UserStatus(user, connections.containsKey(user), lastSeen.get(user)));
-                }
-            }
-            return result;
-        });
+    public Uni<List<UserStatus>> status(List<String> userIds) {
+        return Uni.createFrom().item(() -> users.status(userIds));
     }
 
     // ---- Log ------------------------------------------------------------------------------------
@@ -362,7 +267,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
     @Override
     public Uni<String> broadcast(String doc, String origin, boolean echo, String prefix) {
         return Uni.createFrom().item(() -> {
-            DocState state = doc(doc);
+            MemoryDocument state = doc(doc);
             synchronized (state) {
                 return append(doc, state, origin, echo, prefix, null);
             }
@@ -373,7 +278,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
     public Uni<Replay> readAfter(String doc, String since, String until) {
         return Uni.createFrom().item(() -> {
             long now = sequence.get(); // before the lookup, as in snapshot
-            DocState state = docs.get(doc); // a read makes nothing: any client may name any document
+            MemoryDocument state = docs.get(doc); // a read makes nothing: any client may name any document
             if (state == null) {
                 long from = seqOf(since);
                 // read after the lookup: a sweep raises it before it forgets a document
@@ -439,7 +344,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
     @Override
     public Uni<Boolean> signal(String doc, String to, String frame) {
         return Uni.createFrom().item(() -> {
-            DocState state = docs.get(doc);
+            MemoryDocument state = docs.get(doc);
             if (state == null) {
                 return false;
             }
@@ -458,7 +363,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
         return Uni.createFrom().item(Boolean.TRUE);
     }
 
-    private record Head(long seq, DocState state) {
+    private record Head(long seq, MemoryDocument state) {
     }
 
     /**
@@ -472,7 +377,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
         }
         try {
             PriorityQueue<Head> heads = new PriorityQueue<>(Comparator.comparingLong(Head::seq));
-            for (DocState state : docs.values()) {
+            for (MemoryDocument state : docs.values()) {
                 synchronized (state) {
                     if (!state.log.isEmpty()) {
                         heads.add(new Head(state.log.peekFirst().seq(), state));
@@ -481,7 +386,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
             }
             long target = historyMemory - historyMemory / 10;
             while (historyChars.get() > target && !heads.isEmpty()) {
-                DocState state = heads.poll().state();
+                MemoryDocument state = heads.poll().state();
                 synchronized (state) {
                     if (!state.log.isEmpty()) {
                         state.dropOldest();
@@ -505,9 +410,7 @@ public final class MemoryEngine implements Registry, Log, Bus {
                     // raised before the document goes: a read that finds it gone must not resume past it
                     forgottenUpTo.accumulateAndGet(state.seq, Math::max);
                     docs.remove(doc, state);
-                    historyChars.addAndGet(-state.chars);
-                    state.log.clear(); // an eviction that found it before it went finds nothing left
-                    state.chars = 0;
+                    state.forget();
                 }
             }
         });
