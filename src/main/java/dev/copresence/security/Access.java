@@ -69,20 +69,6 @@ public final class Access {
         return tokens.verify(token);
     }
 
-    /**
-     * When the token a feed ({@code /sse}, {@code /poll}) was opened with expires, in epoch
-     * milliseconds: the feed ends then, as a WebSocket is closed with 4401. {@link Long#MAX_VALUE}
-     * outside jwt mode (the request was checked before: its token is valid).
-     */
-    public long feedExpiresAt(String authorization, String accessToken) {
-        if (!jwtMode()) {
-            return Long.MAX_VALUE;
-        }
-        String token = bearer(authorization);
-        Tokens.Grant grant = verify(token != null ? token : accessToken);
-        return grant == null ? 0 : grant.expiresAt();
-    }
-
     /** The token of an {@code Authorization: Bearer} header, or null. */
     static String bearer(String authorization) {
         if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {

@@ -8,6 +8,8 @@ import jakarta.ws.rs.core.Response;
 
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
+import io.vertx.ext.web.RoutingContext;
+
 import dev.copresence.protocol.Codec;
 import dev.copresence.protocol.ErrorCode;
 import dev.copresence.protocol.Ids;
@@ -35,46 +37,68 @@ public class HttpGuard {
         }
     }
 
+    /**
+     * What the checks decided: refused (with why), or let through, a feed's token expiring at
+     * {@code feedExpiresAt} (epoch milliseconds; {@link Long#MAX_VALUE} without one).
+     */
+    public record Verdict(Refusal refusal, long feedExpiresAt) {
+        static final Verdict PASS = new Verdict(null, Long.MAX_VALUE);
+
+        static Verdict refuse(int status, ErrorCode code, String message) {
+            return new Verdict(new Refusal(status, code, message), 0);
+        }
+
+        public boolean refused() {
+            return refusal != null;
+        }
+    }
+
+    /** Where a request let through keeps its feed's expiry, for PollApi (its token is verified once). */
+    public static final String FEED_EXPIRES_AT = "copresence.feedExpiresAt";
+
     @ServerRequestFilter(preMatching = true)
-    public Optional<Response> guard(ContainerRequestContext request) {
-        return check(access, request.getUriInfo().getPath(), request.getHeaderString("Origin"),
+    public Optional<Response> guard(ContainerRequestContext request, RoutingContext routing) {
+        Verdict verdict = check(access, request.getUriInfo().getPath(), request.getHeaderString("Origin"),
                 request.getHeaderString("Authorization"),
-                request.getUriInfo().getQueryParameters().getFirst("access_token"))
-                .map(r -> Response.status(r.status()).type(MediaType.APPLICATION_JSON).entity(r.json()).build());
+                request.getUriInfo().getQueryParameters().getFirst("access_token"));
+        if (verdict.refused()) {
+            Refusal r = verdict.refusal();
+            return Optional.of(Response.status(r.status()).type(MediaType.APPLICATION_JSON).entity(r.json()).build());
+        }
+        routing.put(FEED_EXPIRES_AT, verdict.feedExpiresAt());
+        return Optional.empty();
     }
 
     /**
-     * The checks, for this filter and for the routes that JAX-RS does not serve (the document event
-     * stream is written straight to Vert.x: transport/SseDocuments).
+     * The checks, for this filter and for the routes that JAX-RS does not serve (the event streams
+     * are written straight to Vert.x: transport/SseStreams).
      */
-    public static Optional<Refusal> check(Access access, String path, String origin, String authorization,
-            String accessToken) {
+    public static Verdict check(Access access, String path, String origin, String authorization, String accessToken) {
         boolean api = path.startsWith("/api");
         if (!api && !path.startsWith("/sse") && !path.startsWith("/poll")) {
-            return Optional.empty();
+            return Verdict.PASS;
         }
         if (!access.originAllowed(origin)) {
-            return Optional.of(new Refusal(403, ErrorCode.FORBIDDEN, "origin not allowed"));
+            return Verdict.refuse(403, ErrorCode.FORBIDDEN, "origin not allowed");
         }
         if (api && !access.serverApiAllowed(authorization)) {
-            return Optional.of(new Refusal(401, ErrorCode.UNAUTHORIZED,
-                    "the server API needs Authorization: Bearer <copresence.auth.api-key>"));
+            return Verdict.refuse(401, ErrorCode.UNAUTHORIZED,
+                    "the server API needs Authorization: Bearer <copresence.auth.api-key>");
         }
-        if (!api && access.jwtMode()) {
-            String token = Access.bearer(authorization);
-            Tokens.Grant grant = access.verify(token != null ? token : accessToken);
-            if (grant == null) {
-                return Optional.of(new Refusal(401, ErrorCode.UNAUTHORIZED, "a valid token is required"));
-            }
-            String doc = documentOf(path);
-            if (doc != null && !Ids.valid(doc)) { // the contract's 400, whatever the token allows
-                return Optional.empty();
-            }
-            if (doc != null && !grant.docs().allows(doc)) {
-                return Optional.of(new Refusal(403, ErrorCode.FORBIDDEN, "this token does not allow document " + doc));
-            }
+        if (api || !access.jwtMode()) {
+            return Verdict.PASS;
         }
-        return Optional.empty();
+        String token = Access.bearer(authorization);
+        Tokens.Grant grant = access.verify(token != null ? token : accessToken);
+        if (grant == null) {
+            return Verdict.refuse(401, ErrorCode.UNAUTHORIZED, "a valid token is required");
+        }
+        String doc = documentOf(path);
+        // a bad id gets the contract's 400 from the route, whatever the token allows
+        if (doc != null && Ids.valid(doc) && !grant.docs().allows(doc)) {
+            return Verdict.refuse(403, ErrorCode.FORBIDDEN, "this token does not allow document " + doc);
+        }
+        return new Verdict(null, grant.expiresAt());
     }
 
     /** The document of {@code /sse/documents/{doc}} or {@code /poll/documents/{doc}}, else null. */

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -16,6 +15,7 @@ import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import io.smallrye.mutiny.Uni;
+import io.vertx.ext.web.RoutingContext;
 
 import dev.copresence.channel.Hubs;
 import dev.copresence.channel.Observer;
@@ -27,7 +27,7 @@ import dev.copresence.protocol.Codec;
 import dev.copresence.protocol.Ids;
 import dev.copresence.protocol.ProtocolException;
 import dev.copresence.protocol.ServerMessage;
-import dev.copresence.security.Access;
+import dev.copresence.security.HttpGuard;
 
 /**
  * Long polling, the fallback where a proxy strips the WebSocket upgrade: the durable events after
@@ -41,7 +41,6 @@ public class PollApi {
     static final int MAX_TIMEOUT = 30;
 
     private final Engine engine;
-    private final Access access;
     private final Hubs hubs;
     /** A wait must end before the HTTP idle timeout closes the quiet connection under it. */
     private final Duration longestWait;
@@ -51,10 +50,9 @@ public class PollApi {
      */
     private final int answerLimit;
 
-    public PollApi(Engine engine, Hubs hubs, CopresenceConfig config, Access access,
+    public PollApi(Engine engine, Hubs hubs, CopresenceConfig config,
             @ConfigProperty(name = "quarkus.http.idle-timeout") Duration httpIdleTimeout) {
         this.engine = engine;
-        this.access = access;
         this.hubs = hubs;
         this.longestWait = IdleTimeouts.longestPoll(httpIdleTimeout);
         this.answerLimit = config.limits().sendBuffer();
@@ -63,8 +61,7 @@ public class PollApi {
     @GET
     @Path("/documents/{doc}")
     public Uni<Response> poll(@PathParam("doc") String doc, @QueryParam("since") String sinceParam,
-            @QueryParam("timeout") String timeoutParam, @HeaderParam("Authorization") String authorization,
-            @QueryParam("access_token") String accessToken) {
+            @QueryParam("timeout") String timeoutParam, RoutingContext routing) {
         String since;
         Duration timeout;
         try {
@@ -72,8 +69,9 @@ public class PollApi {
             since = HttpChecks.offset(sinceParam);
             Duration asked = Duration.ofSeconds(timeout(timeoutParam));
             // a wait ends when its token expires, as a WebSocket is closed then: no event after it
-            Duration tokenLeft = Duration.ofMillis(Math.max(0,
-                    Math.min(Long.MAX_VALUE / 2, access.feedExpiresAt(authorization, accessToken)) - System.currentTimeMillis()));
+            Long expiresAt = routing.get(HttpGuard.FEED_EXPIRES_AT);
+            Duration tokenLeft = expiresAt == null || expiresAt == Long.MAX_VALUE ? longestWait
+                    : Duration.ofMillis(Math.max(0, expiresAt - System.currentTimeMillis()));
             timeout = shortest(asked, longestWait, tokenLeft);
         } catch (ProtocolException e) {
             return Uni.createFrom().item(RestApi.error(e));

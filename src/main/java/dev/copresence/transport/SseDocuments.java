@@ -52,7 +52,8 @@ public final class SseDocuments {
     private void open(RoutingContext context) {
         HttpServerRequest request = context.request();
         String doc = context.pathParam("doc");
-        if (streams.refusedBy(request, "/sse/documents/" + doc)) {
+        HttpGuard.Verdict verdict = streams.admit(request, "/sse/documents/" + doc);
+        if (verdict.refused()) {
             return;
         }
         String header = request.getHeader("Last-Event-ID");
@@ -64,11 +65,11 @@ public final class SseDocuments {
             SseStream.refuse(request.response(), new HttpGuard.Refusal(400, e.code(), e.getMessage()));
             return;
         }
-        stream(request, doc, since);
+        stream(request, verdict.feedExpiresAt(), doc, since);
     }
 
-    private void stream(HttpServerRequest request, String doc, String since) {
-        SseStream stream = streams.open(request);
+    private void stream(HttpServerRequest request, long expiresAt, String doc, String since) {
+        SseStream stream = streams.open(request, expiresAt);
         // an event's SSE form is made once for every stream of the document, and shared off-heap by them
         Observer observer = new Observer(doc, (event, frame) -> stream.offer(frame.derived(f -> event(event, f).shared())),
                 stream::endSlow);

@@ -44,7 +44,8 @@ public final class SseStatus {
 
     private void open(RoutingContext context) {
         HttpServerRequest request = context.request();
-        if (streams.refusedBy(request, "/sse/status")) {
+        HttpGuard.Verdict verdict = streams.admit(request, "/sse/status");
+        if (verdict.refused()) {
             return;
         }
         List<String> users;
@@ -54,7 +55,7 @@ public final class SseStatus {
             SseStream.refuse(request.response(), new HttpGuard.Refusal(400, e.code(), e.getMessage()));
             return;
         }
-        SseStream stream = streams.open(request);
+        SseStream stream = streams.open(request, verdict.feedExpiresAt());
         StatusObserver observer = new StatusObserver(users, status -> stream.offer(event(status)));
         stream.onEnd(() -> statusWatchers.unobserveStatus(observer));
         statusWatchers.observeStatus(observer);

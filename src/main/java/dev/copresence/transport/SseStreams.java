@@ -1,6 +1,5 @@
 package dev.copresence.transport;
 
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -73,14 +72,16 @@ public final class SseStreams {
     }
 
     /**
-     * The origin and token checks (HttpGuard's, which JAX-RS does not run for these plain routes):
-     * true when the request was refused, and answered.
+     * The origin and token checks (HttpGuard's, which JAX-RS does not run for these plain routes): a
+     * refusal is answered here.
      */
-    boolean refusedBy(HttpServerRequest request, String path) {
-        Optional<HttpGuard.Refusal> refused = HttpGuard.check(access, path, request.getHeader("Origin"),
+    HttpGuard.Verdict admit(HttpServerRequest request, String path) {
+        HttpGuard.Verdict verdict = HttpGuard.check(access, path, request.getHeader("Origin"),
                 request.getHeader("Authorization"), request.getParam("access_token"));
-        refused.ifPresent(refusal -> SseStream.refuse(request.response(), refusal));
-        return refused.isPresent();
+        if (verdict.refused()) {
+            SseStream.refuse(request.response(), verdict.refusal());
+        }
+        return verdict;
     }
 
     /** Event streams open on this node (documents' and status): what the {@code copresence.sse.streams} gauge reads. */
@@ -88,10 +89,9 @@ public final class SseStreams {
         return open.size();
     }
 
-    /** Opens a stream on the request's event loop; nothing is written before its first event. */
-    SseStream open(HttpServerRequest request) {
-        SseStream stream = new SseStream(request, config,
-                access.feedExpiresAt(request.getHeader("Authorization"), request.getParam("access_token")), open::remove);
+    /** Opens a stream on the request's event loop, to end at its token's expiry; nothing is written before its first event. */
+    SseStream open(HttpServerRequest request, long expiresAt) {
+        SseStream stream = new SseStream(request, config, expiresAt, open::remove);
         open.add(stream);
         return stream;
     }
