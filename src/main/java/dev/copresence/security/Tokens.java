@@ -9,6 +9,7 @@ import jakarta.json.JsonArray;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.jwt.JsonWebToken;
 import org.jboss.logging.Logger;
 
@@ -20,7 +21,7 @@ import dev.copresence.protocol.UserRef;
 
 /**
  * Verifies tokens in auth mode {@code jwt} with SmallRye JWT (signature, issuer, expiry, as
- * configured by {@code mp.jwt.verify.*}) and reads what Copresence needs from them: {@code sub} is
+ * configured by {@code mp.jwt.verify.*}; and not issued in the future, past the clock skew) and reads what Copresence needs from them: {@code sub} is
  * the user, {@code name} its display name, and the optional {@code docs} claim the documents it may
  * join. Token contents are never logged.
  */
@@ -33,9 +34,13 @@ public final class Tokens {
     }
 
     private final Instance<JWTParser> parser;
+    /** How far ahead of this node's clock an issuer's may run (SmallRye's own skew for exp). */
+    private final long skewSeconds;
 
-    public Tokens(Instance<JWTParser> parser) {
+    public Tokens(Instance<JWTParser> parser,
+            @ConfigProperty(name = "mp.jwt.verify.clock.skew", defaultValue = "60") long skewSeconds) {
         this.parser = parser;
+        this.skewSeconds = skewSeconds;
     }
 
     /** The grant of a valid token, or null when it is missing, invalid or expired. */
@@ -48,6 +53,11 @@ public final class Tokens {
             jwt = parser.get().parse(token);
         } catch (ParseException | RuntimeException e) {
             LOG.debugf("token refused: %s", e.getClass().getSimpleName());
+            return null;
+        }
+        // SmallRye takes a token issued in the future; one issued past the clock skew is not yet valid
+        if (jwt.getIssuedAtTime() > System.currentTimeMillis() / 1000 + skewSeconds) {
+            LOG.debug("token refused: issued in the future");
             return null;
         }
         String sub = jwt.getSubject();

@@ -73,7 +73,7 @@ class RandomFramesPropertyTest {
         StatusWatchers statusWatchers = new StatusWatchers();
         Hubs hubs = new Hubs(engine, statusWatchers, new NoEvents<>(), new SimpleMeterRegistry());
         hubs.listen();
-        membership = new Membership(engine, hubs, statusWatchers, copresence, new Access(copresence, new Tokens(null)),
+        membership = new Membership(engine, hubs, statusWatchers, copresence, new Access(copresence, new Tokens(null, 60)),
                 new OnlineCounts(engine), new UnrecordedLeaves(engine, copresence));
         MemberWrites writes = new MemberWrites();
         handler = new CommandHandler(engine, statusWatchers, membership, copresence, vertx, new UnconfirmedChanges(engine, writes), writes);

@@ -63,15 +63,26 @@ class JwtSecurityTest {
     }
 
     @Test
-    void aMissingBadExpiredOrForeignTokenIsRefusedAtTheUpgradeWith401() {
+    void aMissingBadExpiredFutureOrForeignTokenIsRefusedAtTheUpgradeWith401() {
+        String issuedInAnHour = TestTokens.issuedIn("ada", 3600, 7200);
         String wrongKey = TestTokens.sign("jwt/other-private.pem", TestTokens.ISSUER, "ada", null, null, 600);
         String wrongIssuer = TestTokens.sign("jwt/private.pem", "https://evil.example", "ada", null, null, 600);
         String expired = TestTokens.token("ada", null, null, -60);
         String badSub = TestTokens.token("ada lovelace", null, null, 600);
         for (String query : new String[] { "", "?access_token=garbage", "?access_token=" + wrongKey,
-                "?access_token=" + wrongIssuer, "?access_token=" + expired, "?access_token=" + badSub }) {
+                "?access_token=" + wrongIssuer, "?access_token=" + expired, "?access_token=" + badSub,
+                "?access_token=" + issuedInAnHour }) {
             IllegalStateException refused = assertThrows(IllegalStateException.class, () -> connect("/ws" + query));
             assertTrue(String.valueOf(refused.getMessage()).contains("401"), query + ": " + refused.getMessage());
+        }
+    }
+
+    @Test
+    void aTokenIssuedWithinTheClockSkewAheadIsAccepted() {
+        // an issuer whose clock runs half a minute ahead of this node's (mp.jwt.verify.clock.skew: 60 s)
+        try (WsClient ahead = connect("/ws?access_token=" + TestTokens.issuedIn("ada", 30, 600))) {
+            ahead.send("{\"type\":\"ping\",\"id\":1}");
+            ahead.next("pong");
         }
     }
 

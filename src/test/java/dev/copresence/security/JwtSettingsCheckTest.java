@@ -3,7 +3,9 @@ package dev.copresence.security;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -39,5 +41,17 @@ class JwtSettingsCheckTest {
         assertDoesNotThrow(() -> check(Map.of("copresence.auth.mode", "jwt", "mp.jwt.verify.issuer", "https://auth.example",
                 "mp.jwt.verify.publickey", "MIIB...")).onStart(null));
         assertDoesNotThrow(() -> check(Map.of()).onStart(null));
+    }
+
+    @Test
+    void jwtModeWithAnyOriginAllowedStartsWithAWarning() {
+        Map<String, String> jwt = Map.of("copresence.auth.mode", "jwt", "mp.jwt.verify.issuer", "https://auth.example",
+                "mp.jwt.verify.publickey", "MIIB...");
+        assertEquals(1, check(jwt).warnings().size(), "the default origins (*)");
+        assertTrue(check(jwt).warnings().get(0).startsWith("copresence.allowed-origins is * in jwt mode"));
+        Map<String, String> app = new java.util.HashMap<>(jwt);
+        app.put("copresence.allowed-origins", "https://app.example");
+        assertEquals(List.of(), check(app).warnings());
+        assertEquals(List.of(), check(Map.of()).warnings(), "auth mode none: the origin check is the only guard, and documented");
     }
 }

@@ -22,10 +22,20 @@ public final class TestTokens {
     }
 
     public static String sign(String keyResource, String issuer, String sub, String name, String docsJson, long seconds) {
+        return sign(keyResource, issuer, sub, name, docsJson, -5, seconds);
+    }
+
+    /** A token for {@code sub} issued {@code issuedIn} seconds from now (negative: in the past), valid for {@code seconds}. */
+    public static String issuedIn(String sub, long issuedIn, long seconds) {
+        return sign("jwt/private.pem", ISSUER, sub, null, null, issuedIn, seconds);
+    }
+
+    private static String sign(String keyResource, String issuer, String sub, String name, String docsJson, long issuedIn,
+            long seconds) {
         long now = System.currentTimeMillis() / 1000;
         String header = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
         StringBuilder claims = new StringBuilder("{\"iss\":\"").append(issuer).append("\",\"sub\":\"").append(sub)
-                .append("\",\"iat\":").append(now - 5).append(",\"exp\":").append(now + seconds);
+                .append("\",\"iat\":").append(now + issuedIn).append(",\"exp\":").append(now + seconds);
         if (name != null) {
             claims.append(",\"name\":\"").append(name).append('"');
         }
