@@ -142,6 +142,11 @@ public final class CommandHandler {
         return Codec.encode(new ServerMessage.Typing(doc, member.id(), member.user().id(), member.typing()));
     }
 
+    /** The flag of a {@link #typingFrame}: its last field. */
+    static boolean typingOn(String typingFrame) {
+        return typingFrame.endsWith("true}");
+    }
+
     /** Shallow merge: each key of the change replaces the member's; a key set to null is removed. */
     static State merge(State state, ObjectNode change) {
         ObjectNode merged = state.tree();

@@ -12,6 +12,7 @@ import io.smallrye.mutiny.Uni;
 import dev.copresence.engine.DocEvent;
 import dev.copresence.engine.Offsets;
 import dev.copresence.flow.Frame;
+import dev.copresence.protocol.Member;
 
 /**
  * The members of one document held by this node. An event is encoded once, upstream, and to UTF-8
@@ -46,9 +47,19 @@ final class DocumentHub {
     private List<DocEvent> held;
     /** More than {@link #MAX_HELD} arrived while held: those were dropped, to be read from the log again. */
     private boolean heldOverflowed;
+    /**
+     * What was last passed on of each member, to pass on after a gap what it lost; null on an engine
+     * without gaps (in memory), where it would cost every joined member its entry for nothing.
+     */
+    private final Announced announced;
 
     DocumentHub(String doc) {
+        this(doc, true);
+    }
+
+    DocumentHub(String doc, boolean gaps) {
         this.doc = doc;
+        this.announced = gaps ? new Announced() : null;
     }
 
     void subscribed(Uni<Void> ready) {
@@ -69,11 +80,10 @@ final class DocumentHub {
         }
         if (!event.kind().durable()) {
             Object key = conflationKey(doc, event);
-            Frame frame = frame(event);
-            for (LocalMember member : members.values()) {
-                member.deliver(event, frame, key);
+            if (announced != null) {
+                announced.passedOn(event, key);
             }
-            observers.forEach(o -> o.deliver(event, frame));
+            passOnEphemeral(event, key);
             return;
         }
         synchronized (this) {
@@ -86,6 +96,46 @@ final class DocumentHub {
                 held.clear();
                 heldOverflowed = true;
             }
+        }
+    }
+
+    private void passOnEphemeral(DocEvent event, Object key) {
+        Frame frame = frame(event);
+        for (LocalMember member : members.values()) {
+            member.deliver(event, frame, key);
+        }
+        observers.forEach(o -> o.deliver(event, frame));
+    }
+
+    /** From now until {@link #passOnMissed}, the members' changes passed on are noted: they are newer than what it reads. */
+    void noteChanges() {
+        if (announced != null) {
+            announced.noteChanges();
+        }
+    }
+
+    /**
+     * After a gap, the members' changes it may have lost (updates and typing changes are in no log a
+     * catch-up reads), from the members as the registry holds them now ({@link Announced#missed}).
+     */
+    void passOnMissed(List<Member> current) {
+        if (announced == null) {
+            return;
+        }
+        announced.missed(doc, current, event -> passOnEphemeral(event, conflationKey(doc, event)));
+    }
+
+    /** The members a reader joined with (its {@code joined}): for {@link #passOnMissed}. */
+    void joinedWith(List<Member> current) {
+        if (announced != null) {
+            announced.joinedWith(doc, current);
+        }
+    }
+
+    /** The registry could not be read: nothing is passed on, and changes are no longer noted. */
+    void stopNoting() {
+        if (announced != null) {
+            announced.stopNoting();
         }
     }
 
@@ -103,6 +153,9 @@ final class DocumentHub {
             return;
         }
         lastOffset = event.offset();
+        if (announced != null) {
+            announced.passedOnDurable(event);
+        }
         Frame frame = frame(event);
         for (LocalMember member : members.values()) {
             member.deliver(event, frame, null);

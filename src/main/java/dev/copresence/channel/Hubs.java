@@ -204,12 +204,20 @@ public final class Hubs implements EngineListener {
         return hubs.get(doc);
     }
 
+    /** A member of the document joined here with these members in its {@code joined}. */
+    void joinedWith(String doc, List<Member> members) {
+        DocumentHub hub = hubs.get(doc);
+        if (hub != null) {
+            hub.joinedWith(members);
+        }
+    }
+
     /** Adds a (pending) member; the item arrives once the document's events are sure to reach it. */
     Uni<Void> attach(LocalMember member) {
         DocumentHub hub = hubs.compute(member.doc, (doc, existing) -> {
             DocumentHub h = existing;
             if (h == null) {
-                h = new DocumentHub(doc);
+                h = new DocumentHub(doc, bus.hasGaps());
                 h.subscribed(subscribe(doc));
             }
             h.members.put(member.id(), member);
@@ -258,7 +266,7 @@ public final class Hubs implements EngineListener {
         DocumentHub hub = hubs.compute(observer.doc, (doc, existing) -> {
             DocumentHub h = existing;
             if (h == null) {
-                h = new DocumentHub(doc);
+                h = new DocumentHub(doc, bus.hasGaps());
                 h.subscribed(subscribe(doc));
             }
             h.observers.add(observer);

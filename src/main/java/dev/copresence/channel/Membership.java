@@ -145,6 +145,7 @@ public final class Membership {
                                     session.removeMembership(doc, local);
                                     hubs.detach(local);
                                 }))
+                        .invoke(() -> hubs.joinedWith(doc, snapshot.members()))
                         .invoke(replay -> local.activate(snapshot.offset(), replay.frames(),
                                 Codec.encode(new ServerMessage.Joined(m.id(), doc, member.id(), snapshot.members(),
                                         snapshot.offset(), m.since() == null ? null : replay.resumed())))))

@@ -113,7 +113,7 @@ public final class Upkeep {
      * After a gap: the missed durable events first (the hubs hold live events until their catch-up
      * ends), then this node's connection counts back into the registry, then the online changes
      * (read after the counts, so that a Redis that restarted empty shows this node's users online),
-     * then the members.
+     * then the members, then the members' changes the gap may have lost (not in the log).
      */
     void resync(@ObservesAsync Hubs.Resync resync) {
         hubs.catchUp(engine.log(), resync.gap())
@@ -122,6 +122,31 @@ public final class Upkeep {
                         .onFailure().invoke(t -> LOG.warnf("catching up on online status failed: %s", t.getMessage()))
                         .onFailure().recoverWithNull())
                 .chain(this::renew)
+                .chain(this::passOnMissedChanges)
                 .subscribe().with(ok -> LOG.info("resync done"), t -> LOG.warnf("resync failed: %s", t.getMessage()));
+    }
+
+    /**
+     * Each document's members as the registry holds them now, to its readers here: an update or a
+     * typing change published while this node could not hear is in no log (DocumentHub.passOnMissed).
+     */
+    private Uni<Void> passOnMissedChanges() {
+        return Multi.createFrom().iterable(hubs.documentIds())
+                .onItem().transformToUni(doc -> {
+                    DocumentHub hub = hubs.hubOf(doc);
+                    if (hub == null) {
+                        return Uni.createFrom().voidItem();
+                    }
+                    hub.noteChanges();
+                    return engine.registry().snapshot(doc)
+                            .invoke(snapshot -> hub.passOnMissed(snapshot.members()))
+                            .onFailure().invoke(t -> {
+                                hub.stopNoting();
+                                LOG.debugf("reading the members of %s after a gap failed: %s", doc, t.getMessage());
+                            })
+                            .onFailure().recoverWithNull().replaceWithVoid();
+                })
+                .merge(8)
+                .collect().last().replaceWithVoid();
     }
 }

@@ -17,6 +17,14 @@ public interface Bus {
     /** Delivers a signal frame to member {@code to} wherever it is connected; false if no such member. */
     Uni<Boolean> signal(String doc, String to, String frame);
 
+    /**
+     * Whether events can be missed (a connection that drops, then a gap): the hubs then keep what they
+     * passed on of each member, to make up after a gap for the changes no log holds. Not in memory.
+     */
+    default boolean hasGaps() {
+        return true;
+    }
+
     /** Whether the shared backend answers (always true in memory). */
     Uni<Boolean> healthy();
 

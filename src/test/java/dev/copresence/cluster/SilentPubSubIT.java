@@ -105,6 +105,29 @@ class SilentPubSubIT {
     }
 
     @Test
+    void changesMadeWhileANodeCouldNotHearReachItsMembersOnceItHearsAgain() {
+        String doc = "missed-changes-" + System.nanoTime();
+        try (WsClient ada = speaker.connect("/ws?user=ada"); WsClient bob = listener.connect("/ws?user=bob")) {
+            ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+            bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+            ada.next("presence");
+            ada.send("{\"type\":\"typing\",\"id\":1,\"doc\":\"" + doc + "\",\"typing\":true}").next("ack");
+            assertTrue(bob.next("typing").get("typing").asBoolean(), "bob sees ada typing");
+
+            int from = listener.log().length();
+            proxy.silenceSubscribers(); // an update and a typing change are in no log: a catch-up cannot read them
+            ada.send("{\"type\":\"update\",\"id\":2,\"doc\":\"" + doc + "\",\"state\":{\"cursor\":7}}").next("ack");
+            ada.send("{\"type\":\"typing\",\"id\":3,\"doc\":\"" + doc + "\",\"typing\":false}").next("ack");
+
+            JsonNode update = bob.until(m -> "presence".equals(m.path("type").asText()) && "update".equals(m.path("event").asText()));
+            assertEquals("ada", update.at("/member/user/id").asText());
+            assertEquals("{\"cursor\":7}", update.at("/member/state").toString(), "ada's state as it is now");
+            assertFalse(bob.untilType("typing").get("typing").asBoolean(), "ada no longer typing");
+            assertTrue(listener.log().substring(from).contains("heard nothing"), "the listener went deaf, and heard again");
+        }
+    }
+
+    @Test
     void anUpdateWhoseAnswerWasLostWithItsConnectionStaysAsTheOthersSawIt() {
         String doc = "lost-answer-" + System.nanoTime();
         try (WsClient ada = speaker.connect("/ws?user=ada"); WsClient bob = listener.connect("/ws?user=bob")) {

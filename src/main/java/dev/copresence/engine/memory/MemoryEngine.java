@@ -358,6 +358,12 @@ public final class MemoryEngine implements Registry, Log, Bus {
         });
     }
 
+    /** One process: nothing between the engine and its listener to drop an event. */
+    @Override
+    public boolean hasGaps() {
+        return false;
+    }
+
     @Override
     public Uni<Boolean> healthy() {
         return Uni.createFrom().item(Boolean.TRUE);

@@ -1,0 +1,136 @@
+package dev.copresence.channel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.copresence.engine.DocEvent;
+import dev.copresence.protocol.Codec;
+import dev.copresence.protocol.Member;
+import dev.copresence.protocol.ServerMessage;
+import dev.copresence.protocol.State;
+import dev.copresence.protocol.UserRef;
+
+/** After a gap, a hub passes on the members' changes its readers missed, and only those. */
+class AnnouncedTest {
+    private static final String DOC = "doc";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Announced announced = new Announced();
+    private final List<String> passedOn = new ArrayList<>();
+
+    private static State state(String json) {
+        try {
+            return State.of((ObjectNode) JSON.readTree(json));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static Member member(String id, String stateJson, boolean typing) {
+        return new Member(id, new UserRef("u-" + id, null), state(stateJson), typing, 1_000);
+    }
+
+    private void joined(Member m, String offset) {
+        announced.passedOnDurable(DocEvent.durable(offset, m.id(), false, Codec.withOffset(Codec.joinPrefix(DOC, m), offset)));
+    }
+
+    private void left(Member m, String offset) {
+        String prefix = Codec.durablePrefix(new ServerMessage.Presence(DOC, "leave", m, "left", null));
+        announced.passedOnDurable(DocEvent.durable(offset, m.id(), false, Codec.withOffset(prefix, offset)));
+    }
+
+    private void updated(Member m) {
+        DocEvent e = new DocEvent(DocEvent.Kind.UPDATE, null, m.id(), null, CommandHandler.updateFrame(DOC, m));
+        announced.passedOn(e, DocumentHub.conflationKey(DOC, e));
+    }
+
+    private void typed(Member m) {
+        DocEvent e = new DocEvent(DocEvent.Kind.TYPING, null, m.id(), null, CommandHandler.typingFrame(DOC, m));
+        announced.passedOn(e, DocumentHub.conflationKey(DOC, e));
+    }
+
+    private List<String> missed(Member... now) {
+        passedOn.clear();
+        announced.missed(DOC, List.of(now), e -> passedOn.add(e.frame()));
+        return passedOn;
+    }
+
+    @Test
+    void aMemberAsItWasLastPassedOnIsNotPassedOnAgain() {
+        Member ada = member("ada", "{\"color\":\"red\"}", false);
+        joined(ada, "1-1");
+        Member bob = member("bob", "{}", false);
+        joined(bob, "1-2");
+        Member bobMoved = bob.withState(state("{\"cursor\":3}"));
+        updated(bobMoved);
+        assertEquals(List.of(), missed(ada, bobMoved), "both as they were passed on: nothing twice");
+        assertEquals(List.of(), missed(ada.withTyping(true).withTyping(false), bobMoved.withTyping(true).withTyping(false)));
+    }
+
+    @Test
+    void anUpdateAndATypingChangeTheGapLostArePassedOn() {
+        Member ada = member("ada", "{}", false);
+        joined(ada, "1-1");
+        typed(ada.withTyping(true));
+        Member now = ada.withState(state("{\"cursor\":7}"));
+        assertEquals(List.of(CommandHandler.updateFrame(DOC, now), CommandHandler.typingFrame(DOC, now)), missed(now),
+                "its state as it is now, and typing no more");
+        assertEquals(List.of(), missed(now), "passed on: not again");
+    }
+
+    @Test
+    void aTypingFlagAloneSendsATypingChangeNotAnUpdate() {
+        Member ada = member("ada", "{\"a\":1}", false);
+        joined(ada, "1-1");
+        Member typing = ada.withTyping(true);
+        assertEquals(List.of(CommandHandler.typingFrame(DOC, typing)), missed(typing));
+    }
+
+    @Test
+    void aChangePassedOnWhileTheRegistryWasReadIsNewerAndNotOvertaken() {
+        Member ada = member("ada", "{}", false);
+        joined(ada, "1-1");
+        announced.noteChanges();
+        Member read = ada.withState(state("{\"cursor\":1}")); // what the registry held when read
+        Member live = ada.withState(state("{\"cursor\":2}"));
+        updated(live); // came live meanwhile
+        assertEquals(List.of(), missed(read), "the live update is newer than what was read");
+    }
+
+    @Test
+    void aMemberAReaderGotWithItsJoinedIsNotPassedOnAsItWas() {
+        Member cy = member("cy", "{\"x\":1}", true);
+        announced.joinedWith(DOC, List.of(cy));
+        assertEquals(List.of(), missed(cy), "as the joined showed it");
+        Member moved = cy.withState(state("{\"x\":2}")).withTyping(false);
+        assertEquals(List.of(CommandHandler.updateFrame(DOC, moved), CommandHandler.typingFrame(DOC, moved)), missed(moved));
+    }
+
+    @Test
+    void aMemberNeverPassedOnHereIsPassedOn() {
+        Member cy = member("cy", "{\"x\":1}", false);
+        assertEquals(List.of(CommandHandler.updateFrame(DOC, cy)), missed(cy), "joined before this hub's first reader");
+    }
+
+    @Test
+    void aMemberThatLeftLeavesNothingBehind() {
+        for (int i = 0; i < 1000; i++) {
+            Member m = member("m" + i, "{}", false);
+            joined(m, "1-" + (2 * i + 1));
+            typed(m.withTyping(true));
+            left(m, "1-" + (2 * i + 2));
+        }
+        assertEquals(0, announced.size(), "entries of members gone");
+        Member stays = member("stays", "{}", false);
+        joined(stays, "2-1");
+        typed(stays.withTyping(true));
+        missed(); // the registry holds nobody now
+        assertEquals(0, announced.size(), "those the registry no longer holds are forgotten");
+    }
+}
