@@ -4,7 +4,7 @@
 # thread's CPU while the connections sit idle (from /proc, SETTLE seconds after they joined, over
 # WINDOW seconds), and the server's CPU second by second over that window, all of it and its event
 # loops' alone (the JIT's threads may still be busy SETTLE seconds after a join storm). Server on
-# CPU 0, driver on CPU 1, as bench/run.sh does.
+# CPU 0, driver on CPU 1, as bench/run.sh does (BENCH_SERVER_CPU, BENCH_LOAD_CPU change them).
 #   bench/idle-inside.sh copresence|vertx [N] [SETTLE] [WINDOW]    (defaults 5000, 60, 30)
 # BENCH_COPRESENCE_JAR picks the service's jar (default: target/quarkus-app, built if missing);
 # PROFILE=1 also records the window with async-profiler (its agent fetched from Maven Central) and
@@ -45,9 +45,9 @@ wait_for() {
 
 case "$SYSTEM" in
   copresence) PROTO=copresence
-    QUARKUS_HTTP_PORT="$PORT" QUARKUS_LOG_LEVEL=WARN taskset -c 0 "$JDK/java" -Xmx2g -jar "$JAR" >"$OUT/server.log" 2>&1 & ;;
+    QUARKUS_HTTP_PORT="$PORT" QUARKUS_LOG_LEVEL=WARN taskset -c "${BENCH_SERVER_CPU:-0}" "$JDK/java" -Xmx2g -jar "$JAR" >"$OUT/server.log" 2>&1 & ;;
   vertx) PROTO=raw
-    taskset -c 0 "$JDK/java" -Xmx2g -Dport="$PORT" -jar "$PEER" >"$OUT/server.log" 2>&1 & ;;
+    taskset -c "${BENCH_SERVER_CPU:-0}" "$JDK/java" -Xmx2g -Dport="$PORT" -jar "$PEER" >"$OUT/server.log" 2>&1 & ;;
   *) echo "unknown system: $SYSTEM" >&2; exit 2 ;;
 esac
 SERVER=$!; pids+=("$SERVER")
@@ -57,7 +57,7 @@ wait_for 120 "the server to listen" curl -s -o /dev/null "http://127.0.0.1:$PORT
 # NAME/done; DRIVER_PID is the driver's. Fails unless every one of them joined.
 idle_clients() {
   mkdir -p "$OUT/$2"
-  taskset -c 1 "$JDK/java" -Xmx1g -XX:+UseSerialGC -jar "$DRIVER" run --proc 0 --procs 1 --barrier "$OUT/$2" \
+  taskset -c "${BENCH_LOAD_CPU:-1}" "$JDK/java" -Xmx1g -XX:+UseSerialGC -jar "$DRIVER" run --proc 0 --procs 1 --barrier "$OUT/$2" \
     --out "$OUT/$2.json" --scenario idle --proto "$PROTO" --urls "ws://127.0.0.1:$PORT/ws" --conns "$1" \
     --total-conns "$1" --rates 0 --step-seconds 1 --server-pids "$SERVER" >"$OUT/$2.log" 2>&1 &
   DRIVER_PID=$!; pids+=("$DRIVER_PID")

@@ -1,140 +1,184 @@
 package dev.copresence.channel;
 
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 import dev.copresence.engine.DocEvent;
+import dev.copresence.protocol.Codec;
 import dev.copresence.protocol.Member;
 
 /**
  * What one document's hub last passed on of each member: enough to tell, after a gap, which updates
  * and typing changes the gap lost. Those are in no log, so a catch-up cannot read them; left alone,
- * readers would keep a member's old state, or see it typing, until its next change. One entry per
- * member of the document at most (its presence events add and remove it).
+ * readers would keep a member's old state, or see it typing, until its next change.
+ *
+ * <p>A change is recorded and passed on holding this object's lock (the hub's {@code deliver} and
+ * {@link #missed} both), so that a change read from the registry can never be passed on after a newer
+ * one that came live. At most {@link #MAX_ENTRIES} members are held (a document holds at most
+ * {@code limits.members-per-doc}, 10,000 by default; entries of members gone are dropped at their
+ * leave or at the next gap): past it the hub forgets them all, and after a gap passes every member on.
  */
 final class Announced {
+    static final int MAX_ENTRIES = 20_000;
     /** How every presence event's frame starts (Encoder, reap.lua): a member's join or leave. */
     private static final String PRESENCE_START = "{\"type\":\"presence\"";
     private static final String EVENT_FIELD = ",\"event\":\"";
     private static final String MEMBER_FIELD = ",\"member\":";
+    private static final String TYPING_FIELD = "\"typing\":";
+    /** What a noted change was: prefixed to the member id. */
+    private static final char UPDATE = 'u';
+    private static final char TYPING = 't';
 
-    /** Per member, a hash of its member object as last passed on: at its join or its last update. */
+    /** Per member, a hash of its member object as last passed on (or shown to a reader as it opened). */
     private final Map<String, Integer> objects = new ConcurrentHashMap<>();
     /** Members whose typing flag was last passed on as true. */
     private final Set<String> typing = ConcurrentHashMap.newKeySet();
-    /** While {@link #missed} reads the registry: the changes passed on meanwhile (newer than what it read). */
-    private volatile Set<Object> changedSince;
+    /** One set per registry read under way ({@link #noteChanges}): the members changed since it began. */
+    private final List<Set<String>> noting = new CopyOnWriteArrayList<>();
 
-    /** An update or typing change passed on, with its conflation key. */
-    void passedOn(DocEvent event, Object key) {
+    /** An update or typing change passed on. Called holding this object's lock, with the passing on. */
+    void passedOn(DocEvent event) {
+        String member = event.origin();
         if (event.kind() == DocEvent.Kind.TYPING) {
             if (CommandHandler.typingOn(event.frame())) {
-                typing.add(event.origin());
+                add(typing, member);
             } else {
-                typing.remove(event.origin());
+                typing.remove(member);
             }
         } else if (event.kind() == DocEvent.Kind.UPDATE) { // its member object is its last field
-            objects.put(event.origin(), memberHash(event.frame(), event.frame().length() - 1));
+            put(member, memberHash(event.frame(), event.frame().length() - 1));
         }
-        Set<Object> changed = changedSince;
-        if (changed != null) {
-            changed.add(key);
-        }
+        noted(event.kind() == DocEvent.Kind.TYPING ? TYPING : UPDATE, member);
     }
 
     /** A durable event passed on: a member's join or leave is one. */
     void passedOnDurable(DocEvent event) {
         String frame = event.frame();
-        if (event.origin() == null || !frame.startsWith(PRESENCE_START)) {
+        String member = event.origin();
+        if (member == null || !frame.startsWith(PRESENCE_START)) {
             return;
         }
-        typing.remove(event.origin()); // joined or left: not typing
         if (frame.startsWith("join", frame.indexOf(EVENT_FIELD) + EVENT_FIELD.length())) {
-            objects.put(event.origin(), memberHash(frame, frame.lastIndexOf(",\"offset\":")));
+            int end = frame.lastIndexOf(",\"offset\":");
+            put(member, memberHash(frame, end));
+            // a join re-announced after Redis lost the member carries its flag; the member object's own
+            // typing field is its last but joinedAt, after its state
+            if (frame.startsWith("true", frame.lastIndexOf(TYPING_FIELD, end) + TYPING_FIELD.length())) {
+                add(typing, member);
+            } else {
+                typing.remove(member);
+            }
         } else {
-            objects.remove(event.origin());
+            objects.remove(member);
+            typing.remove(member);
         }
+        noted(UPDATE, member);
+        noted(TYPING, member);
     }
 
     /**
-     * The members a joining reader got with its {@code joined}: those this hub has not passed on (they
-     * joined before its first reader) are known from there. One lookup per member, and one encoding
-     * per member new to the hub.
+     * The members a reader was shown as it opened (a {@code joined}, an event stream's {@code members}),
+     * read after {@link #noteChanges} gave {@code changed}: those this hub has not passed on (they joined
+     * before its first reader) are known from there; not one that changed since (its leave, say). One
+     * lookup per member, and one encoding per member new to the hub. Ends this read's noting.
      */
-    void joinedWith(String doc, List<Member> members) {
+    void shown(String doc, List<Member> members, Set<String> changed) {
+        noting.remove(changed);
         for (Member member : members) {
-            objects.computeIfAbsent(member.id(), id -> {
-                if (member.typing()) {
-                    typing.add(id);
-                }
-                String frame = CommandHandler.updateFrame(doc, member);
-                return memberHash(frame, frame.length() - 1);
-            });
+            if (!objects.containsKey(member.id()) && !changed.contains(UPDATE + member.id()) && objects.size() < MAX_ENTRIES) {
+                objects.computeIfAbsent(member.id(), id -> {
+                    if (member.typing()) {
+                        typing.add(id);
+                    }
+                    return hashOf(doc, member);
+                });
+            }
         }
     }
 
-    /** From now until {@link #missed}, changes passed on are noted: they are newer than what it reads. */
-    void noteChanges() {
-        changedSince = ConcurrentHashMap.newKeySet();
+    /** Starts noting the members changed from now on; the token for {@link #missed} or {@link #stopNoting}. */
+    Set<String> noteChanges() {
+        Set<String> changed = ConcurrentHashMap.newKeySet();
+        noting.add(changed);
+        return changed;
     }
 
-    /** The registry could not be read: changes are no longer noted. */
-    void stopNoting() {
-        changedSince = null;
+    /** The registry could not be read (or was read): this read's noting ends. */
+    void stopNoting(Set<String> changed) {
+        noting.remove(changed);
     }
 
     /**
-     * Hands {@code passOn} what readers may have missed of the members as the registry holds them now:
-     * an update for each member whose object (its typing flag aside) differs from the last one passed
-     * on (or that a reader got with its {@code joined}), or that this hub never passed on, and a typing change for each flag that differs; nothing for a change passed on
-     * since {@link #noteChanges}, which is newer. Objects are told apart by a hash: a collision would
-     * keep back one update, at odds of one in four billion.
+     * Hands {@code passOn} what readers may have missed of the members as the registry held them when
+     * read ({@code current}), after {@link #noteChanges} gave {@code changed}: an update for each member
+     * whose object (its typing flag aside) differs from the last one passed on or shown, and a typing
+     * change for each flag that differs; nothing for a member changed since (newer than what was read)
+     * nor for one never passed on nor shown here (its join is still on its way, or the hub forgot).
+     * Objects are told apart by a hash: a collision would keep back one update, at odds of one in four
+     * billion.
      */
-    void missed(String doc, List<Member> current, Consumer<DocEvent> passOn) {
-        Set<Object> changed = changedSince; // still noting: a change passed on while this runs is not overtaken
-        Set<String> present = new HashSet<>();
+    void missed(String doc, List<Member> current, Set<String> changed, Consumer<DocEvent> passOn) {
+        Set<String> present = ConcurrentHashMap.newKeySet();
         for (Member member : current) {
             present.add(member.id());
-            String frame = CommandHandler.updateFrame(doc, member);
-            DocEvent update = new DocEvent(DocEvent.Kind.UPDATE, null, member.id(), null, frame);
-            if (!newer(changed, doc, update) && !passedOnAsIs(doc, member)) {
-                passedOn(update, DocumentHub.conflationKey(doc, update));
-                passOn.accept(update);
-            }
-            if (member.typing() != typing.contains(member.id())) {
-                DocEvent change = new DocEvent(DocEvent.Kind.TYPING, null, member.id(), null, CommandHandler.typingFrame(doc, member));
-                if (!newer(changed, doc, change)) {
-                    passedOn(change, DocumentHub.conflationKey(doc, change));
+            synchronized (this) {
+                Integer last = objects.get(member.id());
+                if (last == null) {
+                    continue;
+                }
+                if (!changed.contains(UPDATE + member.id()) && !sameAsLast(doc, member, last)) {
+                    DocEvent update = new DocEvent(DocEvent.Kind.UPDATE, null, member.id(), null,
+                            Codec.escapeLoneSurrogates(CommandHandler.updateFrame(doc, member)));
+                    passedOn(update);
+                    passOn.accept(update);
+                }
+                if (!changed.contains(TYPING + member.id()) && member.typing() != typing.contains(member.id())) {
+                    DocEvent change = new DocEvent(DocEvent.Kind.TYPING, null, member.id(), null, CommandHandler.typingFrame(doc, member));
+                    passedOn(change);
                     passOn.accept(change);
                 }
             }
         }
-        typing.retainAll(present);
-        objects.keySet().retainAll(present);
-        changedSince = null;
+        noting.remove(changed);
+        // those gone from the registry, unless they changed while it was read (joined meanwhile)
+        objects.keySet().removeIf(id -> !present.contains(id) && !changed.contains(UPDATE + id));
+        typing.removeIf(id -> !present.contains(id) && !changed.contains(TYPING + id));
     }
 
-    private static boolean newer(Set<Object> changed, String doc, DocEvent event) {
-        return changed != null && changed.contains(DocumentHub.conflationKey(doc, event));
+    /** Notes a change of the member's object ({@link #UPDATE}) or typing flag ({@link #TYPING}) in every read under way. */
+    private void noted(char kind, String member) {
+        for (Set<String> changed : noting) {
+            changed.add(kind + member);
+        }
     }
 
-    /** Whether the member's object was last passed on as it is, its typing flag aside (a typing change sends no update). */
-    private boolean passedOnAsIs(String doc, Member member) {
-        Integer last = objects.get(member.id());
-        if (last == null) {
-            return false;
+    private void put(String member, int hash) {
+        if (objects.size() >= MAX_ENTRIES && !objects.containsKey(member)) {
+            objects.clear(); // a hostile churn of members, or a document past the limit: forget, pass on all after a gap
+            typing.clear();
         }
-        for (boolean flag : new boolean[] { false, true }) {
-            String frame = CommandHandler.updateFrame(doc, member.withTyping(flag));
-            if (memberHash(frame, frame.length() - 1) == last) {
-                return true;
-            }
+        objects.put(member, hash);
+    }
+
+    private void add(Set<String> set, String member) {
+        if (set.size() < MAX_ENTRIES) {
+            set.add(member);
         }
-        return false;
+    }
+
+    /** Whether the member's object is the one last passed on, its typing flag aside (a typing change sends no update). */
+    private static boolean sameAsLast(String doc, Member member, int last) {
+        return hashOf(doc, member) == last || hashOf(doc, member.withTyping(!member.typing())) == last;
+    }
+
+    /** The hash of a member's object as an update passes it on (lone surrogates escaped, as the bus carries them). */
+    private static int hashOf(String doc, Member member) {
+        String frame = Codec.escapeLoneSurrogates(CommandHandler.updateFrame(doc, member));
+        return memberHash(frame, frame.length() - 1);
     }
 
     /** Entries held: members with an object or a typing flag passed on. */

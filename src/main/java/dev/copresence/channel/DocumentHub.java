@@ -80,10 +80,14 @@ final class DocumentHub {
         }
         if (!event.kind().durable()) {
             Object key = conflationKey(doc, event);
-            if (announced != null) {
-                announced.passedOn(event, key);
+            if (announced == null) {
+                passOnEphemeral(event, key);
+                return;
             }
-            passOnEphemeral(event, key);
+            synchronized (announced) { // a change read from the registry is never passed on after this one
+                announced.passedOn(event);
+                passOnEphemeral(event, key);
+            }
             return;
         }
         synchronized (this) {
@@ -107,35 +111,35 @@ final class DocumentHub {
         observers.forEach(o -> o.deliver(event, frame));
     }
 
-    /** From now until {@link #passOnMissed}, the members' changes passed on are noted: they are newer than what it reads. */
-    void noteChanges() {
-        if (announced != null) {
-            announced.noteChanges();
-        }
+    /**
+     * From now on, the members' changes passed on are noted, until the token it returns is handed to
+     * {@link #passOnMissed}, {@link #shown} or {@link #stopNoting}: they are newer than what is read
+     * meanwhile.
+     */
+    Set<String> noteChanges() {
+        return announced == null ? Set.of() : announced.noteChanges();
     }
 
     /**
      * After a gap, the members' changes it may have lost (updates and typing changes are in no log a
-     * catch-up reads), from the members as the registry holds them now ({@link Announced#missed}).
+     * catch-up reads), from the members as the registry held them when read ({@link Announced#missed}).
      */
-    void passOnMissed(List<Member> current) {
-        if (announced == null) {
-            return;
-        }
-        announced.missed(doc, current, event -> passOnEphemeral(event, conflationKey(doc, event)));
-    }
-
-    /** The members a reader joined with (its {@code joined}): for {@link #passOnMissed}. */
-    void joinedWith(List<Member> current) {
+    void passOnMissed(List<Member> current, Set<String> changed) {
         if (announced != null) {
-            announced.joinedWith(doc, current);
+            announced.missed(doc, current, changed, event -> passOnEphemeral(event, conflationKey(doc, event)));
         }
     }
 
-    /** The registry could not be read: nothing is passed on, and changes are no longer noted. */
-    void stopNoting() {
+    /** The members a reader was shown as it opened, read after {@link #noteChanges}. */
+    void shown(List<Member> current, Set<String> changed) {
         if (announced != null) {
-            announced.stopNoting();
+            announced.shown(doc, current, changed);
+        }
+    }
+
+    void stopNoting(Set<String> changed) {
+        if (announced != null) {
+            announced.stopNoting(changed);
         }
     }
 

@@ -204,11 +204,31 @@ public final class Hubs implements EngineListener {
         return hubs.get(doc);
     }
 
-    /** A member of the document joined here with these members in its {@code joined}. */
-    void joinedWith(String doc, List<Member> members) {
+    /**
+     * Starts noting the changes of the document's members passed on here, before a read of its members
+     * that a reader will be shown ({@link #shown}); an empty token when no one here follows it.
+     */
+    public Set<String> noteChanges(String doc) {
+        DocumentHub hub = hubs.get(doc);
+        return hub == null ? Set.of() : hub.noteChanges();
+    }
+
+    /**
+     * A reader here was shown these members as it opened (a {@code joined}, an event stream's
+     * {@code members}), read after {@link #noteChanges}: what they were is known from then on (after a
+     * gap, DocumentHub.passOnMissed). Ends the noting, as {@link #stopNoting} does.
+     */
+    public void shown(String doc, List<Member> members, Set<String> changed) {
         DocumentHub hub = hubs.get(doc);
         if (hub != null) {
-            hub.joinedWith(members);
+            hub.shown(members, changed);
+        }
+    }
+
+    public void stopNoting(String doc, Set<String> changed) {
+        DocumentHub hub = hubs.get(doc);
+        if (hub != null) {
+            hub.stopNoting(changed);
         }
     }
 

@@ -2,7 +2,9 @@ package dev.copresence.channel;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.inject.Singleton;
 
@@ -122,7 +124,10 @@ public final class Membership {
         if (!session.addMembership(doc, local)) {
             return Uni.createFrom().voidItem(); // closed meanwhile: nobody to answer, nothing to undo
         }
+        // the member list the joiner gets is read after this: a member that changes (or leaves) meanwhile is noted
+        AtomicReference<Set<String>> noting = new AtomicReference<>(Set.of());
         return hubs.attach(local)
+                .invoke(() -> noting.set(hubs.noteChanges(doc)))
                 .chain(() -> engine.registry().join(doc, member, config.limits().membersPerDoc())
                         // Redis may run it yet: a member no socket answers for
                         .onFailure(OutcomeUnknown.class::isInstance)
@@ -145,10 +150,11 @@ public final class Membership {
                                     session.removeMembership(doc, local);
                                     hubs.detach(local);
                                 }))
-                        .invoke(() -> hubs.joinedWith(doc, snapshot.members()))
+                        .invoke(() -> hubs.shown(doc, snapshot.members(), noting.get()))
                         .invoke(replay -> local.activate(snapshot.offset(), replay.frames(),
                                 Codec.encode(new ServerMessage.Joined(m.id(), doc, member.id(), snapshot.members(),
                                         snapshot.offset(), m.since() == null ? null : replay.resumed())))))
+                .onTermination().invoke(() -> hubs.stopNoting(doc, noting.get()))
                 .replaceWithVoid();
     }
 

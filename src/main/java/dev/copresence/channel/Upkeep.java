@@ -3,6 +3,7 @@ package dev.copresence.channel;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.ObservesAsync;
@@ -137,11 +138,11 @@ public final class Upkeep {
                     if (hub == null) {
                         return Uni.createFrom().voidItem();
                     }
-                    hub.noteChanges();
+                    Set<String> changed = hub.noteChanges();
                     return engine.registry().snapshot(doc)
-                            .invoke(snapshot -> hub.passOnMissed(snapshot.members()))
+                            .invoke(snapshot -> hub.passOnMissed(snapshot.members(), changed))
                             .onFailure().invoke(t -> {
-                                hub.stopNoting();
+                                hub.stopNoting(changed);
                                 LOG.debugf("reading the members of %s after a gap failed: %s", doc, t.getMessage());
                             })
                             .onFailure().recoverWithNull().replaceWithVoid();

@@ -1,6 +1,7 @@
 package dev.copresence.transport;
 
 import java.util.List;
+import java.util.Set;
 
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
@@ -95,16 +96,25 @@ public final class SseDocuments {
      */
     private Uni<Opening> opening(String doc, String since) {
         if (since == null) {
-            return engine.registry().snapshot(doc).map(snapshot -> members(doc, snapshot));
+            return members(doc);
         }
         return engine.log().readAfter(doc, since, null).chain(replay -> {
             if (!replay.resumed()) {
-                return engine.registry().snapshot(doc).map(snapshot -> members(doc, snapshot));
+                return members(doc);
             }
             List<Frame> frames = replay.frames().stream()
                     .map(frame -> SseStream.event(Codec.type(frame), Codec.offsetOf(frame), frame)).toList();
             return Uni.createFrom().item(new Opening(frames, replay.offset(), null));
         });
+    }
+
+    /** The members, read while the hub notes changes: it knows what the stream was shown (after a gap, only changes go out). */
+    private Uni<Opening> members(String doc) {
+        Set<String> noting = hubs.noteChanges(doc);
+        return engine.registry().snapshot(doc)
+                .invoke(snapshot -> hubs.shown(doc, snapshot.members(), noting))
+                .onTermination().invoke(() -> hubs.stopNoting(doc, noting))
+                .map(snapshot -> members(doc, snapshot));
     }
 
     private static Opening members(String doc, Snapshot snapshot) {

@@ -47,17 +47,21 @@ class AnnouncedTest {
 
     private void updated(Member m) {
         DocEvent e = new DocEvent(DocEvent.Kind.UPDATE, null, m.id(), null, CommandHandler.updateFrame(DOC, m));
-        announced.passedOn(e, DocumentHub.conflationKey(DOC, e));
+        announced.passedOn(e);
     }
 
     private void typed(Member m) {
         DocEvent e = new DocEvent(DocEvent.Kind.TYPING, null, m.id(), null, CommandHandler.typingFrame(DOC, m));
-        announced.passedOn(e, DocumentHub.conflationKey(DOC, e));
+        announced.passedOn(e);
     }
 
     private List<String> missed(Member... now) {
+        return missed(announced.noteChanges(), now);
+    }
+
+    private List<String> missed(java.util.Set<String> changed, Member... now) {
         passedOn.clear();
-        announced.missed(DOC, List.of(now), e -> passedOn.add(e.frame()));
+        announced.missed(DOC, List.of(now), changed, e -> passedOn.add(e.frame()));
         return passedOn;
     }
 
@@ -96,26 +100,45 @@ class AnnouncedTest {
     void aChangePassedOnWhileTheRegistryWasReadIsNewerAndNotOvertaken() {
         Member ada = member("ada", "{}", false);
         joined(ada, "1-1");
-        announced.noteChanges();
+        var first = announced.noteChanges();
+        var second = announced.noteChanges(); // a second gap's read, under way at once
         Member read = ada.withState(state("{\"cursor\":1}")); // what the registry held when read
         Member live = ada.withState(state("{\"cursor\":2}"));
         updated(live); // came live meanwhile
-        assertEquals(List.of(), missed(read), "the live update is newer than what was read");
+        assertEquals(List.of(), missed(first, read), "the live update is newer than what was read");
+        assertEquals(List.of(), missed(second, read), "and newer than what the second read found");
     }
 
     @Test
     void aMemberAReaderGotWithItsJoinedIsNotPassedOnAsItWas() {
         Member cy = member("cy", "{\"x\":1}", true);
-        announced.joinedWith(DOC, List.of(cy));
+        announced.shown(DOC, List.of(cy), announced.noteChanges());
         assertEquals(List.of(), missed(cy), "as the joined showed it");
         Member moved = cy.withState(state("{\"x\":2}")).withTyping(false);
         assertEquals(List.of(CommandHandler.updateFrame(DOC, moved), CommandHandler.typingFrame(DOC, moved)), missed(moved));
     }
 
     @Test
-    void aMemberNeverPassedOnHereIsPassedOn() {
+    void aMemberNeverPassedOnNorShownHereIsLeftToItsJoin() {
         Member cy = member("cy", "{\"x\":1}", false);
-        assertEquals(List.of(CommandHandler.updateFrame(DOC, cy)), missed(cy), "joined before this hub's first reader");
+        assertEquals(List.of(), missed(cy), "its join, on its way, carries it: no update before it");
+    }
+
+    @Test
+    void aMemberThatLeftWhileAJoinersListWasReadIsNotTakenFromTheList() {
+        Member dan = member("dan", "{}", true);
+        joined(dan, "1-1");
+        var noting = announced.noteChanges();
+        left(dan, "1-2"); // after the list was read, before it was shown
+        announced.shown(DOC, List.of(dan), noting);
+        assertEquals(0, announced.size(), "no entry for a member gone");
+    }
+
+    @Test
+    void aJoinReannouncedWhileTypingCountsAsShownTyping() {
+        Member eve = member("eve", "{}", true); // Redis lost her, her node put her back as she is
+        joined(eve, "1-1");
+        assertEquals(List.of(), missed(eve), "typing, as her join said");
     }
 
     @Test

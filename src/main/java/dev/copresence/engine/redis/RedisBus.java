@@ -117,7 +117,7 @@ final class RedisBus implements Bus {
                     // which leaves the connection open.)
                     c.exceptionHandler(t -> {
                         LOG.debugf("pub/sub connection failed: %s", t.getMessage());
-                        if (!(t instanceof IllegalStateException)) {
+                        if (!String.valueOf(t.getMessage()).startsWith("Result is already complete")) {
                             gone.set(true);
                             ended(c);
                         }
