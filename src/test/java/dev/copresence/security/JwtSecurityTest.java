@@ -2,6 +2,7 @@ package dev.copresence.security;
 
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -75,6 +76,31 @@ class JwtSecurityTest {
             IllegalStateException refused = assertThrows(IllegalStateException.class, () -> connect("/ws" + query));
             assertTrue(String.valueOf(refused.getMessage()).contains("401"), query + ": " + refused.getMessage());
         }
+    }
+
+    @Test
+    void refusedRequestsAreCountedUnderTheirRouteNotTheDocumentTheyNamed() {
+        String secret = doc("secret-");
+        String foreign = TestTokens.token("ada", null, "[\"lobby\"]", 600);
+        given().get("/poll/documents/" + secret).then().statusCode(401);
+        given().get("/sse/documents/" + secret).then().statusCode(401);
+        given().queryParam("access_token", foreign).get("/poll/documents/" + secret).then().statusCode(403);
+        given().queryParam("access_token", foreign).get("/sse/documents/" + secret).then().statusCode(403);
+        given().get("/api/documents/" + secret + "/members").then().statusCode(401);
+        assertThrows(IllegalStateException.class, () -> connect("/ws/documents/" + secret));
+        given().header("Authorization", "Bearer test-api-key").get("/api/documents/" + secret + "/members").then().statusCode(200);
+        given().get("/poll/documents/" + secret + "/x").then().statusCode(org.hamcrest.Matchers.greaterThanOrEqualTo(400));
+        given().get("/sse/documents/" + secret + "/x").then().statusCode(org.hamcrest.Matchers.greaterThanOrEqualTo(400));
+        given().get("/api/documents/" + secret).then().statusCode(org.hamcrest.Matchers.greaterThanOrEqualTo(400));
+        given().get("/poll/" + secret).then().statusCode(401);
+        given().get("/sse/" + secret).then().statusCode(401);
+        given().get("/api/" + secret).then().statusCode(401);
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertFalse(metrics.contains(secret), () -> "a document id in a metric's tags: " + metrics.lines()
+                .filter(l -> l.contains(secret)).toList());
+        assertTrue(metrics.contains("uri=\"/poll/documents/{doc}\""), "counted under the route");
+        assertTrue(metrics.contains("status=\"200\",uri=\"/api/documents/{doc}/members\""), "a route served keeps its own name");
+        assertTrue(metrics.contains("uri=\"/sse/documents/{doc}\""), "and a stream's");
     }
 
     @Test
