@@ -18,9 +18,10 @@ import dev.copresence.protocol.Member;
  *
  * <p>A change is recorded and passed on holding this object's lock (the hub's {@code deliver} and
  * {@link #missed} both), so that a change read from the registry can never be passed on after a newer
- * one that came live. At most {@link #MAX_ENTRIES} members are held (a document holds at most
- * {@code limits.members-per-doc}, 10,000 by default; entries of members gone are dropped at their
- * leave or at the next gap): past it the hub forgets them all, and after a gap passes every member on.
+ * one that came live (nor a member's update after its leave). At most {@link #MAX_ENTRIES} members are
+ * held (a document holds at most {@code limits.members-per-doc}, 10,000 by default; entries of members
+ * gone are dropped at their leave or at the next gap): past it the hub forgets them all, and after a
+ * gap passes on nothing of the members it forgot.
  */
 final class Announced {
     static final int MAX_ENTRIES = 20_000;
@@ -37,8 +38,22 @@ final class Announced {
     private final Map<String, Integer> objects = new ConcurrentHashMap<>();
     /** Members whose typing flag was last passed on as true. */
     private final Set<String> typing = ConcurrentHashMap.newKeySet();
-    /** One set per registry read under way ({@link #noteChanges}): the members changed since it began. */
-    private final List<Set<String>> noting = new CopyOnWriteArrayList<>();
+    /** The registry reads under way ({@link #noteChanges}), each with the members changed since it began. */
+    private final List<Noting> noting = new CopyOnWriteArrayList<>();
+
+    /**
+     * One read's noting: the changes since it began, as {@code kind + member id}. Told apart from
+     * another read's by identity (two that noted nothing hold equal sets); ending it twice is harmless.
+     */
+    static final class Noting {
+        /** For a read of a document no one here follows: nothing to note. */
+        static final Noting NONE = new Noting();
+        private final Set<String> changed = ConcurrentHashMap.newKeySet();
+
+        boolean changed(char kind, String member) {
+            return changed.contains(kind + member);
+        }
+    }
 
     /** An update or typing change passed on. Called holding this object's lock, with the passing on. */
     void passedOn(DocEvent event) {
@@ -55,7 +70,7 @@ final class Announced {
         noted(event.kind() == DocEvent.Kind.TYPING ? TYPING : UPDATE, member);
     }
 
-    /** A durable event passed on: a member's join or leave is one. */
+    /** A durable event passed on: a member's join or leave is one. Called holding this object's lock, with the passing on. */
     void passedOnDurable(DocEvent event) {
         String frame = event.frame();
         String member = event.origin();
@@ -86,30 +101,34 @@ final class Announced {
      * before its first reader) are known from there; not one that changed since (its leave, say). One
      * lookup per member, and one encoding per member new to the hub. Ends this read's noting.
      */
-    void shown(String doc, List<Member> members, Set<String> changed) {
-        noting.remove(changed);
+    void shown(String doc, List<Member> members, Noting read) {
         for (Member member : members) {
-            if (!objects.containsKey(member.id()) && !changed.contains(UPDATE + member.id()) && objects.size() < MAX_ENTRIES) {
-                objects.computeIfAbsent(member.id(), id -> {
-                    if (member.typing()) {
-                        typing.add(id);
+            if (!objects.containsKey(member.id()) && !read.changed(UPDATE, member.id()) && objects.size() < MAX_ENTRIES) {
+                synchronized (this) { // with the hub's presence events: a leave after this check cannot come before the put
+                    if (!read.changed(UPDATE, member.id())) {
+                        objects.computeIfAbsent(member.id(), id -> {
+                            if (member.typing()) {
+                                typing.add(id);
+                            }
+                            return hashOf(doc, member);
+                        });
                     }
-                    return hashOf(doc, member);
-                });
+                }
             }
         }
+        stopNoting(read);
     }
 
-    /** Starts noting the members changed from now on; the token for {@link #missed} or {@link #stopNoting}. */
-    Set<String> noteChanges() {
-        Set<String> changed = ConcurrentHashMap.newKeySet();
-        noting.add(changed);
-        return changed;
+    /** Starts noting the members changed from now on; the token for {@link #missed}, {@link #shown} or {@link #stopNoting}. */
+    Noting noteChanges() {
+        Noting read = new Noting();
+        noting.add(read);
+        return read;
     }
 
-    /** The registry could not be read (or was read): this read's noting ends. */
-    void stopNoting(Set<String> changed) {
-        noting.remove(changed);
+    /** A read's noting ends (the registry could not be read, or was read and used). */
+    void stopNoting(Noting read) {
+        noting.removeIf(n -> n == read);
     }
 
     /**
@@ -121,7 +140,7 @@ final class Announced {
      * Objects are told apart by a hash: a collision would keep back one update, at odds of one in four
      * billion.
      */
-    void missed(String doc, List<Member> current, Set<String> changed, Consumer<DocEvent> passOn) {
+    void missed(String doc, List<Member> current, Noting read, Consumer<DocEvent> passOn) {
         Set<String> present = ConcurrentHashMap.newKeySet();
         for (Member member : current) {
             present.add(member.id());
@@ -130,29 +149,31 @@ final class Announced {
                 if (last == null) {
                     continue;
                 }
-                if (!changed.contains(UPDATE + member.id()) && !sameAsLast(doc, member, last)) {
+                if (!read.changed(UPDATE, member.id()) && !sameAsLast(doc, member, last)) {
                     DocEvent update = new DocEvent(DocEvent.Kind.UPDATE, null, member.id(), null,
                             Codec.escapeLoneSurrogates(CommandHandler.updateFrame(doc, member)));
                     passedOn(update);
                     passOn.accept(update);
                 }
-                if (!changed.contains(TYPING + member.id()) && member.typing() != typing.contains(member.id())) {
+                if (!read.changed(TYPING, member.id()) && member.typing() != typing.contains(member.id())) {
                     DocEvent change = new DocEvent(DocEvent.Kind.TYPING, null, member.id(), null, CommandHandler.typingFrame(doc, member));
                     passedOn(change);
                     passOn.accept(change);
                 }
             }
         }
-        noting.remove(changed);
         // those gone from the registry, unless they changed while it was read (joined meanwhile)
-        objects.keySet().removeIf(id -> !present.contains(id) && !changed.contains(UPDATE + id));
-        typing.removeIf(id -> !present.contains(id) && !changed.contains(TYPING + id));
+        synchronized (this) {
+            objects.keySet().removeIf(id -> !present.contains(id) && !read.changed(UPDATE, id));
+            typing.removeIf(id -> !present.contains(id) && !read.changed(TYPING, id));
+        }
+        stopNoting(read);
     }
 
     /** Notes a change of the member's object ({@link #UPDATE}) or typing flag ({@link #TYPING}) in every read under way. */
     private void noted(char kind, String member) {
-        for (Set<String> changed : noting) {
-            changed.add(kind + member);
+        for (Noting read : noting) {
+            read.changed.add(kind + member);
         }
     }
 

@@ -116,30 +116,30 @@ final class DocumentHub {
      * {@link #passOnMissed}, {@link #shown} or {@link #stopNoting}: they are newer than what is read
      * meanwhile.
      */
-    Set<String> noteChanges() {
-        return announced == null ? Set.of() : announced.noteChanges();
+    Announced.Noting noteChanges() {
+        return announced == null ? Announced.Noting.NONE : announced.noteChanges();
     }
 
     /**
      * After a gap, the members' changes it may have lost (updates and typing changes are in no log a
      * catch-up reads), from the members as the registry held them when read ({@link Announced#missed}).
      */
-    void passOnMissed(List<Member> current, Set<String> changed) {
+    void passOnMissed(List<Member> current, Announced.Noting read) {
         if (announced != null) {
-            announced.missed(doc, current, changed, event -> passOnEphemeral(event, conflationKey(doc, event)));
+            announced.missed(doc, current, read, event -> passOnEphemeral(event, conflationKey(doc, event)));
         }
     }
 
     /** The members a reader was shown as it opened, read after {@link #noteChanges}. */
-    void shown(List<Member> current, Set<String> changed) {
+    void shown(List<Member> current, Announced.Noting read) {
         if (announced != null) {
-            announced.shown(doc, current, changed);
+            announced.shown(doc, current, read);
         }
     }
 
-    void stopNoting(Set<String> changed) {
+    void stopNoting(Announced.Noting read) {
         if (announced != null) {
-            announced.stopNoting(changed);
+            announced.stopNoting(read);
         }
     }
 
@@ -157,9 +157,17 @@ final class DocumentHub {
             return;
         }
         lastOffset = event.offset();
-        if (announced != null) {
-            announced.passedOnDurable(event);
+        if (announced == null) {
+            passOnDurable(event);
+            return;
         }
+        synchronized (announced) { // a member's leave is never followed by an update read before it
+            announced.passedOnDurable(event);
+            passOnDurable(event);
+        }
+    }
+
+    private void passOnDurable(DocEvent event) {
         Frame frame = frame(event);
         for (LocalMember member : members.values()) {
             member.deliver(event, frame, null);

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.event.Event;
@@ -31,6 +32,7 @@ import dev.copresence.engine.DocEvent;
 import dev.copresence.engine.Engine;
 import dev.copresence.engine.EngineListener;
 import dev.copresence.engine.Log;
+import dev.copresence.engine.Snapshot;
 import dev.copresence.engine.Registry;
 import dev.copresence.engine.UserStatus;
 import dev.copresence.protocol.Member;
@@ -205,31 +207,19 @@ public final class Hubs implements EngineListener {
     }
 
     /**
-     * Starts noting the changes of the document's members passed on here, before a read of its members
-     * that a reader will be shown ({@link #shown}); an empty token when no one here follows it.
+     * Reads members a reader here is shown as it opens (a join's member list, an event stream's
+     * {@code members}), the hub noting the changes passed on meanwhile: from then on it knows what the
+     * reader was shown, and after a gap passes on only what changed (DocumentHub.passOnMissed).
      */
-    public Set<String> noteChanges(String doc) {
+    public Uni<Snapshot> readShown(String doc, Supplier<Uni<Snapshot>> read) {
         DocumentHub hub = hubs.get(doc);
-        return hub == null ? Set.of() : hub.noteChanges();
-    }
-
-    /**
-     * A reader here was shown these members as it opened (a {@code joined}, an event stream's
-     * {@code members}), read after {@link #noteChanges}: what they were is known from then on (after a
-     * gap, DocumentHub.passOnMissed). Ends the noting, as {@link #stopNoting} does.
-     */
-    public void shown(String doc, List<Member> members, Set<String> changed) {
-        DocumentHub hub = hubs.get(doc);
-        if (hub != null) {
-            hub.shown(members, changed);
+        if (hub == null) {
+            return read.get();
         }
-    }
-
-    public void stopNoting(String doc, Set<String> changed) {
-        DocumentHub hub = hubs.get(doc);
-        if (hub != null) {
-            hub.stopNoting(changed);
-        }
+        Announced.Noting noting = hub.noteChanges();
+        return read.get()
+                .invoke(snapshot -> hub.shown(snapshot.members(), noting))
+                .onTermination().invoke(() -> hub.stopNoting(noting));
     }
 
     /** Adds a (pending) member; the item arrives once the document's events are sure to reach it. */

@@ -2,9 +2,7 @@ package dev.copresence.channel;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.inject.Singleton;
 
@@ -124,11 +122,8 @@ public final class Membership {
         if (!session.addMembership(doc, local)) {
             return Uni.createFrom().voidItem(); // closed meanwhile: nobody to answer, nothing to undo
         }
-        // the member list the joiner gets is read after this: a member that changes (or leaves) meanwhile is noted
-        AtomicReference<Set<String>> noting = new AtomicReference<>(Set.of());
         return hubs.attach(local)
-                .invoke(() -> noting.set(hubs.noteChanges(doc)))
-                .chain(() -> engine.registry().join(doc, member, config.limits().membersPerDoc())
+                .chain(() -> hubs.readShown(doc, () -> engine.registry().join(doc, member, config.limits().membersPerDoc()))
                         // Redis may run it yet: a member no socket answers for
                         .onFailure(OutcomeUnknown.class::isInstance)
                         .invoke(() -> unrecordedLeaves.addIfJoined(doc, member.id(), leavePrefix(local, "timeout"))))
@@ -150,11 +145,9 @@ public final class Membership {
                                     session.removeMembership(doc, local);
                                     hubs.detach(local);
                                 }))
-                        .invoke(() -> hubs.shown(doc, snapshot.members(), noting.get()))
                         .invoke(replay -> local.activate(snapshot.offset(), replay.frames(),
                                 Codec.encode(new ServerMessage.Joined(m.id(), doc, member.id(), snapshot.members(),
                                         snapshot.offset(), m.since() == null ? null : replay.resumed())))))
-                .onTermination().invoke(() -> hubs.stopNoting(doc, noting.get()))
                 .replaceWithVoid();
     }
 

@@ -3,7 +3,6 @@ package dev.copresence.channel;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.ObservesAsync;
@@ -138,7 +137,7 @@ public final class Upkeep {
                     if (hub == null) {
                         return Uni.createFrom().voidItem();
                     }
-                    Set<String> changed = hub.noteChanges();
+                    Announced.Noting changed = hub.noteChanges();
                     return engine.registry().snapshot(doc)
                             .invoke(snapshot -> hub.passOnMissed(snapshot.members(), changed))
                             .onFailure().invoke(t -> {

@@ -1,7 +1,6 @@
 package dev.copresence.transport;
 
 import java.util.List;
-import java.util.Set;
 
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
@@ -110,11 +109,7 @@ public final class SseDocuments {
 
     /** The members, read while the hub notes changes: it knows what the stream was shown (after a gap, only changes go out). */
     private Uni<Opening> members(String doc) {
-        Set<String> noting = hubs.noteChanges(doc);
-        return engine.registry().snapshot(doc)
-                .invoke(snapshot -> hubs.shown(doc, snapshot.members(), noting))
-                .onTermination().invoke(() -> hubs.stopNoting(doc, noting))
-                .map(snapshot -> members(doc, snapshot));
+        return hubs.readShown(doc, () -> engine.registry().snapshot(doc)).map(snapshot -> members(doc, snapshot));
     }
 
     private static Opening members(String doc, Snapshot snapshot) {

@@ -59,7 +59,7 @@ class AnnouncedTest {
         return missed(announced.noteChanges(), now);
     }
 
-    private List<String> missed(java.util.Set<String> changed, Member... now) {
+    private List<String> missed(Announced.Noting changed, Member... now) {
         passedOn.clear();
         announced.missed(DOC, List.of(now), changed, e -> passedOn.add(e.frame()));
         return passedOn;
@@ -116,6 +116,28 @@ class AnnouncedTest {
         assertEquals(List.of(), missed(cy), "as the joined showed it");
         Member moved = cy.withState(state("{\"x\":2}")).withTyping(false);
         assertEquals(List.of(CommandHandler.updateFrame(DOC, moved), CommandHandler.typingFrame(DOC, moved)), missed(moved));
+    }
+
+    @Test
+    void readsThatNotedNothingEndApartAndEndingOneTwiceEndsNoOther() {
+        Member ada = member("ada", "{}", false);
+        joined(ada, "1-1");
+        var gap = announced.noteChanges(); // a gap's read under way
+        var join = announced.noteChanges(); // a joiner's list, read at the same time: both noted nothing yet
+        announced.shown(DOC, List.of(ada), join);
+        announced.stopNoting(join); // its end, once more
+        Member read = ada.withState(state("{\"cursor\":1}"));
+        updated(ada.withState(state("{\"cursor\":2}"))); // live, newer than what the gap's read found
+        assertEquals(List.of(), missed(gap, read), "the gap's read still noted it");
+    }
+
+    @Test
+    void aLoneSurrogateInAStateMatchesItsEscapedFormOnTheBus() {
+        Member ada = member("ada", "{}", false).withState(state("{\"t\":\"a\\ud83d\"}"));
+        String wire = dev.copresence.protocol.Codec.escapeLoneSurrogates(CommandHandler.updateFrame(DOC, ada));
+        DocEvent e = new DocEvent(DocEvent.Kind.UPDATE, null, ada.id(), null, wire);
+        announced.passedOn(e);
+        assertEquals(List.of(), missed(ada), "as the bus carried it: not again");
     }
 
     @Test
