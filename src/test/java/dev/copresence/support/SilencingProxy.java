@@ -24,6 +24,8 @@ public final class SilencingProxy implements AutoCloseable {
     private final List<Relay> relays = new CopyOnWriteArrayList<>();
     /** What silenced connections' clients sent that Redis never got (the last 64 KiB), as Latin-1 text. */
     private final StringBuilder dropped = new StringBuilder();
+    private volatile boolean silencingCommands;
+    private volatile boolean losingAnswers;
 
     private SilencingProxy(int redisPort) throws IOException {
         this.redisPort = redisPort;
@@ -60,18 +62,30 @@ public final class SilencingProxy implements AutoCloseable {
         }
     }
 
-    /** From now on nothing passes on the command connections open now, either way; none of them is closed. */
+    /**
+     * From now on, until {@link #resetAll}, nothing passes on the command connections, either way:
+     * at once on those open now, and on one opened later from its first script on (its handshake
+     * passes, as the node's pool may open one for the very command a test sends); none is closed.
+     */
     public void silenceCommands() {
+        silencingCommands = true;
         relays.stream().filter(r -> !r.subscriber).forEach(r -> r.silent = true);
     }
 
-    /** From now on Redis's answers on the command connections open now are dropped; commands still reach Redis. */
+    /**
+     * From now on, until {@link #resetAll}, Redis's answers on the command connections are dropped,
+     * while commands still reach Redis: at once on those open now, and on one opened later from its
+     * first script on.
+     */
     public void loseAnswers() {
+        losingAnswers = true;
         relays.stream().filter(r -> !r.subscriber).forEach(r -> r.answersLost = true);
     }
 
-    /** Resets every connection open now (an RST to the node, as when the path to Redis breaks). */
+    /** Resets every connection open now (an RST to the node, as when the path to Redis breaks); ends the modes above. */
     public void resetAll() {
+        silencingCommands = false;
+        losingAnswers = false;
         relays.forEach(Relay::reset);
     }
 
@@ -81,6 +95,8 @@ public final class SilencingProxy implements AutoCloseable {
                 Socket client = server.accept();
                 Socket redis = new Socket(InetAddress.getLoopbackAddress(), redisPort);
                 Relay relay = new Relay(client, redis);
+                relay.silentFromScript = silencingCommands;
+                relay.answersLostFromScript = losingAnswers;
                 relays.add(relay);
                 daemon("proxy-up", () -> relay.pump(client, redis, true));
                 daemon("proxy-down", () -> relay.pump(redis, client, false));
@@ -102,6 +118,9 @@ public final class SilencingProxy implements AutoCloseable {
         volatile boolean subscriber;
         volatile boolean silent;
         volatile boolean answersLost;
+        /** Opened while commands were silenced (or answers lost): so from its first script on. */
+        volatile boolean silentFromScript;
+        volatile boolean answersLostFromScript;
 
         Relay(Socket client, Socket redis) {
             this.client = client;
@@ -113,8 +132,13 @@ public final class SilencingProxy implements AutoCloseable {
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
-                    if (up && !subscriber && new String(buffer, 0, n, StandardCharsets.ISO_8859_1).toUpperCase().contains("SUBSCRIBE")) {
+                    String text = up ? new String(buffer, 0, n, StandardCharsets.ISO_8859_1).toUpperCase() : "";
+                    if (up && !subscriber && text.contains("SUBSCRIBE")) {
                         subscriber = true;
+                    }
+                    if (up && !subscriber && text.contains("EVAL")) { // before it passes: its answer comes after
+                        silent |= silentFromScript;
+                        answersLost |= answersLostFromScript;
                     }
                     // a silent connection's bytes are read and dropped: its peers see an open, quiet socket
                     if (!silent && (up || !answersLost)) {
