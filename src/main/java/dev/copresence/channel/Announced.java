@@ -1,5 +1,6 @@
 package dev.copresence.channel;
 
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -99,11 +100,11 @@ final class Announced {
      * The members a reader was shown as it opened (a {@code joined}, an event stream's {@code members}),
      * read after {@link #noteChanges} gave {@code changed}: those this hub has not passed on (they joined
      * before its first reader) are known from there; not one that changed since (its leave, say). One
-     * lookup per member, and one encoding per member new to the hub. Ends this read's noting.
+     * lookup per member, and one encoding per member new to the hub. The caller ends the read's noting.
      */
     void shown(String doc, List<Member> members, Noting read) {
         for (Member member : members) {
-            if (!objects.containsKey(member.id()) && !read.changed(UPDATE, member.id()) && objects.size() < MAX_ENTRIES) {
+            if (!objects.containsKey(member.id()) && objects.size() < MAX_ENTRIES) {
                 synchronized (this) { // with the hub's presence events: a leave after this check cannot come before the put
                     if (!read.changed(UPDATE, member.id())) {
                         objects.computeIfAbsent(member.id(), id -> {
@@ -116,7 +117,6 @@ final class Announced {
                 }
             }
         }
-        stopNoting(read);
     }
 
     /** Starts noting the members changed from now on; the token for {@link #missed}, {@link #shown} or {@link #stopNoting}. */
@@ -136,12 +136,13 @@ final class Announced {
      * read ({@code current}), after {@link #noteChanges} gave {@code changed}: an update for each member
      * whose object (its typing flag aside) differs from the last one passed on or shown, and a typing
      * change for each flag that differs; nothing for a member changed since (newer than what was read)
-     * nor for one never passed on nor shown here (its join is still on its way, or the hub forgot).
+     * nor for one never passed on nor shown here (its join is still on its way, or the hub forgot). The
+     * caller ends the read's noting.
      * Objects are told apart by a hash: a collision would keep back one update, at odds of one in four
      * billion.
      */
     void missed(String doc, List<Member> current, Noting read, Consumer<DocEvent> passOn) {
-        Set<String> present = ConcurrentHashMap.newKeySet();
+        Set<String> present = new HashSet<>();
         for (Member member : current) {
             present.add(member.id());
             synchronized (this) {
@@ -149,9 +150,10 @@ final class Announced {
                 if (last == null) {
                     continue;
                 }
-                if (!read.changed(UPDATE, member.id()) && !sameAsLast(doc, member, last)) {
-                    DocEvent update = new DocEvent(DocEvent.Kind.UPDATE, null, member.id(), null,
-                            Codec.escapeLoneSurrogates(CommandHandler.updateFrame(doc, member)));
+                String frame = updateFrame(doc, member);
+                if (!read.changed(UPDATE, member.id()) && memberHash(frame, frame.length() - 1) != last
+                        && hashOf(doc, member.withTyping(!member.typing())) != last) { // a typing change sends no update
+                    DocEvent update = new DocEvent(DocEvent.Kind.UPDATE, null, member.id(), null, frame);
                     passedOn(update);
                     passOn.accept(update);
                 }
@@ -167,7 +169,6 @@ final class Announced {
             objects.keySet().removeIf(id -> !present.contains(id) && !read.changed(UPDATE, id));
             typing.removeIf(id -> !present.contains(id) && !read.changed(TYPING, id));
         }
-        stopNoting(read);
     }
 
     /** Notes a change of the member's object ({@link #UPDATE}) or typing flag ({@link #TYPING}) in every read under way. */
@@ -191,14 +192,14 @@ final class Announced {
         }
     }
 
-    /** Whether the member's object is the one last passed on, its typing flag aside (a typing change sends no update). */
-    private static boolean sameAsLast(String doc, Member member, int last) {
-        return hashOf(doc, member) == last || hashOf(doc, member.withTyping(!member.typing())) == last;
+    /** An update's frame for the member, lone surrogates escaped as the bus carries them. */
+    private static String updateFrame(String doc, Member member) {
+        return Codec.escapeLoneSurrogates(CommandHandler.updateFrame(doc, member));
     }
 
-    /** The hash of a member's object as an update passes it on (lone surrogates escaped, as the bus carries them). */
+    /** The hash of a member's object as an update passes it on. */
     private static int hashOf(String doc, Member member) {
-        String frame = Codec.escapeLoneSurrogates(CommandHandler.updateFrame(doc, member));
+        String frame = updateFrame(doc, member);
         return memberHash(frame, frame.length() - 1);
     }
 

@@ -81,12 +81,12 @@ final class DocumentHub {
         if (!event.kind().durable()) {
             Object key = conflationKey(doc, event);
             if (announced == null) {
-                passOnEphemeral(event, key);
+                passOn(event, key);
                 return;
             }
             synchronized (announced) { // a change read from the registry is never passed on after this one
                 announced.passedOn(event);
-                passOnEphemeral(event, key);
+                passOn(event, key);
             }
             return;
         }
@@ -103,7 +103,8 @@ final class DocumentHub {
         }
     }
 
-    private void passOnEphemeral(DocEvent event, Object key) {
+    /** An event to every follower; {@code key} its conflation key (null for a durable one). */
+    private void passOn(DocEvent event, Object key) {
         Frame frame = frame(event);
         for (LocalMember member : members.values()) {
             member.deliver(event, frame, key);
@@ -126,7 +127,7 @@ final class DocumentHub {
      */
     void passOnMissed(List<Member> current, Announced.Noting read) {
         if (announced != null) {
-            announced.missed(doc, current, read, event -> passOnEphemeral(event, conflationKey(doc, event)));
+            announced.missed(doc, current, read, event -> passOn(event, conflationKey(doc, event)));
         }
     }
 
@@ -158,21 +159,13 @@ final class DocumentHub {
         }
         lastOffset = event.offset();
         if (announced == null) {
-            passOnDurable(event);
+            passOn(event, null);
             return;
         }
         synchronized (announced) { // a member's leave is never followed by an update read before it
             announced.passedOnDurable(event);
-            passOnDurable(event);
+            passOn(event, null);
         }
-    }
-
-    private void passOnDurable(DocEvent event) {
-        Frame frame = frame(event);
-        for (LocalMember member : members.values()) {
-            member.deliver(event, frame, null);
-        }
-        observers.forEach(o -> o.deliver(event, frame));
     }
 
     /**

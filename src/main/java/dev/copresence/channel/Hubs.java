@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -209,16 +210,29 @@ public final class Hubs implements EngineListener {
     /**
      * Reads members a reader here is shown as it opens (a join's member list, an event stream's
      * {@code members}), the hub noting the changes passed on meanwhile: from then on it knows what the
-     * reader was shown, and after a gap passes on only what changed (DocumentHub.passOnMissed).
+     * reader was shown, and after a gap passes on only what changed ({@link #passOnMissed}).
      */
     public Uni<Snapshot> readShown(String doc, Supplier<Uni<Snapshot>> read) {
         DocumentHub hub = hubs.get(doc);
-        if (hub == null) {
-            return read.get();
-        }
+        return hub == null ? read.get() : whileNoting(hub, read, hub::shown);
+    }
+
+    /**
+     * After a gap, the document's members as the registry holds them now, to its readers here: an update
+     * or a typing change published while this node could not hear is in no log (DocumentHub.passOnMissed).
+     */
+    Uni<Void> passOnMissed(String doc, Registry registry) {
+        DocumentHub hub = hubs.get(doc);
+        return hub == null ? Uni.createFrom().voidItem()
+                : whileNoting(hub, () -> registry.snapshot(doc), hub::passOnMissed).replaceWithVoid();
+    }
+
+    /** Reads the members while the hub notes the changes passed on, and hands both to {@code use}. */
+    private static Uni<Snapshot> whileNoting(DocumentHub hub, Supplier<Uni<Snapshot>> read,
+            BiConsumer<List<Member>, Announced.Noting> use) {
         Announced.Noting noting = hub.noteChanges();
         return read.get()
-                .invoke(snapshot -> hub.shown(snapshot.members(), noting))
+                .invoke(snapshot -> use.accept(snapshot.members(), noting))
                 .onTermination().invoke(() -> hub.stopNoting(noting));
     }
 

@@ -126,26 +126,12 @@ public final class Upkeep {
                 .subscribe().with(ok -> LOG.info("resync done"), t -> LOG.warnf("resync failed: %s", t.getMessage()));
     }
 
-    /**
-     * Each document's members as the registry holds them now, to its readers here: an update or a
-     * typing change published while this node could not hear is in no log (DocumentHub.passOnMissed).
-     */
+    /** Each document's members' changes the gap may have lost (Hubs.passOnMissed). */
     private Uni<Void> passOnMissedChanges() {
         return Multi.createFrom().iterable(hubs.documentIds())
-                .onItem().transformToUni(doc -> {
-                    DocumentHub hub = hubs.hubOf(doc);
-                    if (hub == null) {
-                        return Uni.createFrom().voidItem();
-                    }
-                    Announced.Noting changed = hub.noteChanges();
-                    return engine.registry().snapshot(doc)
-                            .invoke(snapshot -> hub.passOnMissed(snapshot.members(), changed))
-                            .onFailure().invoke(t -> {
-                                hub.stopNoting(changed);
-                                LOG.debugf("reading the members of %s after a gap failed: %s", doc, t.getMessage());
-                            })
-                            .onFailure().recoverWithNull().replaceWithVoid();
-                })
+                .onItem().transformToUni(doc -> hubs.passOnMissed(doc, engine.registry())
+                        .onFailure().invoke(t -> LOG.debugf("reading the members of %s after a gap failed: %s", doc, t.getMessage()))
+                        .onFailure().recoverWithNull())
                 .merge(8)
                 .collect().last().replaceWithVoid();
     }
