@@ -66,9 +66,7 @@ class SilentPubSubIT {
     void aNodeWhoseSubscriptionGoesSilentSubscribesAgainAndDeliversWhatWasSentMeanwhile() {
         String doc = "silent-" + System.nanoTime();
         try (WsClient ada = speaker.connect("/ws?user=ada"); WsClient bob = listener.connect("/ws?user=bob")) {
-            ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
-            bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
-            ada.next("presence");
+            bothJoin(ada, bob, doc, null);
             // a connection that hears is left alone, check after check (one a second here)
             long subscribed = proxy.subscribers();
             Awaitility.await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6)).until(() -> proxy.subscribers() == subscribed);
@@ -108,9 +106,7 @@ class SilentPubSubIT {
     void changesMadeWhileANodeCouldNotHearReachItsMembersOnceItHearsAgain() {
         String doc = "missed-changes-" + System.nanoTime();
         try (WsClient ada = speaker.connect("/ws?user=ada"); WsClient bob = listener.connect("/ws?user=bob")) {
-            ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
-            bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
-            ada.next("presence");
+            bothJoin(ada, bob, doc, null);
             ada.send("{\"type\":\"typing\",\"id\":1,\"doc\":\"" + doc + "\",\"typing\":true}").next("ack");
             assertTrue(bob.next("typing").get("typing").asBoolean(), "bob sees ada typing");
 
@@ -169,10 +165,16 @@ class SilentPubSubIT {
      * Redis has the update's script from then on, whose first EVALSHA's NOSCRIPT could be lost too.
      */
     private static void joinWithAFirstUpdate(WsClient ada, WsClient bob, String doc, String state) {
-        ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
-        bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\",\"state\":" + state + "}").next("joined");
-        ada.next("presence");
+        bothJoin(ada, bob, doc, state);
         bob.send("{\"type\":\"update\",\"id\":0,\"doc\":\"" + doc + "\",\"state\":{\"cursor\":1}}").next("ack");
+        ada.next("presence");
+    }
+
+    /** Ada joins on the speaker, then Bob on the listener (with {@code bobState} unless null), and Ada sees him. */
+    private static void bothJoin(WsClient ada, WsClient bob, String doc, String bobState) {
+        ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined");
+        bob.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"" + (bobState == null ? "" : ",\"state\":" + bobState) + "}")
+                .next("joined");
         ada.next("presence");
     }
 
