@@ -393,6 +393,40 @@ class KubernetesManifestsTest {
                 overlay + ": the service needs a writable /tmp (Vert.x file cache)");
     }
 
+    /** One request path of each route clients use (transport/, the REST resources). */
+    static final List<String> PUBLIC_ROUTES = List.of("/ws", "/ws/documents/doc-1", "/sse/status", "/sse/documents/doc-1",
+            "/poll/documents/doc-1", "/api/status", "/api/documents/doc-1/members", "/api/documents/doc-1/broadcast");
+
+    @ParameterizedTest
+    @MethodSource("overlays")
+    void theIngressServesEveryClientRouteAndFileButNotTheQuarkusEndpoints(String overlay) throws Exception {
+        Ingress ingress = Manifests.one(Manifests.render(overlay), Ingress.class, APP);
+        List<String> publicPaths = new ArrayList<>(PUBLIC_ROUTES);
+        publicPaths.add("/");
+        try (var files = java.nio.file.Files.list(java.nio.file.Path.of("src/main/resources/META-INF/resources"))) {
+            files.forEach(file -> publicPaths.add("/" + file.getFileName()));
+        }
+        for (String path : publicPaths) {
+            assertTrue(routed(ingress, path), overlay + ": the Ingress does not route " + path);
+        }
+        for (String path : List.of(METRICS_PATH, "/q/health/ready", "/q/", "/q", "/metrics")) {
+            assertFalse(routed(ingress, path), overlay + ": the Ingress routes " + path + " to the public");
+        }
+    }
+
+    /** Kubernetes Ingress matching: Exact is the whole path, Prefix matches whole path elements. */
+    static boolean routed(Ingress ingress, String path) {
+        return ingress.getSpec().getRules().stream().flatMap(rule -> rule.getHttp().getPaths().stream()).anyMatch(rule -> {
+            String p = rule.getPath();
+            return switch (rule.getPathType()) {
+                case "Exact" -> p.equals(path);
+                case "Prefix" -> p.equals("/") || path.equals(p.replaceAll("/$", ""))
+                        || path.startsWith(p.endsWith("/") ? p : p + "/");
+                default -> true;
+            };
+        }) || ingress.getSpec().getDefaultBackend() != null;
+    }
+
     @ParameterizedTest
     @MethodSource("overlays")
     void anyPodServesAnyClient(String overlay) {
