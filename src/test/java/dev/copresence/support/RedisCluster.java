@@ -18,8 +18,7 @@ public final class RedisCluster implements AutoCloseable {
     public static RedisCluster start() {
         RedisCluster cluster = new RedisCluster();
         for (int i = 0; i < 3; i++) {
-            cluster.nodes.add(RedisServer.start("--cluster-enabled", "yes", "--cluster-node-timeout", "5000",
-                    "--cluster-config-file", "nodes-" + System.nanoTime() + ".conf"));
+            cluster.nodes.add(clusterNode());
         }
         List<String> command = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
         cluster.nodes.forEach(n -> command.add("127.0.0.1:" + n.port()));
@@ -39,6 +38,41 @@ public final class RedisCluster implements AutoCloseable {
         Awaitility.await("cluster state ok").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                 .until(() -> cluster.nodes.stream().allMatch(n -> n.cli("cluster", "info").contains("cluster_state:ok")));
         return cluster;
+    }
+
+    private static RedisServer clusterNode() {
+        return RedisServer.start("--cluster-enabled", "yes", "--cluster-node-timeout", "5000",
+                "--cluster-config-file", "nodes-" + System.nanoTime() + ".conf");
+    }
+
+    /** Adds a master with no slots, as scaling a cluster out does; every node knows it when this returns. */
+    public RedisServer addMaster() {
+        RedisServer added = clusterNode();
+        String meet = nodes.get(0).cli("CLUSTER", "MEET", "127.0.0.1", Integer.toString(added.port()));
+        if (!"OK".equals(meet)) {
+            added.close();
+            throw new IllegalStateException("CLUSTER MEET: " + meet);
+        }
+        nodes.add(added);
+        String id = added.cli("CLUSTER", "MYID");
+        Awaitility.await("every node knows the new master").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> nodes.stream().allMatch(n -> n.cli("CLUSTER", "NODES").lines()
+                        .anyMatch(line -> line.startsWith(id + " ") && line.contains("master") && line.contains("connected"))));
+        return added;
+    }
+
+    /** The master that serves {@code slot} (by every node's own table: the one that says "myself" for it). */
+    public RedisServer ownerOf(int slot) {
+        return nodes.stream().filter(n -> n.cli("CLUSTER", "NODES").lines()
+                .filter(line -> line.contains("myself"))
+                .flatMap(line -> java.util.Arrays.stream(line.split(" ")).skip(8))
+                .filter(range -> !range.startsWith("["))
+                .anyMatch(range -> {
+                    String[] ends = range.split("-");
+                    int from = Integer.parseInt(ends[0]);
+                    int to = Integer.parseInt(ends[ends.length - 1]);
+                    return from <= slot && slot <= to;
+                })).findFirst().orElseThrow(() -> new IllegalStateException("no master serves slot " + slot));
     }
 
     /** {@code quarkus.redis.hosts} for the cluster client: every master. */

@@ -173,7 +173,7 @@ final class RedisBus implements Bus {
         return onContext(() -> c.send(request))
                 .chain(() -> Uni.createFrom().completionStage(CompletableFuture.allOf(confirmations.toArray(CompletableFuture[]::new))))
                 .ifNoItem().after(SUBSCRIBE_TIMEOUT)
-                .failWith(() -> new IllegalStateException("Redis did not confirm the subscription to " + names))
+                .failWith(() -> new Unconfirmed(names))
                 .onFailure().invoke(() -> {
                     for (int i = 0; i < names.size(); i++) {
                         CompletableFuture<Void> confirmed = confirmations.get(i);
@@ -332,7 +332,35 @@ final class RedisBus implements Bus {
         channels.add(channel);
         return connection()
                 .ifNoItem().after(SUBSCRIBE_TIMEOUT).failWith(() -> new IllegalStateException("Redis pub/sub unavailable"))
-                .chain(connected -> subscribe(liveConnection(), settings.subscribeCommand(), List.of(channel)));
+                .chain(connected -> {
+                    RedisConnection c = liveConnection();
+                    return subscribe(c, settings.subscribeCommand(), List.of(channel))
+                            .onFailure(Unconfirmed.class).recoverWithUni(t -> onNextConnection(c, t));
+                });
+    }
+
+    /**
+     * Redis did not confirm a subscription on a connection that is up: on a Redis Cluster, that is a
+     * document on a master the connection did not know when it opened (the cluster scaled out). The
+     * client then opens a connection to that master with none of the node's handlers, so that
+     * whatever it subscribes there is heard by nobody. A new connection knows every master and
+     * subscribes every channel, this one included; the subscription is done once it is up.
+     */
+    private Uni<Void> onNextConnection(RedisConnection c, Throwable unconfirmed) {
+        if (live.get() == c) {
+            LOG.warnf("%s on a live pub/sub connection (a master it does not know?); reconnecting", unconfirmed.getMessage());
+            ended(c);
+        }
+        return connection()
+                .ifNoItem().after(SUBSCRIBE_TIMEOUT.multipliedBy(2)).failWith(() -> unconfirmed)
+                .replaceWithVoid();
+    }
+
+    /** A subscription Redis did not confirm in time. */
+    private static final class Unconfirmed extends IllegalStateException {
+        Unconfirmed(List<String> names) {
+            super("Redis did not confirm the subscription to " + names);
+        }
     }
 
     /** True when the node asked for this sharded unsubscription (and counts its answer). */
