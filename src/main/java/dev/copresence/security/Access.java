@@ -22,7 +22,7 @@ import dev.copresence.protocol.UserRef;
 @Singleton
 public final class Access {
     /** The longest display name: one in the query is refused past it, a token's is cut to it. */
-    static final int MAX_NAME = 256;
+    public static final int MAX_NAME = 256;
 
     /**
      * Who a request is: {@code status} 200 with a user (or none yet), else the HTTP status to refuse

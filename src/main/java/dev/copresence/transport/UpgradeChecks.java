@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
 import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
 import io.quarkus.websockets.next.HttpUpgradeCheck;
@@ -13,17 +14,22 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.WebServerRequest;
 
+import dev.copresence.protocol.ErrorCode;
 import dev.copresence.protocol.Ids;
 import dev.copresence.protocol.UserRef;
 import dev.copresence.security.Access;
+import dev.copresence.security.HttpGuard;
 import dev.copresence.security.Tokens;
 
 /**
  * What is decided before a WebSocket exists: the origin (403), the document of the bound endpoint
- * and the user named in the query (400), and, in jwt mode, the token (401). The user found here
- * travels to the connection in its user data.
+ * and the user named in the query (400), and, in jwt mode, the token (401), and while the node
+ * drains, nothing (503). A refusal carries the protocol's error object. The user found here travels
+ * to the connection in its user data.
  *
  * <p>Copresence authenticates a socket itself, here, so nothing asks Quarkus's HTTP security for the
  * request's identity. While the request carries the identity Quarkus would resolve on demand,
@@ -72,22 +78,52 @@ public class UpgradeChecks implements HttpUpgradeCheck {
         this.drain = drain;
     }
 
+    /** Before websockets-next's routes, so that a refused upgrade is answered by {@link #refuseWithError}. */
+    private static final int ORDER = -90;
+    /** Where an upgrade let through by {@link #refuseWithError} keeps its identity for {@link #perform}. */
+    private static final String IDENTITY = "copresence.upgradeIdentity";
+
+    void route(@Observes Router router) {
+        router.route("/ws").order(ORDER).handler(this::refuseWithError);
+        router.route("/ws/documents/:doc").order(ORDER).handler(this::refuseWithError);
+    }
+
+    /**
+     * Answers a refused upgrade as the contract's other HTTP errors are, with the protocol's error
+     * object: websockets-next 3.34 answers one with its status and an empty body. An upgrade let
+     * through carries its identity on to {@link #perform}, so that its token is verified once.
+     */
+    private void refuseWithError(RoutingContext routing) {
+        HttpServerRequest request = routing.request();
+        if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
+            routing.next(); // not an upgrade: websockets-next's route answers it
+            return;
+        }
+        Decision decision = decide(request, routing.pathParam("doc"));
+        if (decision.refused()) {
+            HttpGuard.Refusal refusal = decision.refusal();
+            routing.response().setStatusCode(refusal.status()).putHeader("Content-Type", "application/json")
+                    .end(refusal.json());
+            return;
+        }
+        routing.put(IDENTITY, decision.identity());
+        routing.next();
+    }
+
     @Override
     public Uni<CheckResult> perform(HttpUpgradeContext context) {
-        if (drain.draining()) {
-            return CheckResult.rejectUpgrade(503);
-        }
         HttpServerRequest request = context.httpRequest();
-        if (!access.originAllowed(request.getHeader("Origin"))) {
-            return CheckResult.rejectUpgrade(403);
+        Access.Identity identity = null;
+        if (request instanceof WebServerRequest web) {
+            identity = web.routingContext().remove(IDENTITY);
+            web.routingContext().remove(QuarkusHttpUser.DEFERRED_IDENTITY_KEY);
         }
-        String doc = context.pathParam("doc");
-        if (request.path().startsWith("/ws/documents/") && !Ids.valid(doc)) {
-            return CheckResult.rejectUpgrade(400);
-        }
-        Access.Identity identity = access.identify(request);
-        if (identity.status() != 200) {
-            return CheckResult.rejectUpgrade(identity.status());
+        if (identity == null) { // not decided before (no routing context): decided here, refused without a body
+            Decision decision = decide(request, context.pathParam("doc"));
+            if (decision.refused()) {
+                return CheckResult.rejectUpgrade(decision.refusal().status());
+            }
+            identity = decision.identity();
         }
         if (identity.user() != null) {
             context.userData().put(USER, identity.user());
@@ -98,12 +134,39 @@ public class UpgradeChecks implements HttpUpgradeCheck {
         if (request.connection() instanceof ConnectionBase tcp) {
             context.userData().put(TCP, tcp);
         }
-        if (request instanceof WebServerRequest web) {
-            web.routingContext().remove(QuarkusHttpUser.DEFERRED_IDENTITY_KEY);
-        }
         keepHandshakeHeadersOnly(request.headers());
         context.userData().put(HEADERS, request.headers());
         return CheckResult.permitUpgrade();
+    }
+
+    /** An upgrade refused (with why), or let through as {@code identity}. */
+    private record Decision(HttpGuard.Refusal refusal, Access.Identity identity) {
+        boolean refused() {
+            return refusal != null;
+        }
+
+        static Decision refuse(int status, ErrorCode code, String message) {
+            return new Decision(new HttpGuard.Refusal(status, code, message), null);
+        }
+    }
+
+    private Decision decide(HttpServerRequest request, String doc) {
+        if (drain.draining()) {
+            return Decision.refuse(503, ErrorCode.INTERNAL, "this node is shutting down: connect again");
+        }
+        if (!access.originAllowed(request.getHeader("Origin"))) {
+            return Decision.refuse(403, ErrorCode.FORBIDDEN, "origin not allowed");
+        }
+        if (request.path().startsWith("/ws/documents/") && !Ids.valid(doc)) {
+            return Decision.refuse(400, ErrorCode.BAD_REQUEST, "doc must match [A-Za-z0-9._:-]{1,128}");
+        }
+        Access.Identity identity = access.identify(request);
+        return switch (identity.status()) {
+            case 200 -> new Decision(null, identity);
+            case 401 -> Decision.refuse(401, ErrorCode.UNAUTHORIZED, "a valid token is required");
+            default -> Decision.refuse(identity.status(), ErrorCode.BAD_REQUEST,
+                    "user must match [A-Za-z0-9._:-]{1,128}, and name be at most " + Access.MAX_NAME + " characters");
+        };
     }
 
     /**

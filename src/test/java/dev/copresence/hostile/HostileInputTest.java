@@ -412,12 +412,16 @@ class HostileInputTest {
             String encoded = URLEncoder.encode(id, StandardCharsets.UTF_8).replace("+", "%20");
             int members = given().urlEncodingEnabled(false).get("/api/documents/" + encoded + "/members").statusCode();
             int bound;
+            String boundBody;
             try (RawWebSocket ws = RawWebSocket.connect(base, "/ws/documents/" + encoded)) {
                 bound = ws.status();
+                boundBody = ws.refusalBody();
             }
             int named;
             try (RawWebSocket ws = RawWebSocket.connect(base, "/ws?user=" + encoded)) {
                 named = ws.status();
+                // the contract's HTTP errors carry the error object, a refused upgrade's too
+                assertEquals("bad_request", readTree(ws.refusalBody()).path("code").asText(), "upgrade as user " + id);
             }
             // the status list is comma-separated, each entry exactly a user id ("a,b" names two valid users)
             boolean validList = Arrays.stream(id.split(",", -1)).allMatch(u -> u.matches("[A-Za-z0-9._:-]{1,128}"));
@@ -428,6 +432,7 @@ class HostileInputTest {
             } else {
                 assertEquals(400, members, "members of " + id);
                 assertEquals(400, bound, "bound upgrade to " + id);
+                assertEquals("bad_request", readTree(boundBody).path("code").asText(), "bound upgrade to " + id);
             }
             assertEquals(400, named, "upgrade as user " + id);
         }

@@ -19,6 +19,7 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 
+import dev.copresence.support.RawWebSocket;
 import dev.copresence.support.TestTokens;
 import dev.copresence.support.WsClient;
 
@@ -194,6 +195,29 @@ class JwtSecurityTest {
         given().get("/poll/documents/d1*?timeout=0&access_token=" + token).then().statusCode(400)
                 .body("code", org.hamcrest.Matchers.equalTo("bad_request"));
         assertEquals(400, sseStatus("/sse/documents/d1*?access_token=" + token, Map.of()));
+    }
+
+    @Test
+    void aRefusedUpgradeSaysWhyWithTheProtocolsErrorObject() throws Exception {
+        String token = TestTokens.token("ada", null, null, 600);
+        Map<String, String> refusals = new java.util.LinkedHashMap<>();
+        try (RawWebSocket noToken = RawWebSocket.connect(base, "/ws")) {
+            refusals.put(noToken.status() + " no token", noToken.refusalBody());
+        }
+        try (RawWebSocket foreign = RawWebSocket.connect(base, "/ws?access_token=" + token, Map.of("Origin", "https://evil.example"))) {
+            refusals.put(foreign.status() + " foreign origin", foreign.refusalBody());
+        }
+        try (RawWebSocket badDoc = RawWebSocket.connect(base, "/ws/documents/a*b?access_token=" + token)) {
+            refusals.put(badDoc.status() + " bad document", badDoc.refusalBody());
+        }
+        Map<String, String> codes = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, String> refusal : refusals.entrySet()) {
+            JsonNode error = new com.fasterxml.jackson.databind.ObjectMapper().readTree(refusal.getValue());
+            assertEquals("error", error.path("type").asText(), refusal.getKey() + ": " + refusal.getValue());
+            assertFalse(error.path("message").asText().isEmpty(), refusal.getKey() + ": " + refusal.getValue());
+            codes.put(refusal.getKey(), error.path("code").asText());
+        }
+        assertEquals(Map.of("401 no token", "unauthorized", "403 foreign origin", "forbidden", "400 bad document", "bad_request"), codes);
     }
 
     @Test

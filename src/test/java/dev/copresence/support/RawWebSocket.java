@@ -157,6 +157,18 @@ public final class RawWebSocket implements AutoCloseable {
         return headers;
     }
 
+    /** The body of a refused upgrade (by its Content-Length). */
+    public String refusalBody() {
+        if (status == 101) {
+            throw new IllegalStateException("the upgrade was not refused");
+        }
+        try {
+            return new String(in.readNBytes(Integer.parseInt(headers.getOrDefault("content-length", "0"))), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Sends the following frames unmasked (which RFC 6455 forbids a client to do). */
     public RawWebSocket unmasked() {
         this.mask = false;
