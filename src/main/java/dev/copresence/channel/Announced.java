@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 import dev.copresence.engine.DocEvent;
@@ -41,6 +42,11 @@ final class Announced {
     private final Set<String> typing = ConcurrentHashMap.newKeySet();
     /** The registry reads under way ({@link #noteChanges}), each with the members changed since it began. */
     private final List<Noting> noting = new CopyOnWriteArrayList<>();
+    /**
+     * Whether a reader here was shown the members, or a read for that is under way ({@link #claimFirstRead}):
+     * until then the hub knows only the members it passed on.
+     */
+    private final AtomicBoolean membersRead = new AtomicBoolean();
 
     /**
      * One read's noting: the changes since it began, as {@code kind + member id}. Told apart from
@@ -103,6 +109,7 @@ final class Announced {
      * lookup per member, and one encoding per member new to the hub. The caller ends the read's noting.
      */
     void shown(String doc, List<Member> members, Noting read) {
+        membersRead.set(true);
         for (Member member : members) {
             if (!objects.containsKey(member.id()) && objects.size() < MAX_ENTRIES) {
                 synchronized (this) { // with the hub's presence events: a leave after this check cannot come before the put
@@ -117,6 +124,19 @@ final class Announced {
                 }
             }
         }
+    }
+
+    /**
+     * True for one caller while no reader here was shown the members (a stream that resumed opens
+     * without them): that caller reads them for {@link #shown}, and calls {@link #firstReadFailed} if it
+     * cannot.
+     */
+    boolean claimFirstRead() {
+        return membersRead.compareAndSet(false, true);
+    }
+
+    void firstReadFailed() {
+        membersRead.set(false);
     }
 
     /** Starts noting the members changed from now on; the token for {@link #missed}, {@link #shown} or {@link #stopNoting}. */

@@ -138,6 +138,17 @@ final class DocumentHub {
         }
     }
 
+    /** True once, for the caller that reads the members for {@link #shown} because no reader here was shown them yet. */
+    boolean claimMembersRead() {
+        return announced != null && announced.claimFirstRead();
+    }
+
+    void membersReadFailed() {
+        if (announced != null) {
+            announced.firstReadFailed();
+        }
+    }
+
     void stopNoting(Announced.Noting read) {
         if (announced != null) {
             announced.stopNoting(read);

@@ -218,6 +218,24 @@ public final class Hubs implements EngineListener {
     }
 
     /**
+     * A reader here opened without a member list (an event stream that resumed from its
+     * {@code Last-Event-ID}): unless a reader here was shown the members already, the hub reads them
+     * once, as if shown, so that after a gap it passes on what changed of members that joined before
+     * it existed ({@link #passOnMissed} skips members it does not know).
+     */
+    public void learnMembers(String doc, Supplier<Uni<Snapshot>> read) {
+        DocumentHub hub = hubs.get(doc);
+        if (hub == null || !hub.claimMembersRead()) {
+            return;
+        }
+        whileNoting(hub, read, hub::shown).subscribe().with(snapshot -> {
+        }, failure -> {
+            hub.membersReadFailed(); // the next reader that resumes tries again
+            LOG.debugf("reading the members of %s for a resumed reader: %s", doc, failure.getMessage());
+        });
+    }
+
+    /**
      * After a gap, the document's members as the registry holds them now, to its readers here: an update
      * or a typing change published while this node could not hear is in no log (DocumentHub.passOnMissed).
      */

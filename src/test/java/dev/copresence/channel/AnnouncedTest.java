@@ -1,6 +1,8 @@
 package dev.copresence.channel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -116,6 +118,17 @@ class AnnouncedTest {
         assertEquals(List.of(), missed(cy), "as the joined showed it");
         Member moved = cy.withState(state("{\"x\":2}")).withTyping(false);
         assertEquals(List.of(CommandHandler.updateFrame(DOC, moved), CommandHandler.typingFrame(DOC, moved)), missed(moved));
+    }
+
+    @Test
+    void theMembersAreReadForAResumedReaderOnlyUntilAReaderWasShownThem() {
+        assertTrue(announced.claimFirstRead(), "a hub that showed no reader the members reads them");
+        assertFalse(announced.claimFirstRead(), "once: a second resumed reader waits for that read");
+        announced.firstReadFailed();
+        assertTrue(announced.claimFirstRead(), "a failed read is tried again by the next");
+        announced.firstReadFailed();
+        announced.shown(DOC, List.of(member("cy", "{}", false)), announced.noteChanges());
+        assertFalse(announced.claimFirstRead(), "a joined or members shown counts as that read");
     }
 
     @Test

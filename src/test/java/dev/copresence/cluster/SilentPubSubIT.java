@@ -17,11 +17,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.copresence.support.CloseAll;
 import dev.copresence.support.RedisServer;
 import dev.copresence.support.ServiceNode;
 import dev.copresence.support.SilencingProxy;
+import dev.copresence.support.SseClient;
 import dev.copresence.support.WsClient;
 
 /**
@@ -33,6 +35,7 @@ import dev.copresence.support.WsClient;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SilentPubSubIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private RedisServer redis;
     private SilencingProxy proxy;
     private ServiceNode speaker;
@@ -120,6 +123,28 @@ class SilentPubSubIT {
             assertEquals("{\"cursor\":7}", update.at("/member/state").toString(), "ada's state as it is now");
             assertFalse(bob.untilType("typing").get("typing").asBoolean(), "ada no longer typing");
             assertTrue(listener.log().substring(from).contains("heard nothing"), "the listener went deaf, and heard again");
+        }
+    }
+
+    /**
+     * An event stream that resumed with {@code Last-Event-ID} opens with no member list: the node
+     * still learns who is there, so that a change it could not hear reaches the stream once it hears.
+     */
+    @Test
+    void anEventStreamThatResumedIsPassedOnChangesMadeWhileItsNodeCouldNotHear() throws Exception {
+        String doc = "resumed-stream-" + System.nanoTime();
+        try (WsClient ada = speaker.connect("/ws?user=ada")) {
+            String joinedAt = ada.send("{\"type\":\"join\",\"doc\":\"" + doc + "\"}").next("joined").get("offset").asText();
+            try (SseClient reader = SseClient.open(listener.http("/sse/documents/" + doc), Map.of("Last-Event-ID", joinedAt))) {
+                ada.send("{\"type\":\"broadcast\",\"id\":1,\"doc\":\"" + doc + "\",\"data\":\"live\"}").next("ack");
+                assertEquals("broadcast", reader.next().event(), "resumed, and hearing the document");
+
+                proxy.silenceSubscribers();
+                ada.send("{\"type\":\"update\",\"id\":2,\"doc\":\"" + doc + "\",\"state\":{\"cursor\":7}}").next("ack");
+
+                SseClient.Event update = reader.next("presence");
+                assertEquals("{\"cursor\":7}", JSON.readTree(update.data()).at("/member/state").toString(), "ada's state as it is now");
+            }
         }
     }
 
