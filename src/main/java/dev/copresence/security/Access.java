@@ -79,7 +79,12 @@ public final class Access {
 
     /** Requests without an Origin (not from a browser) are not refused for it. */
     public boolean originAllowed(String origin) {
-        return origin == null || allowedOrigins.contains("*") || allowedOrigins.contains(origin);
+        return origin == null || anyOrigin() || allowedOrigins.contains(origin);
+    }
+
+    /** Whether {@code copresence.allowed-origins} lets a page of any site in ({@code *}). */
+    boolean anyOrigin() {
+        return allowedOrigins.contains("*");
     }
 
     public Identity identify(HttpServerRequest request) {

@@ -24,10 +24,12 @@ import dev.copresence.config.CopresenceConfig;
 final class JwtSettingsCheck {
     private static final Logger LOG = Logger.getLogger(JwtSettingsCheck.class);
     private final CopresenceConfig config;
+    private final Access access;
     private final Config all;
 
-    JwtSettingsCheck(CopresenceConfig config, Config all) {
+    JwtSettingsCheck(CopresenceConfig config, Access access, Config all) {
         this.config = config;
+        this.access = access;
         this.all = all;
     }
 
@@ -50,7 +52,7 @@ final class JwtSettingsCheck {
 
     /** What jwt mode starts with but an operator should hear of. */
     List<String> warnings() {
-        if (config.auth().mode() != CopresenceConfig.AuthMode.jwt || !config.allowedOrigins().stream().map(String::trim).toList().contains("*")) {
+        if (!access.jwtMode() || !access.anyOrigin()) {
             return List.of();
         }
         return List.of("copresence.allowed-origins is * in jwt mode: a page of any site may use a token it holds to connect "

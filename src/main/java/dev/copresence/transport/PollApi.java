@@ -70,7 +70,7 @@ public class PollApi {
             Duration asked = Duration.ofSeconds(timeout(timeoutParam));
             // a wait ends when its token expires, as a WebSocket is closed then: no event after it
             Long expiresAt = routing.get(HttpGuard.FEED_EXPIRES_AT);
-            Duration tokenLeft = expiresAt == null || expiresAt == Long.MAX_VALUE ? longestWait
+            Duration tokenLeft = expiresAt == null ? longestWait
                     : Duration.ofMillis(Math.max(0, expiresAt - System.currentTimeMillis()));
             timeout = shortest(asked, longestWait, tokenLeft);
         } catch (ProtocolException e) {

@@ -22,7 +22,8 @@ class JwtSettingsCheckTest {
         SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(CopresenceConfig.class)
                 .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
                 .withSources(new PropertiesConfigSource(settings, "test", 500)).build();
-        return new JwtSettingsCheck(config.getConfigMapping(CopresenceConfig.class), config);
+        CopresenceConfig copresence = config.getConfigMapping(CopresenceConfig.class);
+        return new JwtSettingsCheck(copresence, new Access(copresence, new Tokens(null, 60)), config);
     }
 
     @Test
