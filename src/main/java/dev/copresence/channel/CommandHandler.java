@@ -238,6 +238,11 @@ public final class CommandHandler {
     }
 
     private Uni<Void> watch(Session session, ClientMessage.Watch m) {
+        for (String user : m.users()) { // refused as a whole: nobody is watched
+            if (!session.watchable().allows(user)) {
+                throw new ProtocolException(ErrorCode.FORBIDDEN, "this token does not allow watching user " + user);
+            }
+        }
         List<String> added = m.users().stream().filter(u -> !session.watched().contains(u)).toList();
         if (session.watched().size() + added.size() > Membership.MAX_WATCHED) {
             throw ProtocolException.badRequest("a connection may watch at most " + Membership.MAX_WATCHED + " users");

@@ -102,7 +102,7 @@ public final class Membership {
         String doc = hubs.sharedId(docOf(session, m.doc()));
         UserRef user = userFor(session, m.user());
         // before anything else: a token refreshed with fewer documents must not read one again by a join
-        if (!session.access().allows(doc)) {
+        if (!session.documents().allows(doc)) {
             throw new ProtocolException(ErrorCode.FORBIDDEN, "this token does not allow document " + doc);
         }
         LocalMember existing = session.memberships().get(doc);

@@ -15,7 +15,7 @@ import dev.copresence.flow.RateLimiter;
 import dev.copresence.protocol.Codec;
 import dev.copresence.protocol.ServerMessage;
 import dev.copresence.protocol.UserRef;
-import dev.copresence.security.DocumentAccess;
+import dev.copresence.security.IdPatterns;
 import dev.copresence.security.Tokens;
 
 /**
@@ -90,9 +90,15 @@ public final class Session {
     }
 
     /** The documents this connection may join (any, without a token's {@code docs} claim). */
-    DocumentAccess access() {
+    IdPatterns documents() {
         Tokens.Grant g = grant;
-        return g == null ? DocumentAccess.ANY : g.docs();
+        return g == null ? IdPatterns.ANY : g.docs();
+    }
+
+    /** The users whose status this connection may watch (any, without a token's {@code watch} claim). */
+    IdPatterns watchable() {
+        Tokens.Grant g = grant;
+        return g == null ? IdPatterns.ANY : g.watch();
     }
 
     /** Sets (or refreshes) the token's grant: the connection closes with 4401 at its expiry. */

@@ -39,13 +39,14 @@ public class HttpGuard {
 
     /**
      * What the checks decided: refused (with why), or let through, a feed's token expiring at
-     * {@code feedExpiresAt} (epoch milliseconds; {@link Long#MAX_VALUE} without one).
+     * {@code feedExpiresAt} (epoch milliseconds; {@link Long#MAX_VALUE} without one) and allowing to
+     * watch the status of {@code watchable} users.
      */
-    public record Verdict(Refusal refusal, long feedExpiresAt) {
-        static final Verdict PASS = new Verdict(null, Long.MAX_VALUE);
+    public record Verdict(Refusal refusal, long feedExpiresAt, IdPatterns watchable) {
+        static final Verdict PASS = new Verdict(null, Long.MAX_VALUE, IdPatterns.ANY);
 
         static Verdict refuse(int status, ErrorCode code, String message) {
-            return new Verdict(new Refusal(status, code, message), 0);
+            return new Verdict(new Refusal(status, code, message), 0, IdPatterns.ANY);
         }
 
         public boolean refused() {
@@ -98,7 +99,7 @@ public class HttpGuard {
         if (doc != null && Ids.valid(doc) && !grant.docs().allows(doc)) {
             return Verdict.refuse(403, ErrorCode.FORBIDDEN, "this token does not allow document " + doc);
         }
-        return new Verdict(null, grant.expiresAt());
+        return new Verdict(null, grant.expiresAt(), grant.watch());
     }
 
     /** The document of {@code /sse/documents/{doc}} or {@code /poll/documents/{doc}}, else null. */

@@ -22,15 +22,16 @@ import dev.copresence.protocol.UserRef;
 /**
  * Verifies tokens in auth mode {@code jwt} with SmallRye JWT (signature, issuer, expiry, as
  * configured by {@code mp.jwt.verify.*}; and not issued in the future, past the clock skew) and reads what Copresence needs from them: {@code sub} is
- * the user, {@code name} its display name, and the optional {@code docs} claim the documents it may
- * join. Token contents are never logged.
+ * the user, {@code name} its display name, the optional {@code docs} claim the documents it may
+ * join, and the optional {@code watch} claim the users whose online status it may watch. Token
+ * contents are never logged.
  */
 @Singleton
 public final class Tokens {
     private static final Logger LOG = Logger.getLogger(Tokens.class);
 
-    /** What a valid token grants. {@code docs} is null when the token does not restrict documents. */
-    public record Grant(UserRef user, DocumentAccess docs, long expiresAt) {
+    /** What a valid token grants: {@code docs} and {@code watch} are {@link IdPatterns#ANY} without their claim. */
+    public record Grant(UserRef user, IdPatterns docs, IdPatterns watch, long expiresAt) {
     }
 
     private final Instance<JWTParser> parser;
@@ -66,7 +67,8 @@ public final class Tokens {
             return null;
         }
         String name = shortened(text(jwt.getClaim("name")));
-        return new Grant(new UserRef(sub, name), DocumentAccess.of(docs(jwt.getClaim("docs"))), jwt.getExpirationTime() * 1000L);
+        return new Grant(new UserRef(sub, name), IdPatterns.of(patterns(jwt.getClaim("docs"))),
+                IdPatterns.of(patterns(jwt.getClaim("watch"))), jwt.getExpirationTime() * 1000L);
     }
 
     /**
@@ -85,22 +87,23 @@ public final class Tokens {
         return value instanceof JsonString s ? s.getString() : value == null ? null : value.toString();
     }
 
-    private static List<String> docs(Object claim) {
+    /** A claim of ids and patterns: an array of them, or one; null when the token has none. */
+    private static List<String> patterns(Object claim) {
         if (claim == null) {
             return null;
         }
-        List<String> docs = new ArrayList<>();
+        List<String> patterns = new ArrayList<>();
         if (claim instanceof JsonArray array) {
             for (JsonValue value : array) {
                 if (value instanceof JsonString s) {
-                    docs.add(s.getString());
+                    patterns.add(s.getString());
                 }
             }
         } else if (claim instanceof Iterable<?> values) {
-            values.forEach(v -> docs.add(text(v)));
+            values.forEach(v -> patterns.add(text(v)));
         } else {
-            docs.add(text(claim));
+            patterns.add(text(claim));
         }
-        return docs;
+        return patterns;
     }
 }

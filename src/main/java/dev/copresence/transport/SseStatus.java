@@ -55,6 +55,13 @@ public final class SseStatus {
             SseStream.refuse(request.response(), new HttpGuard.Refusal(400, e.code(), e.getMessage()));
             return;
         }
+        for (String user : users) {
+            if (!verdict.watchable().allows(user)) {
+                SseStream.refuse(request.response(),
+                        new HttpGuard.Refusal(403, ErrorCode.FORBIDDEN, "this token does not allow watching user " + user));
+                return;
+            }
+        }
         SseStream stream = streams.open(request, verdict.feedExpiresAt());
         StatusObserver observer = new StatusObserver(users, status -> stream.offer(event(status)));
         stream.onEnd(() -> statusWatchers.unobserveStatus(observer));

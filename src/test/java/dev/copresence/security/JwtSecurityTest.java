@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import org.awaitility.Awaitility;
@@ -307,6 +308,29 @@ class JwtSecurityTest {
                 .send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofInputStream());
         response.body().close();
         return response;
+    }
+
+    @Test
+    void theWatchClaimLimitsWhoseStatusATokenMayWatchAndAWatchItRefusesWatchesNobody() throws Exception {
+        String limited = TestTokens.withClaims("ada", ",\"watch\":[\"team-a:*\",\"bob\"]", 600);
+        try (WsClient ada = connect("/ws?access_token=" + limited)) {
+            JsonNode refused = ada.send("{\"type\":\"watch\",\"id\":1,\"users\":[\"team-a:cy\",\"eve\"]}").next();
+            assertEquals("error", refused.get("type").asText(), refused.toString());
+            assertEquals("forbidden", refused.get("code").asText());
+            assertEquals(1, refused.get("id").asInt());
+            try (WsClient cy = connect("/ws?access_token=" + TestTokens.token("team-a:cy", null, null, 600))) {
+                cy.send("{\"type\":\"ping\",\"id\":1}").next("pong"); // online now: the refused watch tells ada nothing
+                ada.send("{\"type\":\"watch\",\"id\":2,\"users\":[\"bob\",\"team-a:dan\"]}");
+                List<JsonNode> answers = List.of(ada.next(), ada.next(), ada.next());
+                assertEquals(List.of("ack ", "status bob", "status team-a:dan"),
+                        answers.stream().map(m -> m.get("type").asText() + " " + m.path("user").asText()).sorted().toList(),
+                        "the allowed watch is answered, and nothing of cy: " + answers);
+            }
+        }
+        assertEquals(403, sseStatus("/sse/status?users=bob,eve&access_token=" + limited, Map.of()));
+        assertEquals(200, sseStatus("/sse/status?users=bob,team-a:cy&access_token=" + limited, Map.of()));
+        assertEquals(200, sseStatus("/sse/status?users=eve&access_token=" + TestTokens.token("ada", null, null, 600), Map.of()),
+                "without the claim any user may be watched, as the contract has it");
     }
 
     @Test

@@ -22,16 +22,21 @@ public final class TestTokens {
     }
 
     public static String sign(String keyResource, String issuer, String sub, String name, String docsJson, long seconds) {
-        return sign(keyResource, issuer, sub, name, docsJson, -5, seconds);
+        return sign(keyResource, issuer, sub, name, docsJson, -5, seconds, "");
+    }
+
+    /** A token for {@code sub} with more claims, {@code extraClaims} written into its JSON as given (",\"watch\":[…]"). */
+    public static String withClaims(String sub, String extraClaims, long seconds) {
+        return sign("jwt/private.pem", ISSUER, sub, null, null, -5, seconds, extraClaims);
     }
 
     /** A token for {@code sub} issued {@code issuedIn} seconds from now (negative: in the past), valid for {@code seconds}. */
     public static String issuedIn(String sub, long issuedIn, long seconds) {
-        return sign("jwt/private.pem", ISSUER, sub, null, null, issuedIn, seconds);
+        return sign("jwt/private.pem", ISSUER, sub, null, null, issuedIn, seconds, "");
     }
 
     private static String sign(String keyResource, String issuer, String sub, String name, String docsJson, long issuedIn,
-            long seconds) {
+            long seconds, String extraClaims) {
         long now = System.currentTimeMillis() / 1000;
         String header = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
         StringBuilder claims = new StringBuilder("{\"iss\":\"").append(issuer).append("\",\"sub\":\"").append(sub)
@@ -42,7 +47,7 @@ public final class TestTokens {
         if (docsJson != null) {
             claims.append(",\"docs\":").append(docsJson);
         }
-        claims.append('}');
+        claims.append(extraClaims).append('}');
         String signingInput = b64(header.getBytes(StandardCharsets.UTF_8)) + "." + b64(claims.toString().getBytes(StandardCharsets.UTF_8));
         try {
             Signature rsa = Signature.getInstance("SHA256withRSA");
