@@ -90,18 +90,20 @@ public class UpgradeChecks implements HttpUpgradeCheck {
 
     /**
      * Answers a refused upgrade as the contract's other HTTP errors are, with the protocol's error
-     * object: websockets-next 3.34 answers one with its status and an empty body. An upgrade let
-     * through carries its identity on to {@link #perform}, so that its token is verified once.
+     * object: websockets-next 3.34 answers one with its status and an empty body (and a request that
+     * is no upgrade at all with a page saying "Resource not found"). An upgrade let through carries
+     * its identity on to {@link #perform}, so that its token is verified once.
      */
     private void refuseWithError(RoutingContext routing) {
         HttpServerRequest request = routing.request();
-        if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
-            routing.next(); // not an upgrade: websockets-next's route answers it
-            return;
-        }
-        Decision decision = decide(request, routing.pathParam("doc"));
+        // an upgrade as websockets-next tells one: by its key
+        Decision decision = request.headers().contains(KEY_HEADER) ? decide(request, routing.pathParam("doc"))
+                : Decision.refuse(426, ErrorCode.BAD_REQUEST, "a WebSocket endpoint: open it with a WebSocket upgrade");
         if (decision.refused()) {
             HttpGuard.Refusal refusal = decision.refusal();
+            if (refusal.status() == 426) {
+                routing.response().putHeader("Upgrade", "websocket").putHeader("Connection", "Upgrade");
+            }
             routing.response().setStatusCode(refusal.status()).putHeader("Content-Type", "application/json")
                     .end(refusal.json());
             return;

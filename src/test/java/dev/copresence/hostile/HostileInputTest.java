@@ -439,6 +439,14 @@ class HostileInputTest {
     }
 
     @Test
+    void aPlainRequestToAWebSocketEndpointIsToldToUpgrade() {
+        for (String path : List.of("/ws", "/ws/documents/notes-42", "/ws/documents/a*b")) {
+            given().get(path).then().statusCode(426).header("Upgrade", "websocket")
+                    .body("type", equalTo("error")).body("code", equalTo("bad_request"));
+        }
+    }
+
+    @Test
     void idsAtTheEdgeOfTheAlphabetWork() {
         WsClient client = connect();
         String longest = "Az09._:-" + "x".repeat(120);

@@ -406,12 +406,33 @@ class KubernetesManifestsTest {
         try (var files = java.nio.file.Files.list(java.nio.file.Path.of("src/main/resources/META-INF/resources"))) {
             files.forEach(file -> publicPaths.add("/" + file.getFileName()));
         }
+        publicPaths.addAll(servedPrefixes());
         for (String path : publicPaths) {
             assertTrue(routed(ingress, path), overlay + ": the Ingress does not route " + path);
         }
         for (String path : List.of(METRICS_PATH, "/q/health/ready", "/q/", "/q", "/metrics")) {
             assertFalse(routed(ingress, path), overlay + ": the Ingress routes " + path + " to the public");
         }
+    }
+
+    /**
+     * The first path element of every route the sources declare (WebSocket endpoints, Vert.x routes,
+     * JAX-RS resources), so that a route added under a new prefix fails here until the Ingress has it.
+     */
+    static Set<String> servedPrefixes() throws java.io.IOException {
+        java.util.regex.Pattern declared = java.util.regex.Pattern.compile(
+                "@WebSocket\\(path = \"(/[^/\"]*)|router\\.\\w+\\(\"(/[^/\"]*)|@Path\\(\"(/[^/\"]*)[^\"]*\"\\)\\s*(?:@[\\w.]+(?:\\([^)]*\\))?\\s*)*public (?:final )?class");
+        Set<String> prefixes = new TreeSet<>();
+        try (var files = java.nio.file.Files.walk(java.nio.file.Path.of("src/main/java"))) {
+            for (java.nio.file.Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                java.util.regex.Matcher m = declared.matcher(java.nio.file.Files.readString(file));
+                while (m.find()) {
+                    prefixes.add(m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3));
+                }
+            }
+        }
+        assertTrue(prefixes.containsAll(Set.of("/ws", "/sse", "/poll", "/api")), "routes found in the sources: " + prefixes);
+        return prefixes;
     }
 
     /** Kubernetes Ingress matching: Exact is the whole path, Prefix matches whole path elements. */

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.jboss.logging.Logger;
@@ -40,6 +41,8 @@ final class RedisBus implements Bus {
     private static final Logger LOG = Logger.getLogger(RedisBus.class);
     /** How long Redis may take to confirm a subscription before the attempt counts as failed. */
     private static final Duration SUBSCRIBE_TIMEOUT = Duration.ofSeconds(3);
+    /** The least time between two reconnections forced by unconfirmed subscriptions ({@link #onNextConnection}). */
+    private static final Duration FORCED_RECONNECT_GAP = Duration.ofSeconds(30);
 
     private final Redis client;
     private final RedisScripts scripts;
@@ -54,6 +57,8 @@ final class RedisBus implements Bus {
     private volatile Uni<RedisConnection> connection;
     /** The connection whose end starts a reconnection (null while none is fully subscribed). */
     private final AtomicReference<RedisConnection> live = new AtomicReference<>();
+    /** When an unconfirmed subscription last forced a reconnection (System.nanoTime; 0: never). */
+    private final AtomicLong lastForcedReconnect = new AtomicLong();
     /** Redis ended a needed subscription while no connection was live: the next one starts over. */
     private volatile boolean endAfterConnecting;
     private volatile boolean stopped;
@@ -340,17 +345,25 @@ final class RedisBus implements Bus {
     }
 
     /**
-     * Redis did not confirm a subscription on a connection that is up: on a Redis Cluster, that is a
-     * document on a master the connection did not know when it opened (the cluster scaled out). The
-     * client then opens a connection to that master with none of the node's handlers, so that
-     * whatever it subscribes there is heard by nobody. A new connection knows every master and
-     * subscribes every channel, this one included; the subscription is done once it is up.
+     * Redis did not confirm a sharded subscription on a connection that is up. On a Redis Cluster that
+     * is how a document on a master the connection did not know when it opened (the cluster scaled
+     * out) looks: the client opens a connection to that master with none of the node's handlers, so
+     * that whatever it subscribes there is heard by nobody, for good. A new connection knows every
+     * master and subscribes every channel, this one included; the subscription is done once it is up.
+     * Redis slow to answer, or refusing one channel (an ACL), looks the same; a reconnection makes
+     * the node catch up on all its documents, so it is forced at most once per
+     * {@link #FORCED_RECONNECT_GAP}, and otherwise the subscription fails (the next join tries again).
      */
     private Uni<Void> onNextConnection(RedisConnection c, Throwable unconfirmed) {
-        if (live.get() == c) {
-            LOG.warnf("%s on a live pub/sub connection (a master it does not know?); reconnecting", unconfirmed.getMessage());
-            ended(c);
+        long now = System.nanoTime();
+        long last = lastForcedReconnect.get();
+        boolean force = settings.sharded() && live.get() == c
+                && (last == 0 || now - last >= FORCED_RECONNECT_GAP.toNanos()) && lastForcedReconnect.compareAndSet(last, now);
+        if (!force) {
+            return Uni.createFrom().failure(unconfirmed);
         }
+        LOG.warnf("%s on a live pub/sub connection (a master it does not know?); reconnecting", unconfirmed.getMessage());
+        ended(c);
         return connection()
                 .ifNoItem().after(SUBSCRIBE_TIMEOUT.multipliedBy(2)).failWith(() -> unconfirmed)
                 .replaceWithVoid();
