@@ -114,7 +114,8 @@ public final class Membership {
             throw new ProtocolException(ErrorCode.TOO_MANY_DOCS,
                     "a connection may be a member of at most " + config.limits().docsPerConnection() + " documents");
         }
-        State state = State.of(m.state());
+        // a key set to null is absent, as an update would leave it (the contract says so of update only)
+        State state = m.state() == null ? State.EMPTY : CommandHandler.merge(State.EMPTY, m.state());
         checkStateSize(state, config.limits().stateSize());
         boolean newUser = session.user() == null;
         Member member = new Member(newMemberId(), user, state, false, System.currentTimeMillis());

@@ -6,6 +6,8 @@ import java.io.UncheckedIOException;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -55,17 +57,26 @@ public final class Codec {
             }
             return node;
         } catch (IOException e) {
-            throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON: " + firstLine(e.getMessage()));
+            throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON: " + reason(e));
         }
     }
 
-    private static String firstLine(String message) {
+    /**
+     * Jackson's reason and where, in a line: without its "[Source: REDACTED …]" locations, which
+     * say only that the input is not quoted back, and which the cut of a long message left half.
+     */
+    private static String reason(IOException e) {
+        String message = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
         if (message == null) {
             return "unreadable input";
         }
-        int nl = message.indexOf('\n');
-        String line = nl < 0 ? message : message.substring(0, nl);
-        return line.length() > 160 ? line.substring(0, 160) : line;
+        int end = message.indexOf('\n');
+        String line = end < 0 ? message : message.substring(0, end);
+        int source = line.indexOf(" (start marker at [Source");
+        line = source >= 0 ? line.substring(0, source) : line;
+        line = line.length() > 160 ? line.substring(0, 160) : line;
+        JsonLocation at = e instanceof JsonProcessingException j ? j.getLocation() : null;
+        return at == null || at.getLineNr() < 1 ? line : line + " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
     }
 
     /** Parses a JSON value of an HTTP body or a stored record; null when it is not JSON. */

@@ -213,6 +213,23 @@ public abstract class ContractTests {
     }
 
     @Test
+    void aKeySetToNullInAJoinsStateIsLeftOutAsAnUpdateWouldLeaveIt() {
+        String doc = doc();
+        WsClient ada = connect();
+        JsonNode joined = join(ada, doc, ",\"state\":{\"a\":null,\"b\":1}");
+        assertEquals("{\"b\":1}", joined.at("/members/0/state").toString());
+        WsClient bob = connect();
+        JsonNode bobJoined = join(bob, doc);
+        for (JsonNode member : bobJoined.get("members")) {
+            if (member.get("id").asText().equals(joined.get("self").asText())) {
+                assertEquals("{\"b\":1}", member.get("state").toString(), "as others see ada");
+            }
+        }
+        given().get("/api/documents/" + doc + "/members").then().statusCode(200)
+                .body("members.state", org.hamcrest.Matchers.hasItem(java.util.Map.of("b", 1)));
+    }
+
+    @Test
     void stateOverTheLimitIsTooLargeAndChangesNothing() {
         String doc = doc();
         WsClient ada = connect();

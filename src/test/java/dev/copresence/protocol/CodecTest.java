@@ -226,6 +226,9 @@ class CodecTest {
             "\u000b{\"type\":\"ping\"}" })
     void notJsonIsBadJsonWithoutId(String frame) {
         assertRefused(frame, ErrorCode.BAD_JSON, null);
+        String message = refused(frame).getMessage();
+        assertFalse(message.contains("Source") || message.contains("REDACTED") || message.length() > 220,
+                "a reason a person can read, without the parser's internals: " + message);
     }
 
     static Stream<Arguments> badRequests() {
