@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.net.URI;
 import java.time.Duration;
-import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
@@ -16,9 +15,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
+import dev.copresence.support.GenerousLimits;
 import dev.copresence.support.PingFlood;
 import dev.copresence.support.RawWebSocket;
 
@@ -29,16 +28,8 @@ import dev.copresence.support.RawWebSocket;
  * reads. (A flood over the rate is {@code FlowControlTest}'s.)
  */
 @QuarkusTest
-@TestProfile(PingsBehindAFullSocketTest.GenerousRate.class)
+@TestProfile(GenerousLimits.class) // so many pings a second are within the rate that only the full socket can stop them
 class PingsBehindAFullSocketTest {
-    /** So many pings a second are within the rate that only the full socket can stop them. */
-    public static class GenerousRate implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("copresence.limits.rate", "10000000", "copresence.limits.burst", "10000000");
-        }
-    }
-
     private static final Duration DRAIN = Duration.ofSeconds(30);
 
     @TestHTTPResource("/")

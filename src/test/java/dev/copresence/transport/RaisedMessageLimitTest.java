@@ -3,28 +3,20 @@ package dev.copresence.transport;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.net.URI;
-import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
+import dev.copresence.support.GenerousLimits;
 import dev.copresence.support.RawWebSocket;
 
 /** {@code copresence.limits.message-size} raised past the WebSocket stack's own 64 KiB frame limit. */
 @QuarkusTest
-@TestProfile(RaisedMessageLimitTest.Limit128KiB.class)
+@TestProfile(GenerousLimits.class)
 class RaisedMessageLimitTest {
-    public static final class Limit128KiB implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("copresence.limits.message-size", "131072");
-        }
-    }
-
     @TestHTTPResource("/")
     URI base;
 

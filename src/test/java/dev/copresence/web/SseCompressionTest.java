@@ -11,16 +11,15 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
 import dev.copresence.support.ChunkedResponse;
+import dev.copresence.support.CompressionOnQuietStreams;
 
 /**
  * HTTP compression on, even asked for event streams: a stream's chunks are written below the
@@ -28,16 +27,8 @@ import dev.copresence.support.ChunkedResponse;
  * that asked for gzip (docs/protocol.md: event streams are never compressed).
  */
 @QuarkusTest
-@TestProfile(SseCompressionTest.CompressionOn.class)
+@TestProfile(CompressionOnQuietStreams.class)
 class SseCompressionTest {
-    public static class CompressionOn implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("quarkus.http.enable-compression", "true",
-                    "quarkus.http.compress-media-types", "text/event-stream,application/json");
-        }
-    }
-
     @TestHTTPResource("/")
     URI base;
 

@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
+import dev.copresence.support.CompressionOnQuietStreams;
 import dev.copresence.support.RestBroadcast;
 import dev.copresence.support.SseClient;
 
@@ -24,15 +24,8 @@ import dev.copresence.support.SseClient;
  * first heartbeat at least 30 s away, only the start of the stream itself can answer it in time.
  */
 @QuarkusTest
-@TestProfile(SseResumeTest.LongHeartbeat.class)
+@TestProfile(CompressionOnQuietStreams.class)
 class SseResumeTest {
-    public static class LongHeartbeat implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("copresence.sse.heartbeat", "45s");
-        }
-    }
-
     @TestHTTPResource("/")
     URI base;
 
