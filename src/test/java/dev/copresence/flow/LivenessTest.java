@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Map;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -18,23 +17,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
 import dev.copresence.support.RawWebSocket;
+import dev.copresence.support.ShortIdleTimeouts;
 import dev.copresence.support.WsClient;
 
 /** Pings and the idle timeout: silence closes with 4408; a client that answers pings, or pings itself, stays. */
 @QuarkusTest
-@TestProfile(LivenessTest.ShortTimers.class)
+@TestProfile(ShortIdleTimeouts.class) // pings every second, 4408 after 2.5 s of silence
 class LivenessTest {
-    public static class ShortTimers implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("copresence.idle-timeout", "2s", "copresence.ping-interval", "500ms");
-        }
-    }
-
     @TestHTTPResource("/")
     URI base;
 
@@ -52,9 +44,9 @@ class LivenessTest {
             assertEquals(RawWebSocket.CLOSE, frame.opcode());
             assertEquals(4408, frame.closeCode());
             assertTrue(pings > 0, "the server pinged it first");
-            // 500 ms rounds up to the once-a-second tick: two ticks ping it before the third closes it
-            // (one more with a late tick); a timer of its own as well would have sent twice as many
-            assertTrue(pings <= 3, pings + " pings within the 2 s idle timeout");
+            // the once-a-second tick: two ticks ping it before the third closes it (one more with a late
+            // tick); a timer of its own as well would have sent twice as many
+            assertTrue(pings <= 3, pings + " pings within the 2.5 s idle timeout");
         }
     }
 
