@@ -10,6 +10,8 @@ import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
@@ -138,7 +140,19 @@ public final class Connections {
         if (!session.inbound().offer(() -> process(session, text))) {
             metrics.rejected("inbound_full");
             membership.report(session, new ProtocolException(ErrorCode.RATE_LIMITED,
-                    "too many messages waiting to be processed; this one was not applied"));
+                    "too many messages waiting to be processed; this one was not applied", idOf(text)));
+        }
+    }
+
+    /**
+     * The id of a message refused unprocessed, which the contract echoes in its error: read as the
+     * message would have been (a message's parse is what processing it would have cost anyway).
+     */
+    private static JsonNode idOf(String text) {
+        try {
+            return Utf8Frames.markedInvalid(text) ? null : Codec.decode(text).id();
+        } catch (ProtocolException e) {
+            return e.id();
         }
     }
 

@@ -153,6 +153,7 @@ public abstract class ErrorContractTests extends ContractTests {
         }
         int acks = 0;
         int limited = 0;
+        java.util.Set<Integer> answered = new java.util.TreeSet<>();
         for (int i = 0; i < sent; i++) {
             JsonNode answer = flooder.next();
             if ("ack".equals(answer.get("type").asText())) {
@@ -161,9 +162,12 @@ public abstract class ErrorContractTests extends ContractTests {
                 assertEquals("rate_limited", answer.get("code").asText());
                 limited++;
             }
+            // whether the rate or the queue of waiting messages refused it: the contract echoes the id
+            assertTrue(answer.has("id") && answered.add(answer.get("id").asInt()), "each id answered once: " + answer);
         }
         assertTrue(limited > 0, "a burst over 200 is limited");
         assertEquals(sent, acks + limited);
+        assertEquals(sent, answered.size());
         int delivered = 0;
         while (delivered < acks) {
             bob.next("broadcast");
