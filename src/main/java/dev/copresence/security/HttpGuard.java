@@ -45,7 +45,7 @@ public class HttpGuard {
     public record Verdict(Refusal refusal, long feedExpiresAt, IdPatterns watchable) {
         static final Verdict PASS = new Verdict(null, Long.MAX_VALUE, IdPatterns.ANY);
 
-        static Verdict refuse(int status, ErrorCode code, String message) {
+        public static Verdict refuse(int status, ErrorCode code, String message) {
             return new Verdict(new Refusal(status, code, message), 0, IdPatterns.ANY);
         }
 

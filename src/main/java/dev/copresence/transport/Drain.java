@@ -19,9 +19,11 @@ import dev.copresence.channel.Session;
 import dev.copresence.engine.Engine;
 
 /**
- * Graceful shutdown (SIGTERM, as Kubernetes sends it): stop taking upgrades, let every local member
- * leave at once with reason {@code closed} (others hear it now, not after a TTL), then close every
- * connection with 1001 so that clients reconnect to another replica and resume.
+ * Graceful shutdown (SIGTERM, as Kubernetes sends it): stop taking upgrades and event streams, end
+ * the event streams (their EventSources reconnect elsewhere with Last-Event-ID) and answer the long
+ * polls waiting, let every local member leave at once with reason {@code closed} (others hear it
+ * now, not after a TTL), then close every connection with 1001 so that clients reconnect to another
+ * replica and resume.
  */
 @Singleton
 public final class Drain {
@@ -31,12 +33,16 @@ public final class Drain {
     private final Connections connections;
     private final Membership membership;
     private final Engine engine;
+    private final SseStreams streams;
+    private final PollWaits polls;
     private volatile boolean draining;
 
-    public Drain(Connections connections, Membership membership, Engine engine) {
+    public Drain(Connections connections, Membership membership, Engine engine, SseStreams streams, PollWaits polls) {
         this.connections = connections;
         this.membership = membership;
         this.engine = engine;
+        this.streams = streams;
+        this.polls = polls;
     }
 
     public boolean draining() {
@@ -61,6 +67,9 @@ public final class Drain {
             return;
         }
         draining = true;
+        // readers hold no members: they go to another node at once, where they resume
+        streams.endAll();
+        polls.answerAll();
         List<Session> sessions = connections.sessions();
         LOG.infof("draining %d connection(s)", sessions.size());
         List<Uni<Void>> goodbyes = new ArrayList<>();

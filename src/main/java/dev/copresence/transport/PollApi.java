@@ -42,6 +42,7 @@ public class PollApi {
 
     private final Engine engine;
     private final Hubs hubs;
+    private final PollWaits waits;
     /** A wait must end before the HTTP idle timeout closes the quiet connection under it. */
     private final Duration longestWait;
     /**
@@ -50,10 +51,11 @@ public class PollApi {
      */
     private final int answerLimit;
 
-    public PollApi(Engine engine, Hubs hubs, CopresenceConfig config,
+    public PollApi(Engine engine, Hubs hubs, PollWaits waits, CopresenceConfig config,
             @ConfigProperty(name = "quarkus.http.idle-timeout") Duration httpIdleTimeout) {
         this.engine = engine;
         this.hubs = hubs;
+        this.waits = waits;
         this.longestWait = IdleTimeouts.longestPoll(httpIdleTimeout);
         this.answerLimit = config.limits().sendBuffer();
     }
@@ -128,7 +130,15 @@ public class PollApi {
                     emitter.complete(answer(List.of(event.frame()), event.offset()));
                 }
             }, () -> emitter.complete(answer(List.of(), from.get())));
-            emitter.onTermination(() -> hubs.unobserve(observer));
+            Runnable answerNow = () -> emitter.complete(answer(List.of(), from.get())); // the node drains
+            emitter.onTermination(() -> {
+                hubs.unobserve(observer);
+                waits.remove(answerNow);
+            });
+            waits.add(answerNow);
+            if (waits.answering()) {
+                return; // answered: nothing to observe
+            }
             hubs.observe(observer).chain(() -> since == null ? current(doc) : engine.log().readAfter(doc, since, null))
                     .subscribe().with(replay -> {
                         from.set(replay.offset());

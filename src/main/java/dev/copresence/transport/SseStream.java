@@ -87,6 +87,11 @@ final class SseStream {
         out.offerBacklog(Backlog.ofFrames(doc, events));
     }
 
+    /** Ends the stream as the node shuts down, from any thread. */
+    void endForShutdown() {
+        out.close(1001, "server going away");
+    }
+
     /** Ends the stream of a reader that fell behind, from any thread. */
     void endSlow() {
         out.close(OutboundQueue.SLOW_CONSUMER, "slow reader");

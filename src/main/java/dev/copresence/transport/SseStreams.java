@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 
 import dev.copresence.config.CopresenceConfig;
+import dev.copresence.protocol.ErrorCode;
 import dev.copresence.security.Access;
 import dev.copresence.security.HttpGuard;
 
@@ -27,6 +28,8 @@ public final class SseStreams {
     private final Vertx vertx;
     private final CopresenceConfig config;
     private final Set<SseStream> open = ConcurrentHashMap.newKeySet();
+    /** The node drains: open streams are ended, new ones refused (503), so that readers go to another node. */
+    private volatile boolean ending;
     private final long quietNanos;
     private final long heartbeatTimer;
 
@@ -76,12 +79,25 @@ public final class SseStreams {
      * refusal is answered here.
      */
     HttpGuard.Verdict admit(HttpServerRequest request, String path) {
-        HttpGuard.Verdict verdict = HttpGuard.check(access, path, request.getHeader("Origin"),
-                request.getHeader("Authorization"), request.getParam("access_token"));
+        HttpGuard.Verdict verdict = ending
+                ? HttpGuard.Verdict.refuse(503, ErrorCode.INTERNAL, "this node is shutting down: connect again")
+                : HttpGuard.check(access, path, request.getHeader("Origin"), request.getHeader("Authorization"),
+                        request.getParam("access_token"));
         if (verdict.refused()) {
             SseStream.refuse(request.response(), verdict.refusal());
         }
         return verdict;
+    }
+
+    /**
+     * The node drains: every open stream ends (what was queued goes first), as at its token's expiry,
+     * and an EventSource reconnects with its Last-Event-ID, to another node; later ones are refused.
+     */
+    void endAll() {
+        ending = true;
+        for (SseStream stream : open) {
+            stream.endForShutdown();
+        }
     }
 
     /** Event streams open on this node (documents' and status): what the {@code copresence.sse.streams} gauge reads. */

@@ -23,7 +23,9 @@ import org.junit.jupiter.api.TestInstance;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.copresence.support.PrometheusText;
 import dev.copresence.support.RedisServer;
+import dev.copresence.support.RestBroadcast;
 import dev.copresence.support.ServiceNode;
 import dev.copresence.support.SseClient;
 import dev.copresence.support.WsClient;
@@ -441,6 +443,38 @@ class ClusterIT {
                 assertEquals(user, offline.get("user").asText());
                 assertTrue(!offline.get("online").asBoolean());
             }
+        }
+    }
+
+    /**
+     * A drain ends the node's event streams as a response ends (an EventSource then reconnects with its
+     * Last-Event-ID, to another node) and answers its waiting long polls, rather than cutting them.
+     */
+    @Test
+    void aDrainedNodesEventStreamsEndCleanlyAndItsLongPollsAreAnswered() throws Exception {
+        String doc = doc("drained-readers");
+        String first = RestBroadcast.send(nodes.get(0).base(), doc, "\"first\"");
+        try (ServiceNode draining = ServiceNode.start(env("draining-readers-" + System.nanoTime(), Duration.ofSeconds(60)));
+                SseClient stream = SseClient.open(draining.http("/sse/documents/" + doc))) {
+            assertEquals("members", stream.next().event());
+            java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>> poll = java.net.http.HttpClient.newHttpClient()
+                    .sendAsync(java.net.http.HttpRequest.newBuilder(draining.http("/poll/documents/" + doc + "?since=" + first + "&timeout=30"))
+                            .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            Awaitility.await("the stream and the poll follow the document").atMost(Duration.ofSeconds(10)).until(() ->
+                    PrometheusText.sum(draining.get("/q/metrics"), "copresence_observers") >= 2);
+
+            draining.terminate();
+            java.net.http.HttpResponse<String> answer = poll.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(200, answer.statusCode(), answer.body());
+            JsonNode body = JSON.readTree(answer.body());
+            assertEquals(0, body.get("events").size(), "nothing new: " + answer.body());
+            assertEquals(first, body.get("offset").asText(), "polled again, from where it stood");
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(stream::ended);
+            assertEquals(null, stream.failure(), "ended as a response ends, not cut");
+        }
+        String after = RestBroadcast.send(nodes.get(0).base(), doc, "\"after\"");
+        try (SseClient again = SseClient.open(nodes.get(1).http("/sse/documents/" + doc), Map.of("Last-Event-ID", first))) {
+            assertEquals(after, again.next("broadcast").id(), "the EventSource's reconnect, elsewhere, resumes");
         }
     }
 

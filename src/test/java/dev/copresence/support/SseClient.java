@@ -27,6 +27,8 @@ public final class SseClient implements AutoCloseable {
     private final HttpResponse<Stream<String>> response;
     private final Thread reader;
     private volatile boolean ended;
+    /** Why reading stopped, when the stream did not end cleanly (a reset, a chunked body cut short). */
+    private volatile RuntimeException failure;
 
     private SseClient(HttpResponse<Stream<String>> response) {
         this.response = response;
@@ -103,6 +105,7 @@ public final class SseClient implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             // The stream was closed under the reader: that ends it like the server ending it.
+            failure = e;
         } finally {
             ended = true;
         }
@@ -153,6 +156,11 @@ public final class SseClient implements AutoCloseable {
 
     public boolean ended() {
         return ended;
+    }
+
+    /** Why the stream did not end cleanly, once ended; null when the server ended it as a response ends. */
+    public RuntimeException failure() {
+        return failure;
     }
 
     @Override
