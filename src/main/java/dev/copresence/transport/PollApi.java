@@ -15,6 +15,8 @@ import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 
 import dev.copresence.channel.Hubs;
@@ -64,6 +66,24 @@ public class PollApi {
     @Path("/documents/{doc}")
     public Uni<Response> poll(@PathParam("doc") String doc, @QueryParam("since") String sinceParam,
             @QueryParam("timeout") String timeoutParam, RoutingContext routing) {
+        return answer(doc, sinceParam, timeoutParam, routing).invoke(answer -> closeIfDraining(routing));
+    }
+
+    /**
+     * While the node drains, a poll's answer goes with its connection closed after it: a client's next
+     * poll on a kept-alive connection would come back to this node, be answered at once, and again.
+     */
+    private void closeIfDraining(RoutingContext routing) {
+        if (!waits.answering()) {
+            return;
+        }
+        if (routing.request().version() != HttpVersion.HTTP_2) {
+            routing.response().putHeader(HttpHeaders.CONNECTION, "close");
+        }
+        routing.addEndHandler(ended -> routing.request().connection().close());
+    }
+
+    private Uni<Response> answer(String doc, String sinceParam, String timeoutParam, RoutingContext routing) {
         String since;
         Duration timeout;
         try {
@@ -77,6 +97,9 @@ public class PollApi {
             timeout = shortest(asked, longestWait, tokenLeft);
         } catch (ProtocolException e) {
             return Uni.createFrom().item(RestApi.error(e));
+        }
+        if (waits.answering()) { // the node drains: nothing new here, poll again (elsewhere)
+            return Uni.createFrom().item(answer(List.of(), since));
         }
         if (since == null && timeout.isZero()) { // waits for nothing: where the document stands, to poll from
             return current(doc).map(now -> answer(List.of(), now.offset())).onFailure().recoverWithItem(PollApi::unavailable);
@@ -141,10 +164,12 @@ public class PollApi {
             }
             hubs.observe(observer).chain(() -> since == null ? current(doc) : engine.log().readAfter(doc, since, null))
                     .subscribe().with(replay -> {
-                        from.set(replay.offset());
-                        if (!replay.resumed()) {
+                        if (!replay.resumed()) { // an answer before this one's (a timeout) leaves the client where it was
                             notResumed(doc).subscribe().with(emitter::complete, emitter::fail);
-                        } else if (!replay.frames().isEmpty()) {
+                            return;
+                        }
+                        from.set(replay.offset());
+                        if (!replay.frames().isEmpty()) {
                             emitter.complete(answer(replay.frames(), replay.offset()));
                         } else {
                             observer.activate(replay.offset());

@@ -6,9 +6,11 @@ import io.netty.handler.codec.http.HttpContentCompressor;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -33,7 +35,10 @@ import dev.copresence.flow.OutboundQueue;
  * {@code response.write} instead.
  */
 final class SseSink implements OutboundQueue.Sink {
+    /** The close code of a stream ended by the node's shutdown ({@link SseStream#endForShutdown}). */
+    static final int GOING_AWAY = 1001;
     private final HttpServerResponse response;
+    private final HttpConnection connection;
     private final Context context;
     /** Where chunks enter the channel, below the HTTP encoder; null: through {@code response.write}. */
     private final ChannelWriter below;
@@ -58,6 +63,7 @@ final class SseSink implements OutboundQueue.Sink {
 
     SseSink(HttpServerRequest request) {
         this.response = request.response();
+        this.connection = request.connection();
         this.requestHeaders = request.headers();
         this.context = Vertx.currentContext();
         ChannelHandlerContext encoder = belowEncoder(request);
@@ -170,12 +176,19 @@ final class SseSink implements OutboundQueue.Sink {
         });
     }
 
-    /** The stream ends: for an EventSource that is a reconnect, with Last-Event-ID, not an error. */
+    /**
+     * The stream ends: for an EventSource that is a reconnect, with Last-Event-ID, not an error. At a
+     * shutdown (1001) its connection closes after it, so that the reconnect goes to another node rather
+     * than, kept alive, to this one, which then refuses it.
+     */
     @Override
     public void close(int code, String reason) {
         if (open()) {
             ended = true;
-            response.end();
+            Future<Void> end = response.end();
+            if (code == GOING_AWAY) {
+                end.onComplete(done -> connection.close());
+            }
         }
     }
 }

@@ -89,7 +89,7 @@ final class SseStream {
 
     /** Ends the stream as the node shuts down, from any thread. */
     void endForShutdown() {
-        out.close(1001, "server going away");
+        out.close(SseSink.GOING_AWAY, "server going away");
     }
 
     /** Ends the stream of a reader that fell behind, from any thread. */

@@ -79,10 +79,14 @@ public final class SseStreams {
      * refusal is answered here.
      */
     HttpGuard.Verdict admit(HttpServerRequest request, String path) {
-        HttpGuard.Verdict verdict = ending
-                ? HttpGuard.Verdict.refuse(503, ErrorCode.INTERNAL, "this node is shutting down: connect again")
-                : HttpGuard.check(access, path, request.getHeader("Origin"), request.getHeader("Authorization"),
-                        request.getParam("access_token"));
+        if (ending) {
+            // not a 503: an EventSource gives up for good on an answer that is not 200, where it retries
+            // after a network error (the next connection goes to another node)
+            request.connection().close();
+            return HttpGuard.Verdict.refuse(503, ErrorCode.INTERNAL, "this node is shutting down: connect again");
+        }
+        HttpGuard.Verdict verdict = HttpGuard.check(access, path, request.getHeader("Origin"),
+                request.getHeader("Authorization"), request.getParam("access_token"));
         if (verdict.refused()) {
             SseStream.refuse(request.response(), verdict.refusal());
         }
@@ -109,6 +113,9 @@ public final class SseStreams {
     SseStream open(HttpServerRequest request, long expiresAt) {
         SseStream stream = new SseStream(request, config, expiresAt, open::remove);
         open.add(stream);
+        if (ending) { // admitted as the drain began
+            stream.endForShutdown();
+        }
         return stream;
     }
 }
