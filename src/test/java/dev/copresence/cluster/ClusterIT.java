@@ -25,7 +25,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.copresence.support.PrometheusText;
 import dev.copresence.support.RedisServer;
-import dev.copresence.support.RestBroadcast;
 import dev.copresence.support.ServiceNode;
 import dev.copresence.support.SseClient;
 import dev.copresence.support.WsClient;
@@ -447,39 +446,13 @@ class ClusterIT {
     }
 
     /**
-     * A drain ends the node's event streams as a response ends (an EventSource then reconnects with its
-     * Last-Event-ID, to another node) and answers its waiting long polls, rather than cutting them.
+     * A drain: the node's members leave at once and its sockets close with 1001; its event streams end
+     * as a response ends (an EventSource then reconnects with its Last-Event-ID, to another node) and
+     * its waiting long polls are answered, rather than cut. One node for all of it: each costs the
+     * suite a start.
      */
     @Test
-    void aDrainedNodesEventStreamsEndCleanlyAndItsLongPollsAreAnswered() throws Exception {
-        String doc = doc("drained-readers");
-        String first = RestBroadcast.send(nodes.get(0).base(), doc, "\"first\"");
-        try (ServiceNode draining = ServiceNode.start(env("draining-readers-" + System.nanoTime(), Duration.ofSeconds(60)));
-                SseClient stream = SseClient.open(draining.http("/sse/documents/" + doc))) {
-            assertEquals("members", stream.next().event());
-            java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>> poll = java.net.http.HttpClient.newHttpClient()
-                    .sendAsync(java.net.http.HttpRequest.newBuilder(draining.http("/poll/documents/" + doc + "?since=" + first + "&timeout=30"))
-                            .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-            Awaitility.await("the stream and the poll follow the document").atMost(Duration.ofSeconds(10)).until(() ->
-                    PrometheusText.sum(draining.get("/q/metrics"), "copresence_observers") >= 2);
-
-            draining.terminate();
-            java.net.http.HttpResponse<String> answer = poll.get(10, java.util.concurrent.TimeUnit.SECONDS);
-            assertEquals(200, answer.statusCode(), answer.body());
-            JsonNode body = JSON.readTree(answer.body());
-            assertEquals(0, body.get("events").size(), "nothing new: " + answer.body());
-            assertEquals(first, body.get("offset").asText(), "polled again, from where it stood");
-            Awaitility.await().atMost(Duration.ofSeconds(10)).until(stream::ended);
-            assertEquals(null, stream.failure(), "ended as a response ends, not cut");
-        }
-        String after = RestBroadcast.send(nodes.get(0).base(), doc, "\"after\"");
-        try (SseClient again = SseClient.open(nodes.get(1).http("/sse/documents/" + doc), Map.of("Last-Event-ID", first))) {
-            assertEquals(after, again.next("broadcast").id(), "the EventSource's reconnect, elsewhere, resumes");
-        }
-    }
-
-    @Test
-    void aDrainedNodesMembersLeaveWithClosedAtOnceAndItsClientsResumeElsewhere() {
+    void aDrainedNodesMembersLeaveWithClosedAtOnceAndItsClientsAndReadersResumeElsewhere() throws Exception {
         String doc = doc("drained");
         try (ServiceNode draining = ServiceNode.start(env("draining-" + System.nanoTime(), Duration.ofSeconds(60)));
                 WsClient observer = nodes.get(0).connect("/ws")) {
@@ -492,8 +465,22 @@ class ClusterIT {
             JsonNode before = moving.next("broadcast");
             String lastOffset = before.get("offset").asText();
             received.merge(before.get("data").asText(), 1, Integer::sum);
+            SseClient stream = SseClient.open(draining.http("/sse/documents/" + doc));
+            assertEquals("members", stream.next().event());
+            java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>> poll = java.net.http.HttpClient.newHttpClient()
+                    .sendAsync(java.net.http.HttpRequest.newBuilder(draining.http("/poll/documents/" + doc + "?since=" + lastOffset
+                            + "&timeout=30")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            Awaitility.await("the stream and the poll follow the document").atMost(Duration.ofSeconds(10)).until(() ->
+                    PrometheusText.sum(draining.get("/q/metrics"), "copresence_observers") >= 2);
 
             draining.terminate();
+            java.net.http.HttpResponse<String> answer = poll.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(200, answer.statusCode(), answer.body());
+            JsonNode polled = JSON.readTree(answer.body());
+            assertEquals(0, polled.get("events").size(), "nothing new: " + answer.body());
+            assertEquals(lastOffset, polled.get("offset").asText(), "polled again, from where it stood");
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(stream::ended);
+            assertEquals(null, stream.failure(), "the stream ended as a response ends, not cut");
             JsonNode leave = observer.until(m -> "leave".equals(m.path("event").asText()));
             assertEquals("closed", leave.get("reason").asText(), "a drain does not wait for the 60 s TTL");
             assertEquals(movingId, leave.at("/member/id").asText());
@@ -518,6 +505,10 @@ class ClusterIT {
                 assertTrue(m.get("resumed").asBoolean());
             }
             assertEquals(Map.of("before", 1, "while away", 1), received, "nothing durable missed, nothing twice");
+            try (SseClient again = SseClient.open(nodes.get(1).http("/sse/documents/" + doc), Map.of("Last-Event-ID", lastOffset))) {
+                assertEquals("while away", JSON.readTree(again.next("broadcast").data()).get("data").asText(),
+                        "the EventSource's reconnect, elsewhere, resumes");
+            }
         }
     }
 }
