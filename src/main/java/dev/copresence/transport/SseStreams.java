@@ -28,7 +28,7 @@ public final class SseStreams {
     private final Vertx vertx;
     private final CopresenceConfig config;
     private final Set<SseStream> open = ConcurrentHashMap.newKeySet();
-    /** The node drains: open streams are ended, new ones refused (503), so that readers go to another node. */
+    /** The node drains: open streams are ended, new ones get a closed connection, so that readers go to another node. */
     private volatile boolean ending;
     private final long quietNanos;
     private final long heartbeatTimer;
