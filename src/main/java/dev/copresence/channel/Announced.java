@@ -62,8 +62,12 @@ final class Announced {
         }
     }
 
-    /** An update or typing change passed on. Called holding this object's lock, with the passing on. */
+    /** An event passed on: an update, a typing change, or a durable one. Called holding this object's lock, with the passing on. */
     void passedOn(DocEvent event) {
+        if (event.kind().durable()) {
+            passedOnDurable(event);
+            return;
+        }
         String member = event.origin();
         if (event.kind() == DocEvent.Kind.TYPING) {
             if (CommandHandler.typingOn(event.frame())) {

@@ -79,15 +79,7 @@ final class DocumentHub {
             return;
         }
         if (!event.kind().durable()) {
-            Object key = conflationKey(doc, event);
-            if (announced == null) {
-                passOn(event, key);
-                return;
-            }
-            synchronized (announced) { // a change read from the registry is never passed on after this one
-                announced.passedOn(event);
-                passOn(event, key);
-            }
+            passOnNoted(event, conflationKey(doc, event));
             return;
         }
         synchronized (this) {
@@ -100,6 +92,22 @@ final class DocumentHub {
                 held.clear();
                 heldOverflowed = true;
             }
+        }
+    }
+
+    /**
+     * An event to every follower, noted in {@link #announced} with its passing on, under one lock: a
+     * change read from the registry is never passed on after a newer one that came live, nor a
+     * member's update after its leave.
+     */
+    private void passOnNoted(DocEvent event, Object key) {
+        if (announced == null) {
+            passOn(event, key);
+            return;
+        }
+        synchronized (announced) {
+            announced.passedOn(event);
+            passOn(event, key);
         }
     }
 
@@ -169,14 +177,7 @@ final class DocumentHub {
             return;
         }
         lastOffset = event.offset();
-        if (announced == null) {
-            passOn(event, null);
-            return;
-        }
-        synchronized (announced) { // a member's leave is never followed by an update read before it
-            announced.passedOnDurable(event);
-            passOn(event, null);
-        }
+        passOnNoted(event, null);
     }
 
     /**

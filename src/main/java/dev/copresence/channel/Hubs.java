@@ -223,12 +223,12 @@ public final class Hubs implements EngineListener {
      * once, as if shown, so that after a gap it passes on what changed of members that joined before
      * it existed ({@link #passOnMissed} skips members it does not know).
      */
-    public void learnMembers(String doc, Supplier<Uni<Snapshot>> read) {
+    public void learnMembers(String doc) {
         DocumentHub hub = hubs.get(doc);
         if (hub == null || !hub.claimMembersRead()) {
             return;
         }
-        whileNoting(hub, read, hub::shown).subscribe().with(snapshot -> {
+        whileNoting(hub, () -> registry.snapshot(doc), hub::shown).subscribe().with(snapshot -> {
         }, failure -> {
             hub.membersReadFailed(); // the next reader that resumes tries again
             LOG.debugf("reading the members of %s for a resumed reader: %s", doc, failure.getMessage());
@@ -239,7 +239,7 @@ public final class Hubs implements EngineListener {
      * After a gap, the document's members as the registry holds them now, to its readers here: an update
      * or a typing change published while this node could not hear is in no log (DocumentHub.passOnMissed).
      */
-    Uni<Void> passOnMissed(String doc, Registry registry) {
+    Uni<Void> passOnMissed(String doc) {
         DocumentHub hub = hubs.get(doc);
         return hub == null ? Uni.createFrom().voidItem()
                 : whileNoting(hub, () -> registry.snapshot(doc), hub::passOnMissed).replaceWithVoid();

@@ -129,7 +129,7 @@ public final class Upkeep {
     /** Each document's members' changes the gap may have lost (Hubs.passOnMissed). */
     private Uni<Void> passOnMissedChanges() {
         return Multi.createFrom().iterable(hubs.documentIds())
-                .onItem().transformToUni(doc -> hubs.passOnMissed(doc, engine.registry())
+                .onItem().transformToUni(doc -> hubs.passOnMissed(doc)
                         .onFailure().invoke(t -> LOG.debugf("reading the members of %s after a gap failed: %s", doc, t.getMessage()))
                         .onFailure().recoverWithNull())
                 .merge(8)

@@ -101,7 +101,7 @@ public final class SseDocuments {
             if (!replay.resumed()) {
                 return members(doc);
             }
-            hubs.learnMembers(doc, () -> engine.registry().snapshot(doc));
+            hubs.learnMembers(doc);
             List<Frame> frames = replay.frames().stream()
                     .map(frame -> SseStream.event(Codec.type(frame), Codec.offsetOf(frame), frame)).toList();
             return Uni.createFrom().item(new Opening(frames, replay.offset(), null));
