@@ -31,6 +31,11 @@ public class HttpGuard {
 
     /** Why a request is refused: the HTTP status and the protocol's error. */
     public record Refusal(int status, ErrorCode code, String message) {
+        /** A browser request (or upgrade) from an origin not in {@code copresence.allowed-origins}. */
+        public static final Refusal FOREIGN_ORIGIN = new Refusal(403, ErrorCode.FORBIDDEN, "origin not allowed");
+        /** jwt mode: no token, or one that is not valid. */
+        public static final Refusal NO_VALID_TOKEN = new Refusal(401, ErrorCode.UNAUTHORIZED, "a valid token is required");
+
         /** The body: the protocol's error object. */
         public String json() {
             return Codec.encode(new ServerMessage.Error(null, code.wire(), message));
@@ -46,7 +51,11 @@ public class HttpGuard {
         static final Verdict PASS = new Verdict(null, Long.MAX_VALUE, IdPatterns.ANY);
 
         public static Verdict refuse(int status, ErrorCode code, String message) {
-            return new Verdict(new Refusal(status, code, message), 0, IdPatterns.ANY);
+            return refuse(new Refusal(status, code, message));
+        }
+
+        static Verdict refuse(Refusal refusal) {
+            return new Verdict(refusal, 0, IdPatterns.ANY);
         }
 
         public boolean refused() {
@@ -80,7 +89,7 @@ public class HttpGuard {
             return Verdict.PASS;
         }
         if (!access.originAllowed(origin)) {
-            return Verdict.refuse(403, ErrorCode.FORBIDDEN, "origin not allowed");
+            return Verdict.refuse(Refusal.FOREIGN_ORIGIN);
         }
         if (api && !access.serverApiAllowed(authorization)) {
             return Verdict.refuse(401, ErrorCode.UNAUTHORIZED,
@@ -92,7 +101,7 @@ public class HttpGuard {
         String token = Access.bearer(authorization);
         Tokens.Grant grant = access.verify(token != null ? token : accessToken);
         if (grant == null) {
-            return Verdict.refuse(401, ErrorCode.UNAUTHORIZED, "a valid token is required");
+            return Verdict.refuse(Refusal.NO_VALID_TOKEN);
         }
         String doc = documentOf(path);
         // a bad id gets the contract's 400 from the route, whatever the token allows

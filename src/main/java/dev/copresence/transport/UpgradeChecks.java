@@ -157,7 +157,7 @@ public class UpgradeChecks implements HttpUpgradeCheck {
             return Decision.refuse(503, ErrorCode.INTERNAL, "this node is shutting down: connect again");
         }
         if (!access.originAllowed(request.getHeader("Origin"))) {
-            return Decision.refuse(403, ErrorCode.FORBIDDEN, "origin not allowed");
+            return new Decision(HttpGuard.Refusal.FOREIGN_ORIGIN, null);
         }
         if (request.path().startsWith("/ws/documents/") && !Ids.valid(doc)) {
             return Decision.refuse(400, ErrorCode.BAD_REQUEST, "doc must match [A-Za-z0-9._:-]{1,128}");
@@ -165,7 +165,7 @@ public class UpgradeChecks implements HttpUpgradeCheck {
         Access.Identity identity = access.identify(request);
         return switch (identity.status()) {
             case 200 -> new Decision(null, identity);
-            case 401 -> Decision.refuse(401, ErrorCode.UNAUTHORIZED, "a valid token is required");
+            case 401 -> new Decision(HttpGuard.Refusal.NO_VALID_TOKEN, null);
             default -> Decision.refuse(identity.status(), ErrorCode.BAD_REQUEST,
                     "user must match [A-Za-z0-9._:-]{1,128}, and name be at most " + Access.MAX_NAME + " characters");
         };
