@@ -45,7 +45,7 @@ public final class RedisCluster implements AutoCloseable {
                 "--cluster-config-file", "nodes-" + System.nanoTime() + ".conf");
     }
 
-    /** Adds a master with no slots, as scaling a cluster out does; every node knows it when this returns. */
+    /** Adds a master with no slots, as scaling a cluster out does; every node knows every other when this returns. */
     public RedisServer addMaster() {
         RedisServer added = clusterNode();
         String meet = nodes.get(0).cli("CLUSTER", "MEET", "127.0.0.1", Integer.toString(added.port()));
@@ -54,10 +54,15 @@ public final class RedisCluster implements AutoCloseable {
             throw new IllegalStateException("CLUSTER MEET: " + meet);
         }
         nodes.add(added);
-        String id = added.cli("CLUSTER", "MYID");
-        Awaitility.await("every node knows the new master").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-                .until(() -> nodes.stream().allMatch(n -> n.cli("CLUSTER", "NODES").lines()
-                        .anyMatch(line -> line.startsWith(id + " ") && line.contains("master") && line.contains("connected"))));
+        // gossip reaches the new master from the node that met it, and the others' of it later: it must
+        // know them too before a slot moves to it (SETSLOT IMPORTING names the source)
+        List<String> ids = nodes.stream().map(n -> n.cli("CLUSTER", "MYID")).toList();
+        Awaitility.await("every node knows every other").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> nodes.stream().allMatch(n -> {
+                    List<String> known = n.cli("CLUSTER", "NODES").lines().toList();
+                    return ids.stream().allMatch(id -> known.stream()
+                            .anyMatch(line -> line.startsWith(id + " ") && line.contains("master") && line.contains("connected")));
+                }));
         return added;
     }
 
